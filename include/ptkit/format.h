@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * ptkit/format.h - page-table formats.
+ *
+ * A format is one architecture's PTE encoding and geometry.  The engine is
+ * compiled once per format (the PTE functions inline into the hot loops), so
+ * a struct pt_format carries one function pointer per *operation*, never
+ * per PTE.  One program may hold tables of several formats side by side.
+ */
+#ifndef PTKIT_FORMAT_H
+#define PTKIT_FORMAT_H
+
+#include <ptkit/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pt_format_ops; /* private: the engine instantiated for this format */
+
+struct pt_format {
+	const char *name;         /* "x86-64" */
+	unsigned levels;          /* root level; 1 = leaf table */
+	unsigned max_leaf_level;  /* highest level that may hold a leaf */
+	unsigned va_bits;         /* virtual address width of one half */
+	uint64_t user_end;        /* user half: [0, user_end) */
+	uint64_t kernel_start;    /* kernel half: [kernel_start, 2^64) */
+	uint64_t pa_limit;        /* physical addresses must be below this */
+	unsigned nr_sw_bits;      /* PT_SW0 .. PT_SW(n-1) are the caller's */
+	bool shared_kernel_root;  /* user tables borrow the kernel root's slots */
+
+	/*
+	 * What the format can express of `p` (DESIGN §1): writes the
+	 * normalized property to *out.  PT_EINVAL if it cannot be expressed even
+	 * after normalizing (unknown flags, a software bit the format lacks, a
+	 * cache policy the features do not allow).
+	 */
+	int (*normalize)(struct pt_prop p, uint32_t features, struct pt_prop *out);
+
+	/* Raw PTE access, for tests, tools and teaching; not for hot loops. */
+	int (*encode_leaf)(uint64_t pa, unsigned level, struct pt_prop p,
+			   bool tracked, uint32_t features, uint64_t *pte);
+	uint64_t (*encode_table)(uint64_t pa);
+	/* PT_DECODE_LEAF, _TABLE or _ABSENT; a leaf's pa/prop/tracked, a
+	 * table's pa (any output may be NULL).  `features` as for encode. */
+	int (*decode)(uint64_t pte, unsigned level, uint32_t features, uint64_t *pa,
+		      struct pt_prop *p, bool *tracked);
+
+	const struct pt_format_ops *ops;
+};
+
+extern const struct pt_format pt_format_x86_64;
+
+/* Bytes mapped by one entry at `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB ...). */
+static inline uint64_t pt_level_size(unsigned level)
+{
+	return (uint64_t)1 << (PT_PAGE_SHIFT + 9 * (level - 1));
+}
+
+#define PT_DECODE_ABSENT 0
+#define PT_DECODE_LEAF 1
+#define PT_DECODE_TABLE 2
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTKIT_FORMAT_H */

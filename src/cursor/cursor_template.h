@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * cursor_template.h - the cursor: lock a range, then map, unmap, protect,
+ * find and query inside it (DESIGN §5-§7).  Per-format, like
+ * entry_template.h.
+ *
+ * Every changing operation is prepare/commit (as in Hafnium's mm.c): a
+ * read-only pass under the lock finds every reason to fail (PT_EEXIST) and
+ * counts the page-table nodes the change will need; those are reserved (the
+ * only step that can run out of memory); then the commit pass writes and
+ * cannot fail.  So a failure changes nothing.
+ */
+
+struct eng {
+	struct pt_table *t;
+	struct pt_phys *phys;
+	uint32_t features;
+};
+
+static inline struct eng eng_of(struct pt_table *t)
+{
+	return (struct eng){ t, t->phys, t->features };
+}
+
+/* The entries of a node at `level` that [va, last] touches, one at a time:
+ * entry i spans [base, base + size - 1], of which [lo, hi] is in range. */
+struct span {
+	unsigned i, end, level;
+	uint64_t node_base, base, lo, hi;
+	bool whole;
+};
+
+static inline void span_set(struct span *s, uint64_t va, uint64_t last)
+{
+	uint64_t size = pt_level_size(s->level);
+
+	s->base = s->node_base + (uint64_t)s->i * size;
+	s->lo = pt_max_u64(va, s->base);
+	s->hi = pt_min_u64(last, s->base + (size - 1));
+	s->whole = s->lo == s->base && s->hi == s->base + (size - 1);
+}
+
+#define for_each_span(s, va, last, lvl)                                          \
+	for ((s).level = (lvl), (s).node_base = (va) & ~(pt_level_size((lvl) + 1) - 1), \
+	     (s).i = pt_index((va), (lvl)), (s).end = pt_index((last), (lvl));         \
+	     (s).i <= (s).end && (span_set(&(s), (va), (last)), true); (s).i++)
+
+/* The kernel half's root slots hold the nodes user tables share: never
+ * detached, never replaced by a leaf (DESIGN §5). */
+static inline bool slot_pinned(const struct pt_table *t, unsigned level)
+{
+	return level == FMT_LEVELS && t->space == PT_SPACE_KERNEL;
+}
+
+/* ---- locking (DESIGN §6 steps 1, 2, 5) ---- */
+
+/*
+ * Walks down lock-free to the deepest node whose range holds the whole
+ * cursor range, stopping where the range spans several entries or exactly
+ * one whole entry (a 2 MiB map locks the node that will hold the leaf), or
+ * where there is no node below.  Locks it; retries if it was detached
+ * meanwhile.  The RCU read section lasts until cursor_unlock.
+ */
+static void cursor_lock(struct pt_cursor_state *c)
+{
+	struct pt_phys *phys = c->table->phys;
+
+	for (;;) {
+		phys->platform.rcu_read_lock();
+		struct pt_node n = pt_node_at(phys, c->table->root_pa);
+		unsigned level = FMT_LEVELS;
+		while (level > 1 && pt_index(c->start, level) == pt_index(c->last, level)) {
+			uint64_t base = pt_entry_base(c->start, level);
+			if (c->start == base && c->last == pt_entry_last(base, level))
+				break;
+			pt_pte_t pte = pt_pte_load(n, pt_index(c->start, level));
+			if (!entry_is_node(pte, level))
+				break;
+			n = entry_child_node(phys, pte);
+			level--;
+		}
+		pt_node_lock(phys, n);
+		if (!pt_node_stray(n)) {
+			c->node_pa = n.pa;
+			c->node_level = level;
+			return;
+		}
+		pt_node_unlock(n);
+		phys->platform.rcu_read_unlock();
+	}
+}
+
+static void cursor_unlock(struct pt_cursor_state *c)
+{
+	pt_node_unlock(pt_node_at(c->table->phys, c->node_pa));
+	c->table->phys->platform.rcu_read_unlock();
+}
+
+static inline struct pt_node cursor_node(const struct pt_cursor_state *c)
+{
+	return pt_node_at(c->table->phys, c->node_pa);
+}
+
+static void mapping_of_leaf(pt_pte_t pte, unsigned level, uint64_t base, uint32_t features,
+			    struct pt_mapping *out)
+{
+	*out = (struct pt_mapping){
+		.va = base,
+		.pa = fmt_pte_leaf_pa(pte, level),
+		.size = pt_level_size(level),
+		.prop = fmt_pte_leaf_prop(pte, level, features),
+		.tracked = fmt_pte_tracked(pte),
+	};
+}
+
+/* The leaf containing va below node n, or PT_ENOENT (no lock needed: the
+ * caller is in an RCU read section or holds the lock). */
+static int lookup_leaf(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+		       struct pt_mapping *out)
+{
+	for (;;) {
+		pt_pte_t pte = pt_pte_load(n, pt_index(va, level));
+		if (!fmt_pte_present(pte))
+			return PT_ENOENT;
+		if (fmt_pte_is_leaf(pte, level)) {
+			mapping_of_leaf(pte, level, pt_entry_base(va, level), e->features, out);
+			return 0;
+		}
+		n = entry_child_node(e->phys, pte);
+		level--;
+	}
+}
+
+static int cursor_query(struct pt_cursor_state *c, struct pt_mapping *out)
+{
+	struct eng e = eng_of(c->table);
+	return lookup_leaf(&e, cursor_node(c), c->node_level, c->va, out);
+}
+
+/* ---- find ---- */
+
+/* First va in [va, last] inside a mapping below n, or PT_ENOENT. */
+static int find_mapped(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+		       uint64_t last, uint64_t *found)
+{
+	struct span s;
+
+	if (n.meta->nr_children == 0)
+		return PT_ENOENT;
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (!fmt_pte_present(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			*found = s.lo;
+			return 0;
+		}
+		if (find_mapped(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi, found) == 0)
+			return 0;
+	}
+	return PT_ENOENT;
+}
+
+static int cursor_find(struct pt_cursor_state *c, uint64_t last, uint64_t *va_out)
+{
+	struct eng e = eng_of(c->table);
+	return find_mapped(&e, cursor_node(c), c->node_level, c->va, last, va_out);
+}
+
+/* ---- map ---- */
+
+static inline uint64_t src_pa(const struct pt_map_src *src, uint64_t va)
+{
+	if (src->frames)
+		return src->frames[(va - src->va) >> PT_PAGE_SHIFT];
+	return src->pa + (va - src->va);
+}
+
+/* Whether the entry spanned by s gets a leaf: the largest page that the
+ * alignment of va and pa and the remaining length allow. */
+static inline bool src_leaf_here(const struct pt_map_src *src, const struct span *s)
+{
+	if (s->level == 1)
+		return true;
+	return s->level <= src->max_level && s->whole &&
+	       (src_pa(src, s->lo) & (pt_level_size(s->level) - 1)) == 0;
+}
+
+/* Nodes a fresh (absent) subtree at `level` needs to map [va, last]. */
+static uint64_t nodes_for_fresh(const struct pt_map_src *src, unsigned level, uint64_t va,
+				uint64_t last)
+{
+	uint64_t need = 1;
+	struct span s;
+
+	if (level == 1)
+		return 1;
+	for_each_span(s, va, last, level)
+		if (!src_leaf_here(src, &s))
+			need += nodes_for_fresh(src, level - 1, s.lo, s.hi);
+	return need;
+}
+
+/* Prepare: PT_EEXIST if any page is mapped; counts the nodes to allocate. */
+static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+		       uint64_t last, const struct pt_map_src *src, uint64_t *need)
+{
+	struct span s;
+
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		bool leaf_here = src_leaf_here(src, &s);
+		if (entry_is_none(pte)) {
+			if (!leaf_here)
+				*need += nodes_for_fresh(src, level - 1, s.lo, s.hi);
+			continue;
+		}
+		if (fmt_pte_is_leaf(pte, level))
+			return PT_EEXIST;
+		struct pt_node child = entry_child_node(e->phys, pte);
+		if (leaf_here) {
+			/* An empty subtree in the way is no mapping. */
+			if (subtree_has_mapping(e->phys, child))
+				return PT_EEXIST;
+			continue;
+		}
+		int err = map_prepare(e, child, level - 1, s.lo, s.hi, src, need);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A run of 4 KiB leaves in one leaf table: the hot loop of every map. */
+static void map_leaf_run(const struct eng *e, struct pt_node n, uint64_t va, uint64_t last,
+			 const struct pt_map_src *src)
+{
+	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+
+	if (!pt_src_tracked(src)) {
+		pt_pte_t first = fmt_pte_leaf(src_pa(src, va), 1, src->prop, false, e->features);
+		entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, 1));
+		return;
+	}
+	const uint64_t *frame = &src->frames[(va - src->va) >> PT_PAGE_SHIFT];
+	for (unsigned i = i0; i <= i1; i++, frame++) {
+		PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
+		pt__frame_get_valid(e->phys, *frame);
+		entry_store(n, i, fmt_pte_leaf(*frame, 1, src->prop, true, e->features));
+	}
+	n.meta->nr_children += (uint16_t)(i1 - i0 + 1);
+}
+
+/* Commit: writes what map_prepare checked, taking nodes from r. */
+static void map_commit(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+		       uint64_t last, const struct pt_map_src *src, struct pt_reserve *r,
+		       struct pt_flush *flush)
+{
+	struct span s;
+
+	if (level == 1) {
+		map_leaf_run(e, n, va, last, src);
+		return;
+	}
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (src_leaf_here(src, &s)) {
+			if (!entry_is_none(pte))
+				entry_detach_node(e->phys, n, s.i, s.base, flush, NULL, e->features);
+			struct child leaf = { .kind = CHILD_FRAME, .pa = src_pa(src, s.lo),
+					      .level = level, .prop = src->prop };
+			entry_replace(n, s.i, &leaf, e->features);
+		} else if (entry_is_none(pte)) {
+			struct pt_node child = entry_alloc_child(e->phys, n, s.i, r);
+			map_commit(e, child, level - 1, s.lo, s.hi, src, r, flush);
+			entry_publish_new(n, s.i, child, e->features);
+		} else {
+			map_commit(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi, src, r,
+				   flush);
+		}
+	}
+}
+
+static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src,
+		      struct pt_flush *flush)
+{
+	struct eng e = eng_of(c->table);
+	struct pt_node n = cursor_node(c);
+	struct pt_reserve r;
+	uint64_t need = 0;
+
+	int err = map_prepare(&e, n, c->node_level, c->va, last, src, &need);
+	if (err)
+		return err;
+	err = pt__reserve(e.phys, &r, need);
+	if (err)
+		return err;
+	map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
+	PT_ASSERT(r.count == 0);
+	if (FMT_FLUSH_NEW_MAPPINGS)
+		pt__flush_add_range(flush, c->va, last - c->va + 1);
+	return 0;
+}
+
+/* ---- unmap and protect: one walker, two actions ---- */
+
+/*
+ * Nodes needed to split a huge leaf at `level` of which only [lo, hi] is
+ * affected: one level at a time, and only as deep as the range boundaries
+ * need (at most the first and the last sub-entry are partly covered).
+ */
+static uint64_t split_cost(unsigned level, uint64_t lo, uint64_t hi)
+{
+	unsigned sub = level - 1;
+	uint64_t need = 1;
+	struct span s;
+
+	if (sub == 1)
+		return 1;
+	for_each_span(s, lo, hi, sub)
+		if (!s.whole)
+			need += split_cost(sub, s.lo, s.hi);
+	return need;
+}
+
+enum walk_action { WALK_UNMAP, WALK_PROTECT };
+
+struct walk {
+	struct eng e;
+	enum walk_action action;
+	uint64_t budget;          /* items left before stopping; UINT64_MAX: all */
+	struct pt_flush *flush;
+	struct pt_reserve reserve;
+	/* protect */
+	void (*op)(struct pt_prop *, void *);
+	void *op_arg;
+	/* what the last item was (take_next / protect_next report it) */
+	struct pt_taken *taken;
+	uint64_t item_va, item_len;
+};
+
+/* The new property of a leaf under protect, or PT_EINVAL. */
+static int walk_new_prop(const struct walk *w, struct pt_prop old, struct pt_prop *out)
+{
+	w->op(&old, w->op_arg);
+	return fmt_prop_normalize(old, w->e.features, out);
+}
+
+/*
+ * Prepare: counts split nodes and, for protect, checks that the new
+ * property of every leaf the walk will reach is expressible.  Returns true
+ * when the budget is used up (the walk stops there too).
+ */
+static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last, uint64_t *need, uint64_t *budget)
+{
+	struct span s;
+
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (*budget == 0)
+			return 0;
+		if (entry_is_none(pte))
+			continue;
+		if (!fmt_pte_is_leaf(pte, level)) {
+			struct pt_node child = entry_child_node(w->e.phys, pte);
+			bool recurse = !s.whole || w->action == WALK_PROTECT ||
+				       slot_pinned(w->e.t, level);
+			if (!recurse) {
+				/* Detached whole; counts as an item only if it maps. */
+				if (*budget != UINT64_MAX)
+					*budget -= subtree_has_mapping(w->e.phys, child);
+				continue;
+			}
+			int err = walk_prepare(w, child, level - 1, s.lo, s.hi, need, budget);
+			if (err)
+				return err;
+			continue;
+		}
+		if (w->action == WALK_PROTECT) {
+			struct pt_prop p;
+			if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p))
+				return PT_EINVAL;
+		}
+		if (!s.whole)
+			*need += split_cost(level, s.lo, s.hi);
+		if (*budget != UINT64_MAX)
+			(*budget)--;
+	}
+	return 0;
+}
+
+static void walk_record_item(struct walk *w, uint64_t va, uint64_t len)
+{
+	w->item_va = va;
+	w->item_len = len;
+	if (w->budget != UINT64_MAX)
+		w->budget--;
+}
+
+/*
+ * A run of leaves in one leaf table, removed: PTEs cleared, nr_children
+ * dropped once, tracked frames queued for release after the invalidation.
+ * When the batch's frame list fills, the part done so far is invalidated and
+ * released early.
+ */
+static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64_t last)
+{
+	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+	uint64_t run_va = va, removed = 0;
+	struct pt_flush *f = w->flush;
+
+	for (unsigned i = i0; i <= i1; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (!fmt_pte_present(pte))
+			continue;
+		uint64_t page_va = va + ((uint64_t)(i - i0) << PT_PAGE_SHIFT);
+		if (fmt_pte_tracked(pte)) {
+			if (pt__flush_frames_full(f)) {
+				pt__flush_add_range(f, run_va, page_va - run_va);
+				pt_flush_finish(f);
+				run_va = page_va;
+			}
+			pt__flush_add_frame(f, fmt_pte_leaf_pa(pte, 1));
+		}
+		entry_store(n, i, 0);
+		removed++;
+	}
+	if (removed == 0)
+		return;
+	PT_ASSERT(n.meta->nr_children >= removed);
+	n.meta->nr_children -= (uint16_t)removed;
+	pt__flush_add_range(f, run_va, last - run_va + 1);
+}
+
+/* One leaf, whole, removed or protected. */
+static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned level,
+		      uint64_t base, pt_pte_t pte)
+{
+	uint64_t size = pt_level_size(level);
+
+	if (w->taken) {
+		w->taken->subtree = false;
+		mapping_of_leaf(pte, level, base, w->e.features, &w->taken->mapping);
+	}
+	pt__flush_add_range(w->flush, base, size);
+	if (w->action == WALK_UNMAP) {
+		struct child none = { .kind = CHILD_NONE };
+		struct child old = entry_replace(n, idx, &none, w->e.features);
+		if (old.tracked) {
+			if (pt__flush_frames_full(w->flush))
+				pt_flush_finish(w->flush);
+			pt__flush_add_frame(w->flush, old.pa);
+		}
+	} else {
+		struct pt_prop p = { 0, 0 };
+		int err = walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p);
+		PT_ASSERT(err == 0); /* walk_prepare checked it */
+		(void)err;
+		entry_protect(n, idx, p, w->e.features);
+	}
+	walk_record_item(w, base, size);
+}
+
+/* A whole subtree under unmap: detached, freed after the flush. */
+static void walk_detach(struct walk *w, struct pt_node n, unsigned idx, unsigned level,
+			uint64_t base)
+{
+	struct subtree_count count = { 0, 0 };
+
+	if (w->budget == UINT64_MAX && !w->taken) { /* a plain unmap: no counting */
+		entry_detach_node(w->e.phys, n, idx, base, w->flush, NULL, w->e.features);
+		return;
+	}
+	entry_detach_node(w->e.phys, n, idx, base, w->flush, &count, w->e.features);
+	if (count.mappings == 0)
+		return; /* page-table memory given back; no mapping taken */
+	if (w->taken)
+		*w->taken = (struct pt_taken){ .subtree = true, .va = base,
+					       .len = pt_level_size(level),
+					       .nr_mappings = count.mappings,
+					       .nr_tracked = count.tracked };
+	walk_record_item(w, base, pt_level_size(level));
+}
+
+static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last)
+{
+	struct span s;
+
+	if (level == 1 && w->action == WALK_UNMAP && w->budget == UINT64_MAX) {
+		unmap_leaf_run(w, n, va, last);
+		return;
+	}
+	for_each_span(s, va, last, level) {
+		if (w->budget == 0)
+			return;
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (entry_is_none(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			if (s.whole) {
+				walk_leaf(w, n, s.i, level, s.base, pte);
+				continue;
+			}
+			struct pt_node child = entry_split_huge(w->e.phys, n, s.i, &w->reserve,
+								w->e.features);
+			walk_commit(w, child, level - 1, s.lo, s.hi);
+			continue;
+		}
+		if (s.whole && w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
+			walk_detach(w, n, s.i, level, s.base);
+			continue;
+		}
+		walk_commit(w, entry_child_node(w->e.phys, pte), level - 1, s.lo, s.hi);
+	}
+}
+
+/* Prepare, reserve, commit over [c->va, last] of the locked node. */
+static int walk_run(struct walk *w, struct pt_cursor_state *c, uint64_t last)
+{
+	struct pt_node n = cursor_node(c);
+	uint64_t need = 0, budget = w->budget;
+
+	int err = walk_prepare(w, n, c->node_level, c->va, last, &need, &budget);
+	if (err)
+		return err;
+	if (w->budget != UINT64_MAX && budget == w->budget)
+		return PT_ENOENT; /* nothing mapped in the range */
+	err = pt__reserve(w->e.phys, &w->reserve, need);
+	if (err)
+		return err;
+	walk_commit(w, n, c->node_level, c->va, last);
+	pt__reserve_release(w->e.phys, &w->reserve);
+	return 0;
+}
+
+static int cursor_unmap(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
+			struct pt_taken *taken, struct pt_flush *flush)
+{
+	struct walk w = { .e = eng_of(c->table), .action = WALK_UNMAP,
+			  .budget = max_items ? max_items : UINT64_MAX,
+			  .flush = flush, .taken = taken };
+	int err = walk_run(&w, c, last);
+	if (err == 0 && max_items)
+		pt__cursor_advance(c, w.item_va, w.item_len);
+	return err;
+}
+
+static int cursor_protect(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
+			  void (*op)(struct pt_prop *, void *), void *arg, uint64_t *va_out,
+			  uint64_t *len_out, struct pt_flush *flush)
+{
+	struct walk w = { .e = eng_of(c->table), .action = WALK_PROTECT,
+			  .budget = max_items ? max_items : UINT64_MAX,
+			  .flush = flush, .op = op, .op_arg = arg };
+	int err = walk_run(&w, c, last);
+	if (err == 0 && max_items) {
+		if (va_out)
+			*va_out = w.item_va;
+		if (len_out)
+			*len_out = w.item_len;
+		pt__cursor_advance(c, w.item_va, w.item_len);
+	}
+	return err;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * frame_meta.h - the frames layer's internals: one 64-byte metadata slot per
+ * 4 KiB frame, and the allocator entry points the layers above use.
+ */
+#ifndef PTKIT_SRC_FRAME_META_H
+#define PTKIT_SRC_FRAME_META_H
+
+#include <ptkit/phys.h>
+
+#include "base.h"
+
+enum pt_frame_usage {
+	PT_USAGE_FREE = 0,
+	PT_USAGE_NODE = 1,     /* a page-table node */
+	PT_USAGE_DATA = 2,     /* a data frame handed to a caller */
+	PT_USAGE_RESERVED = 3, /* holds the metadata array itself (freestanding) */
+	PT_USAGE_TABLE = 4,    /* holds a struct pt_table (no malloc in the core) */
+};
+
+#define PT_NO_FRAME UINT64_MAX
+
+struct pt_frame_meta {
+	_Atomic uint64_t refcount;
+	uint8_t usage;
+	/* Page-table node metadata (DESIGN §3); meaningful for PT_USAGE_NODE. */
+	uint8_t level;              /* 1 = leaf table */
+	uint16_t nr_children;       /* present PTEs; written under the lock */
+	_Atomic uint32_t lock;      /* 0 free, 1 held */
+	_Atomic bool stray;         /* detached: walkers must retry */
+	uint8_t pad0[3];
+	uint32_t check_epoch;       /* pt_check: visited in this pass */
+	uint32_t check_count;       /* pt_check: mappings of a tracked frame */
+	uint64_t next;              /* free list / reservation / detached list */
+	void *rcu_head[2];          /* storage for the platform's deferred free */
+	struct pt_phys *rcu_owner;  /* who frees the node when RCU calls back */
+};
+_Static_assert(sizeof(struct pt_frame_meta) == 64, "one cache line per frame");
+
+static inline uint64_t pt_frame_index(const struct pt_phys *phys, uint64_t pa)
+{
+	return (pa - phys->ram_pa) >> PT_PAGE_SHIFT;
+}
+
+static inline bool pt_frame_managed(const struct pt_phys *phys, uint64_t pa)
+{
+	return pa >= phys->ram_pa && pt_frame_index(phys, pa) < phys->nr_frames;
+}
+
+static inline struct pt_frame_meta *pt_meta_of(const struct pt_phys *phys, uint64_t pa)
+{
+	return &phys->meta[pt_frame_index(phys, pa)];
+}
+
+static inline uint64_t pt_pa_of_index(const struct pt_phys *phys, uint64_t idx)
+{
+	return phys->ram_pa + (idx << PT_PAGE_SHIFT);
+}
+
+static inline void *pt_va_of(const struct pt_phys *phys, uint64_t pa)
+{
+	return (void *)(uintptr_t)(pa + phys->linear_offset);
+}
+
+/* A zeroed frame tagged `usage` with refcount 1, or PT_ENOMEM. */
+int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *pa);
+/* Back to the free list (refcount must have reached 0). */
+void pt__frame_free(struct pt_phys *phys, uint64_t pa);
+/* The table's reference on a validated data frame. */
+static inline void pt__frame_get_valid(struct pt_phys *phys, uint64_t pa)
+{
+	atomic_fetch_add_explicit(&pt_meta_of(phys, pa)->refcount, 1, memory_order_relaxed);
+}
+/* Drops a reference the caller knows exists. */
+void pt__frame_put_valid(struct pt_phys *phys, uint64_t pa);
+
+/*
+ * A reservation: the frames an operation will need, allocated before it
+ * changes anything (prepare/commit), so running out of memory changes
+ * nothing.  Unused frames go back on release.
+ */
+struct pt_reserve {
+	uint64_t head; /* frame index or PT_NO_FRAME */
+	uint64_t count;
+};
+
+int pt__reserve(struct pt_phys *phys, struct pt_reserve *r, uint64_t n);
+uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_reserve *r);
+void pt__reserve_release(struct pt_phys *phys, struct pt_reserve *r);
+
+#endif

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * entry_template.h - the seed's Entry/Child layer (DESIGN §3), for one
+ * format.  Included by src/formats/engine_instance.h after a format header
+ * (which defines pt_pte_t and the fmt_* functions); everything is static.
+ *
+ * Each function here acts on one PTE slot of a node inside a cursor's locked
+ * subtree (the cursor holds the lock of the subtree's top node; descendants
+ * are covered by it until per-descendant locking lands) and keeps the
+ * contracts of ../shared/seed/entry.rs.txt; debug builds assert them:
+ *  - replace: nr_children +1 on absent->present, -1 on present->absent; a
+ *    node child is one level below, a frame child at this level;
+ *  - protect: only a present leaf's properties change, never its address,
+ *    size, trackedness, nor the node's nr_children;
+ *  - alloc_if_none / split_if_mapped_huge: the new child is complete and
+ *    locked before the release store that publishes it.
+ * Bulk variants (runs of leaves) keep the same contracts per slot.
+ */
+
+/* What a PTE stands for (the seed's Child). */
+enum child_kind { CHILD_NONE, CHILD_NODE, CHILD_FRAME };
+
+struct child {
+	enum child_kind kind;
+	uint64_t pa;
+	unsigned level;      /* node: its level; frame: the leaf's level */
+	struct pt_prop prop; /* frame only */
+	bool tracked;        /* frame only */
+};
+
+static struct child child_from_pte(pt_pte_t pte, unsigned level, uint32_t features)
+{
+	if (!fmt_pte_present(pte))
+		return (struct child){ .kind = CHILD_NONE };
+	if (!fmt_pte_is_leaf(pte, level))
+		return (struct child){ .kind = CHILD_NODE, .pa = fmt_pte_table_pa(pte),
+				       .level = level - 1 };
+	return (struct child){ .kind = CHILD_FRAME, .pa = fmt_pte_leaf_pa(pte, level),
+			       .level = level,
+			       .prop = fmt_pte_leaf_prop(pte, level, features),
+			       .tracked = fmt_pte_tracked(pte) };
+}
+
+static pt_pte_t child_into_pte(const struct child *c, uint32_t features)
+{
+	switch (c->kind) {
+	case CHILD_NODE:
+		return fmt_pte_table(c->pa);
+	case CHILD_FRAME:
+		return fmt_pte_leaf(c->pa, c->level, c->prop, c->tracked, features);
+	default:
+		return 0;
+	}
+}
+
+static inline bool entry_is_none(pt_pte_t pte) { return !fmt_pte_present(pte); }
+
+static inline bool entry_is_node(pt_pte_t pte, unsigned level)
+{
+	return fmt_pte_present(pte) && !fmt_pte_is_leaf(pte, level);
+}
+
+static inline struct pt_node entry_child_node(const struct pt_phys *phys, pt_pte_t pte)
+{
+	return pt_node_at(phys, fmt_pte_table_pa(pte));
+}
+
+/* Stores a leaf or clears a slot under the lock: lock-free walkers only need
+ * an untorn value. */
+static inline void entry_store(struct pt_node n, unsigned idx, pt_pte_t pte)
+{
+	atomic_store_explicit(&n.ptes[idx], pte, memory_order_relaxed);
+}
+
+/* Publishes a complete node: everything written into it before happens
+ * before any walker that reads this pointer. */
+static inline void entry_publish(struct pt_node n, unsigned idx, pt_pte_t pte)
+{
+	atomic_store_explicit(&n.ptes[idx], pte, memory_order_release);
+}
+
+/* The seed's replace(): returns the old child. */
+static struct child entry_replace(struct pt_node n, unsigned idx, const struct child *new,
+				  uint32_t features)
+{
+	unsigned level = pt_node_level(n);
+	pt_pte_t old_pte = pt_pte_load(n, idx);
+	struct child old = child_from_pte(old_pte, level, features);
+
+	PT_ASSERT(new->kind != CHILD_NODE || new->level == level - 1);
+	PT_ASSERT(new->kind != CHILD_FRAME || new->level == level);
+	if (old.kind == CHILD_NONE && new->kind != CHILD_NONE)
+		n.meta->nr_children++;
+	else if (old.kind != CHILD_NONE && new->kind == CHILD_NONE)
+		n.meta->nr_children--;
+	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
+	if (new->kind == CHILD_NODE)
+		entry_publish(n, idx, child_into_pte(new, features));
+	else
+		entry_store(n, idx, child_into_pte(new, features));
+	return old;
+}
+
+/* The seed's protect(): a present leaf gets new (normalized) properties. */
+static void entry_protect(struct pt_node n, unsigned idx, struct pt_prop prop,
+			  uint32_t features)
+{
+	unsigned level = pt_node_level(n);
+	pt_pte_t pte = pt_pte_load(n, idx);
+	uint16_t nr_before = n.meta->nr_children;
+
+	PT_ASSERT(fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level));
+	pt_pte_t new = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level, prop,
+				    fmt_pte_tracked(pte), features);
+	if (new != pte)
+		entry_store(n, idx, new);
+	PT_ASSERT(fmt_pte_leaf_pa(new, level) == fmt_pte_leaf_pa(pte, level));
+	PT_ASSERT(fmt_pte_tracked(new) == fmt_pte_tracked(pte));
+	PT_ASSERT(n.meta->nr_children == nr_before);
+	(void)nr_before;
+}
+
+/*
+ * The seed's alloc_if_none(): an absent slot of a node above level 1 gets a
+ * zeroed child node from the reservation.  The child is returned locked and
+ * *not yet published*: the caller fills it, then entry_publish_new().
+ */
+static struct pt_node entry_alloc_child(struct pt_phys *phys, struct pt_node n,
+					unsigned idx, struct pt_reserve *r)
+{
+	PT_ASSERT(pt_node_level(n) > 1);
+	PT_ASSERT(entry_is_none(pt_pte_load(n, idx)));
+	(void)idx;
+	return pt_node_new(phys, r, pt_node_level(n) - 1);
+}
+
+/* Installs a node made by entry_alloc_child or entry_split_huge. */
+static void entry_publish_new(struct pt_node n, unsigned idx, struct pt_node child,
+			      uint32_t features)
+{
+	struct child c = { .kind = CHILD_NODE, .pa = child.pa, .level = pt_node_level(child) };
+
+	entry_replace(n, idx, &c, features);
+	pt_node_unlock(child);
+}
+
+/*
+ * Fills slots [i0, i1] of a locked node with consecutive leaves starting at
+ * `first` (a run of the same kind: the pa advances by one page per slot).
+ * The slots must be absent (the prepare pass checked).
+ */
+static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t first,
+			   int64_t step)
+{
+	pt_pte_t pte = first;
+
+	for (unsigned i = i0; i <= i1; i++) {
+		PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
+		entry_store(n, i, pte);
+		pte += (uint64_t)step;
+	}
+	n.meta->nr_children += (uint16_t)(i1 - i0 + 1);
+	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
+}
+
+/*
+ * The seed's split_if_mapped_huge(): the huge leaf at idx becomes a child
+ * node of 512 leaves of the next size, same properties, same physical range
+ * (child nr_children = 512, parent's unchanged), published only complete.
+ * Returns the child, unlocked.
+ */
+static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, unsigned idx,
+				       struct pt_reserve *r, uint32_t features)
+{
+	unsigned level = pt_node_level(n);
+	pt_pte_t pte = pt_pte_load(n, idx);
+	uint16_t nr_before = n.meta->nr_children;
+
+	PT_ASSERT(level > 1 && fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level));
+	PT_ASSERT(!fmt_pte_tracked(pte)); /* tracked mappings are base pages */
+	struct pt_node child = pt_node_new(phys, r, level - 1);
+	pt_pte_t first = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level - 1,
+				      fmt_pte_leaf_prop(pte, level, features), false, features);
+	entry_fill_run(child, 0, PT_NR_ENTRIES - 1, first, fmt_pte_leaf_step(first, level - 1));
+	entry_publish(n, idx, fmt_pte_table(child.pa));
+	pt_node_unlock(child);
+	PT_ASSERT(n.meta->nr_children == nr_before);
+	(void)nr_before;
+	return child;
+}
+
+/* What a detached subtree held (take_next reports it). */
+struct subtree_count {
+	uint64_t mappings;
+	uint64_t tracked;
+};
+
+/*
+ * Marks every node of a detached subtree stray (walkers that reach one
+ * retry from the root) and, if asked, counts its mappings.  Leaf tables are
+ * read only when counting.
+ */
+static void subtree_mark_stray(const struct pt_phys *phys, struct pt_node n,
+			       struct subtree_count *count, uint32_t features)
+{
+	unsigned level = pt_node_level(n);
+
+	atomic_store_explicit(&n.meta->stray, true, memory_order_release);
+	if (level == 1 && !count)
+		return;
+	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (!fmt_pte_present(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			if (count) {
+				count->mappings++;
+				count->tracked += fmt_pte_tracked(pte);
+			}
+		} else {
+			subtree_mark_stray(phys, entry_child_node(phys, pte), count, features);
+		}
+	}
+}
+
+/*
+ * Detaches the node at idx with its whole subtree: the slot becomes absent
+ * and the subtree goes to the flush batch, which frees it after the TLB
+ * invalidation (and, with RCU, a grace period).
+ */
+static void entry_detach_node(const struct pt_phys *phys, struct pt_node n, unsigned idx,
+			      uint64_t entry_va, struct pt_flush *flush,
+			      struct subtree_count *count, uint32_t features)
+{
+	unsigned level = pt_node_level(n);
+	pt_pte_t pte = pt_pte_load(n, idx);
+	struct child none = { .kind = CHILD_NONE };
+
+	PT_ASSERT(entry_is_node(pte, level));
+	entry_replace(n, idx, &none, features);
+	struct pt_node child = entry_child_node(phys, pte);
+	subtree_mark_stray(phys, child, count, features);
+	pt__flush_add_range(flush, entry_va, pt_level_size(level));
+	pt__flush_add_subtree(flush, child.pa);
+}
+
+/* Whether a subtree holds any mapping (nr_children makes empty nodes O(1)). */
+static bool subtree_has_mapping(const struct pt_phys *phys, struct pt_node n)
+{
+	unsigned level = pt_node_level(n);
+
+	if (n.meta->nr_children == 0)
+		return false;
+	if (level == 1)
+		return true;
+	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (!fmt_pte_present(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level) ||
+		    subtree_has_mapping(phys, entry_child_node(phys, pte)))
+			return true;
+	}
+	return false;
+}

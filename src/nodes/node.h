@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * node.h - page-table nodes: a frame whose metadata slot holds
+ * {level, nr_children, stray, lock} (DESIGN §3), and its 512 PTE slots.
+ *
+ * Format-independent.  PTE slots are C11 atomics because lock-free walkers
+ * read them while a lock holder writes: loads are acquire where a walker
+ * follows a pointer, and publishing a node is a release store after the node
+ * is fully written.  Leaf stores under the lock are relaxed (plain moves).
+ */
+#ifndef PTKIT_SRC_NODE_H
+#define PTKIT_SRC_NODE_H
+
+#include "frames/frame_meta.h"
+
+#define PT_NR_ENTRIES 512
+
+typedef _Atomic uint64_t pt_slot_t;
+
+struct pt_node {
+	uint64_t pa;
+	pt_slot_t *ptes;
+	struct pt_frame_meta *meta;
+};
+
+static inline struct pt_node pt_node_at(const struct pt_phys *phys, uint64_t pa)
+{
+	return (struct pt_node){ pa, pt_va_of(phys, pa), pt_meta_of(phys, pa) };
+}
+
+static inline unsigned pt_node_level(struct pt_node n) { return n.meta->level; }
+
+static inline uint64_t pt_pte_load(struct pt_node n, unsigned idx)
+{
+	return atomic_load_explicit(&n.ptes[idx], memory_order_acquire);
+}
+
+/* Index of va's entry in a node at `level`. */
+static inline unsigned pt_index(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (PT_PAGE_SHIFT + 9 * (level - 1))) & (PT_NR_ENTRIES - 1);
+}
+
+/* First va of the entry containing va at `level`. */
+static inline uint64_t pt_entry_base(uint64_t va, unsigned level)
+{
+	return va & ~(pt_level_size(level) - 1);
+}
+
+/* Last va (inclusive) of the entry that starts at base. */
+static inline uint64_t pt_entry_last(uint64_t base, unsigned level)
+{
+	return base + (pt_level_size(level) - 1);
+}
+
+/*
+ * The node lock (the seed's PageTableGuard): acquire on lock, release on
+ * unlock, so everything written under it is seen by the next holder.
+ * Spinning waits yield after a while: hosts are oversubscribed.
+ */
+static inline void pt_node_lock(const struct pt_phys *phys, struct pt_node n)
+{
+	unsigned spins = 0;
+	uint32_t expected = 0;
+
+	while (!atomic_compare_exchange_weak_explicit(&n.meta->lock, &expected, 1,
+						      memory_order_acquire,
+						      memory_order_relaxed)) {
+		expected = 0;
+		if (++spins % 64 == 0)
+			phys->platform.yield();
+	}
+}
+
+static inline void pt_node_unlock(struct pt_node n)
+{
+	PT_ASSERT(atomic_load_explicit(&n.meta->lock, memory_order_relaxed) == 1);
+	atomic_store_explicit(&n.meta->lock, 0, memory_order_release);
+}
+
+static inline bool pt_node_locked(struct pt_node n)
+{
+	return atomic_load_explicit(&n.meta->lock, memory_order_relaxed) != 0;
+}
+
+static inline bool pt_node_stray(struct pt_node n)
+{
+	return atomic_load_explicit(&n.meta->stray, memory_order_acquire);
+}
+
+/* A fresh node from the reservation: zeroed, tagged, locked before anyone
+ * can see it (the seed's alloc: "lock it before publishing it"). */
+static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_reserve *r,
+					 unsigned level)
+{
+	struct pt_node n = pt_node_at(phys, pt__reserve_take(phys, r));
+
+	n.meta->level = (uint8_t)level;
+	n.meta->nr_children = 0;
+	atomic_store_explicit(&n.meta->lock, 1, memory_order_relaxed);
+	return n;
+}
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* platform.h - the core's view of the host: the hooks of struct pt_platform,
+ * with defaults where the host gave none. */
+#ifndef PTKIT_SRC_PLATFORM_H
+#define PTKIT_SRC_PLATFORM_H
+
+#include <ptkit/phys.h>
+
+/* Hosted: liburcu-style defaults.  Freestanding: no-ops that are correct for
+ * one CPU (immediate free, no invalidation). */
+void pt__platform_fill_defaults(struct pt_platform *p);
+
+#endif

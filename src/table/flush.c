@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * flush.c - TLB flush batches (DESIGN §5): what to invalidate, then what to
+ * release, in that order, never the other way round.
+ */
+#include "table/table_internal.h"
+
+/* Removed subtrees are chained through their root's metadata `next`; the
+ * batch stores frame index + 1 so that a zeroed batch is empty. */
+static uint64_t detached_pop(struct pt_flush *f, struct pt_phys *phys)
+{
+	uint64_t idx = f->detached - 1;
+	f->detached = phys->meta[idx].next;
+	return pt_pa_of_index(phys, idx);
+}
+
+void pt_flush_init(struct pt_flush *flush, struct pt_table *table)
+{
+	if (flush)
+		*flush = (struct pt_flush){ .table = table };
+}
+
+void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
+{
+	if (f->all)
+		return;
+	f->nr_pages += len >> PT_PAGE_SHIFT;
+	if (f->nr_pages > PT_FLUSH_ALL_THRESHOLD_PAGES || f->nr_ranges == PT_FLUSH_MAX_RANGES) {
+		f->all = true; /* cheaper than this many single invalidations */
+		f->nr_ranges = 0;
+		return;
+	}
+	struct pt_flush_range *prev = f->nr_ranges ? &f->ranges[f->nr_ranges - 1] : NULL;
+	if (prev && prev->va + prev->len == va) {
+		prev->len += len;
+		return;
+	}
+	f->ranges[f->nr_ranges++] = (struct pt_flush_range){ va, len };
+}
+
+bool pt__flush_frames_full(const struct pt_flush *f)
+{
+	return f->nr_frames == PT_FLUSH_MAX_FRAMES;
+}
+
+void pt__flush_add_frame(struct pt_flush *f, uint64_t pa)
+{
+	PT_ASSERT(!pt__flush_frames_full(f));
+	f->frames[f->nr_frames++] = pa;
+}
+
+void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa)
+{
+	struct pt_phys *phys = f->table->phys;
+
+	pt_meta_of(phys, node_pa)->next = f->detached;
+	f->detached = pt_frame_index(phys, node_pa) + 1;
+	f->nodes_removed = true;
+}
+
+int pt_flush_finish(struct pt_flush *f)
+{
+	if (!f || !f->table)
+		return PT_EINVAL;
+	struct pt_table *t = f->table;
+	if (f->nr_ranges || f->all || f->nodes_removed) {
+		struct pt_flush_info info = {
+			.root_pa = t->root_pa,
+			.ranges = f->ranges,
+			.nr_ranges = f->nr_ranges,
+			.all = f->all,
+			.nodes_removed = f->nodes_removed,
+		};
+		t->invalidate(t->invalidate_arg, &info);
+	}
+	for (size_t i = 0; i < f->nr_frames; i++)
+		pt__frame_put_valid(t->phys, f->frames[i]);
+	while (f->detached)
+		t->fmt->ops->release_subtree(t, detached_pop(f, t->phys));
+	pt_flush_init(f, t);
+	return 0;
+}

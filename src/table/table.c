@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * table.c - the public API (DESIGN §5, §7): argument checks in the
+ * documented order, then one call into the engine of the table's format.
+ * Nothing here touches a PTE.
+ */
+#include "table/table_internal.h"
+
+/* ---- argument checks ---- */
+
+/* The position of an error in the documented order (DESIGN §5). */
+static int error_rank(int err)
+{
+	switch (err) {
+	case PT_EINVAL: return 1;
+	case PT_EALIGN: return 2;
+	case PT_ERANGE: return 3;
+	case PT_EPERM: return 4;
+	default: return err ? 5 : 99;
+	}
+}
+
+/* Of two findings, the one to report first. */
+static int first_error(int a, int b)
+{
+	return error_rank(a) <= error_rank(b) ? a : b;
+}
+
+static bool page_aligned(uint64_t x)
+{
+	return (x & (PT_PAGE_SIZE - 1)) == 0;
+}
+
+/* [va, va + len) non-empty, not wrapping (va + len == 2^64 is fine), page
+ * aligned, inside the table's space; kernel half through a user table is
+ * read-only. */
+static int range_check(const struct pt_table *t, uint64_t va, uint64_t len, bool write)
+{
+	if (!t || len == 0 || va + (len - 1) < va)
+		return PT_EINVAL;
+	if (!page_aligned(va) || !page_aligned(len))
+		return PT_EALIGN;
+	uint64_t last = va + (len - 1);
+	if (last < t->fmt->user_end)
+		return t->space == PT_SPACE_USER ? 0 : PT_ERANGE;
+	if (va < t->fmt->kernel_start)
+		return PT_ERANGE; /* non-canonical, or spans the hole */
+	if (t->space == PT_SPACE_KERNEL)
+		return 0;
+	if (!t->kernel)
+		return PT_ERANGE;
+	return write ? PT_EPERM : 0;
+}
+
+/* Physical [pa, pa + len) must be aligned and encodable. */
+static int pa_check(const struct pt_table *t, uint64_t pa, uint64_t len)
+{
+	if (!page_aligned(pa))
+		return PT_EALIGN;
+	if (pa + (len - 1) < pa || pa + (len - 1) >= t->fmt->pa_limit)
+		return PT_ERANGE;
+	return 0;
+}
+
+static int prop_check(const struct pt_table *t, struct pt_prop p, struct pt_prop *out)
+{
+	return t->fmt->normalize(p, t->features, out);
+}
+
+/* Tracked frames: data frames someone holds, with room for n more refs. */
+static int frames_check(const struct pt_table *t, const uint64_t *frames, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t rc = pt_frame_refcount(t->phys, frames[i]);
+		if (rc == PT_REFCOUNT_UNUSED || rc == 0 || rc > PT_REFCOUNT_MAX - n ||
+		    pt_meta_of(t->phys, frames[i])->usage != PT_USAGE_DATA)
+			return PT_EINVAL;
+		err = first_error(err, pa_check(t, frames[i], PT_PAGE_SIZE));
+	}
+	return err;
+}
+
+/* The largest leaf a map at va may use: the table's cap, and one level
+ * below the root in a kernel half (its root slots hold shared nodes). */
+static unsigned max_leaf_at(const struct pt_table *t, uint64_t va)
+{
+	unsigned cap = t->max_leaf_level;
+	if (va >= t->fmt->kernel_start && cap >= t->fmt->levels)
+		cap = t->fmt->levels - 1;
+	return cap;
+}
+
+/* ---- cursors ---- */
+
+static void cursor_start(struct pt_cursor_state *c, struct pt_table *t, uint64_t va,
+			 uint64_t len)
+{
+	*c = (struct pt_cursor_state){ .table = t, .start = va, .last = va + (len - 1), .va = va };
+	t->fmt->ops->cursor_lock(c);
+}
+
+static void cursor_stop(struct pt_cursor_state *c)
+{
+	c->table->fmt->ops->cursor_unlock(c);
+	c->table = NULL;
+}
+
+void pt__cursor_advance(struct pt_cursor_state *c, uint64_t va, uint64_t len)
+{
+	uint64_t last = va + (len - 1);
+	c->at_end = last >= c->last;
+	if (!c->at_end)
+		c->va = last + 1;
+}
+
+/* The end of a search of `len` bytes from the current address. */
+static uint64_t cursor_limit(const struct pt_cursor_state *c, uint64_t len)
+{
+	uint64_t last = c->va + (len - 1);
+	return last < c->va ? c->last : pt_min_u64(last, c->last);
+}
+
+static bool cursor_usable(struct pt_cursor *c)
+{
+	return c && pt_cursor_state(c)->table;
+}
+
+/* A caller's batch must belong to the table; NULL means a local one. */
+static int flush_check(const struct pt_table *t, const struct pt_flush *f)
+{
+	return f && f->table != t ? PT_EINVAL : 0;
+}
+
+int pt_cursor_open(struct pt_cursor *c, struct pt_table *t, uint64_t va, uint64_t len)
+{
+	if (!c)
+		return PT_EINVAL;
+	int err = range_check(t, va, len, true);
+	if (err)
+		return err;
+	cursor_start(pt_cursor_state(c), t, va, len);
+	return 0;
+}
+
+void pt_cursor_close(struct pt_cursor *c)
+{
+	if (cursor_usable(c))
+		cursor_stop(pt_cursor_state(c));
+}
+
+uint64_t pt_cursor_va(const struct pt_cursor *c)
+{
+	return ((const struct pt_cursor_state *)c)->va;
+}
+
+int pt_cursor_query(struct pt_cursor *c, struct pt_mapping *out)
+{
+	if (!cursor_usable(c) || !out)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	if (s->at_end)
+		return PT_ENOENT;
+	return s->table->fmt->ops->cursor_query(s, out);
+}
+
+int pt_cursor_find_next(struct pt_cursor *c, uint64_t len, uint64_t *va_out)
+{
+	if (!cursor_usable(c) || len == 0)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	uint64_t found;
+	if (s->at_end)
+		return PT_ENOENT;
+	int err = s->table->fmt->ops->cursor_find(s, cursor_limit(s, len), &found);
+	if (err)
+		return err;
+	s->va = found & ~(uint64_t)(PT_PAGE_SIZE - 1);
+	if (va_out)
+		*va_out = s->va;
+	return 0;
+}
+
+int pt_cursor_jump(struct pt_cursor *c, uint64_t va)
+{
+	if (!cursor_usable(c))
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	if (!page_aligned(va))
+		return PT_EALIGN;
+	if (va < s->start || va > s->last)
+		return PT_ERANGE;
+	s->va = va;
+	s->at_end = false;
+	return 0;
+}
+
+/* The level whose page size is `size`, or 0. */
+static unsigned level_of_size(const struct pt_table *t, uint64_t size)
+{
+	for (unsigned level = 1; level <= t->fmt->levels; level++)
+		if (pt_level_size(level) == size)
+			return level;
+	return 0;
+}
+
+static int cursor_map_check(struct pt_cursor_state *s, const struct pt_mapping *item,
+			    struct pt_map_src *src)
+{
+	const struct pt_table *t = s->table;
+	unsigned level = level_of_size(t, item->size);
+	int err;
+
+	if (item->va != s->va || s->at_end || level == 0 || level > max_leaf_at(t, item->va) ||
+	    (item->tracked && level != 1))
+		return PT_EINVAL;
+	if ((err = prop_check(t, item->prop, &src->prop)))
+		return err;
+	err = item->tracked ? frames_check(t, &item->pa, 1) : 0;
+	if (err == 0 && ((item->va | item->pa) & (item->size - 1)))
+		err = PT_EALIGN;
+	if (err == 0 && item->va + (item->size - 1) > s->last)
+		err = PT_ERANGE;
+	if (err == 0)
+		err = pa_check(t, item->pa, item->size);
+	src->va = item->va;
+	src->pa = item->pa;
+	src->frames = item->tracked ? &item->pa : NULL;
+	src->max_level = level;
+	return err;
+}
+
+int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item)
+{
+	if (!cursor_usable(c) || !item)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	struct pt_map_src src;
+	struct pt_flush local;
+	int err = cursor_map_check(s, item, &src);
+	if (err)
+		return err;
+	pt_flush_init(&local, s->table);
+	err = s->table->fmt->ops->cursor_map(s, item->va + (item->size - 1), &src, &local);
+	pt_flush_finish(&local);
+	if (err == 0)
+		pt__cursor_advance(s, item->va, item->size);
+	return err;
+}
+
+int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
+			struct pt_flush *flush)
+{
+	if (!cursor_usable(c) || len == 0)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	struct pt_taken ignored;
+	struct pt_flush local;
+	int err = flush_check(s->table, flush);
+	if (err)
+		return err;
+	if (s->at_end)
+		return PT_ENOENT;
+	pt_flush_init(&local, s->table);
+	err = s->table->fmt->ops->cursor_unmap(s, cursor_limit(s, len), 1, out ? out : &ignored,
+					       flush ? flush : &local);
+	pt_flush_finish(&local);
+	return err;
+}
+
+int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
+			   void (*op)(struct pt_prop *prop, void *arg), void *arg,
+			   uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush)
+{
+	if (!cursor_usable(c) || len == 0 || !op)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	struct pt_flush local;
+	int err = flush_check(s->table, flush);
+	if (err)
+		return err;
+	if (s->at_end)
+		return PT_ENOENT;
+	pt_flush_init(&local, s->table);
+	err = s->table->fmt->ops->cursor_protect(s, cursor_limit(s, len), 1, op, arg, va_out,
+						 len_out, flush ? flush : &local);
+	pt_flush_finish(&local);
+	return err;
+}
+
+/* ---- whole-range operations: one cursor, one walk ---- */
+
+static int map_range(struct pt_table *t, uint64_t va, uint64_t len, struct pt_map_src *src)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	src->va = va;
+	src->max_level = pt_src_tracked(src) ? 1 : max_leaf_at(t, va);
+	pt_flush_init(&local, t);
+	cursor_start(&c, t, va, len);
+	int err = t->fmt->ops->cursor_map(&c, c.last, src, &local);
+	cursor_stop(&c);
+	pt_flush_finish(&local);
+	return err;
+}
+
+int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt_prop prop)
+{
+	struct pt_map_src src = { .pa = pa };
+	int err = t ? prop_check(t, prop, &src.prop) : PT_EINVAL;
+
+	err = first_error(err, range_check(t, va, len, true));
+	if (t && len)
+		err = first_error(err, pa_check(t, pa, len));
+	if (err)
+		return err;
+	return map_range(t, va, len, &src);
+}
+
+int pt_map_frames(struct pt_table *t, uint64_t va, const uint64_t *frames, size_t n,
+		  struct pt_prop prop)
+{
+	struct pt_map_src src = { .frames = frames };
+
+	if (!t || !frames || n == 0 || n > (UINT64_MAX >> PT_PAGE_SHIFT))
+		return PT_EINVAL;
+	int err = prop_check(t, prop, &src.prop);
+	err = first_error(err, frames_check(t, frames, n));
+	err = first_error(err, range_check(t, va, (uint64_t)n << PT_PAGE_SHIFT, true));
+	if (err)
+		return err;
+	return map_range(t, va, (uint64_t)n << PT_PAGE_SHIFT, &src);
+}
+
+int pt_unmap(struct pt_table *t, uint64_t va, uint64_t len, struct pt_flush *flush)
+{
+	int err = range_check(t, va, len, true);
+	err = first_error(err, t ? flush_check(t, flush) : 0);
+	if (err)
+		return err;
+	struct pt_cursor_state c;
+	struct pt_flush local;
+	pt_flush_init(&local, t);
+	cursor_start(&c, t, va, len);
+	err = t->fmt->ops->cursor_unmap(&c, c.last, 0, NULL, flush ? flush : &local);
+	cursor_stop(&c);
+	pt_flush_finish(&local);
+	return err;
+}
+
+struct set_clear {
+	uint32_t set, clear;
+};
+
+static void apply_set_clear(struct pt_prop *p, void *arg)
+{
+	const struct set_clear *sc = arg;
+	p->flags = (p->flags | sc->set) & ~sc->clear;
+}
+
+int pt_protect(struct pt_table *t, uint64_t va, uint64_t len, uint32_t set_flags,
+	       uint32_t clear_flags, struct pt_flush *flush)
+{
+	struct set_clear sc = { set_flags, clear_flags };
+	uint32_t sw_ok = t ? ((1u << t->fmt->nr_sw_bits) - 1) << PT_SW_SHIFT : 0;
+	uint32_t known = (PT_FLAGS_ALL & ~(PT_SW0 | PT_SW1 | PT_SW2 | PT_SW3)) | sw_ok;
+	int err = (set_flags & clear_flags) || ((set_flags | clear_flags) & ~known) ? PT_EINVAL : 0;
+
+	err = first_error(err, range_check(t, va, len, true));
+	err = first_error(err, t ? flush_check(t, flush) : 0);
+	if (err)
+		return err;
+	struct pt_cursor_state c;
+	struct pt_flush local;
+	pt_flush_init(&local, t);
+	cursor_start(&c, t, va, len);
+	err = t->fmt->ops->cursor_protect(&c, c.last, 0, apply_set_clear, &sc, NULL, NULL,
+					  flush ? flush : &local);
+	cursor_stop(&c);
+	pt_flush_finish(&local);
+	return err;
+}
+
+int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
+{
+	if (!t || !out)
+		return PT_EINVAL;
+	int err = range_check(t, va & ~(uint64_t)(PT_PAGE_SIZE - 1), PT_PAGE_SIZE, false);
+	if (err)
+		return err;
+	return t->fmt->ops->query(t, va, out);
+}
+
+int pt_for_each_mapping(struct pt_table *t, uint64_t va, uint64_t len,
+			int (*fn)(const struct pt_mapping *m, void *arg), void *arg)
+{
+	int err = fn ? range_check(t, va, len, false) : PT_EINVAL;
+	if (err)
+		return err;
+	return t->fmt->ops->for_each(t, va, va + (len - 1), fn, arg);
+}
+
+int pt_check(struct pt_table *t, char *why, size_t why_len)
+{
+	if (!t)
+		return PT_EINVAL;
+	return t->fmt->ops->check(t, why, why_len);
+}
+
+int pt_table_stats(struct pt_table *t, struct pt_table_stats *out)
+{
+	if (!t || !out)
+		return PT_EINVAL;
+	t->fmt->ops->stats(t, out);
+	return 0;
+}
+
+/* ---- tables ---- */
+
+/* struct pt_table lives in a frame of its own: the core has no malloc. */
+static int table_new(struct pt_phys *phys, const struct pt_format *fmt, enum pt_space space,
+		     struct pt_table **out)
+{
+	uint64_t pa;
+	int err = pt__frame_alloc(phys, PT_USAGE_TABLE, &pa);
+	if (err)
+		return err;
+	struct pt_table *t = pt_va_of(phys, pa);
+	*t = (struct pt_table){ .phys = phys, .fmt = fmt, .space = space,
+				.max_leaf_level = fmt->max_leaf_level,
+				.features = phys->platform.features,
+				.invalidate = phys->platform.invalidate,
+				.invalidate_arg = phys->platform.invalidate_arg };
+	*out = t;
+	return 0;
+}
+
+static void table_free(struct pt_table *t)
+{
+	struct pt_phys *phys = t->phys;
+	uint64_t pa = (uint64_t)((uintptr_t)t - phys->linear_offset);
+
+	atomic_store_explicit(&pt_meta_of(phys, pa)->refcount, 0, memory_order_relaxed);
+	pt__frame_free(phys, pa);
+}
+
+static int table_setup(struct pt_table *t, struct pt_table **out)
+{
+	int err = t->fmt->ops->table_init(t);
+	if (err) {
+		table_free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
+			 enum pt_space space, const struct pt_table_opts *opts,
+			 struct pt_table **out)
+{
+	struct pt_table *t;
+
+	if (!phys || !fmt || !out || (space != PT_SPACE_USER && space != PT_SPACE_KERNEL) ||
+	    (opts && opts->max_leaf_level > fmt->max_leaf_level))
+		return PT_EINVAL;
+	int err = table_new(phys, fmt, space, &t);
+	if (err)
+		return err;
+	if (opts) {
+		if (opts->max_leaf_level)
+			t->max_leaf_level = opts->max_leaf_level;
+		if (opts->invalidate) {
+			t->invalidate = opts->invalidate;
+			t->invalidate_arg = opts->invalidate_arg;
+		}
+		t->live = opts->live;
+		t->features |= opts->features;
+	}
+	return table_setup(t, out);
+}
+
+int pt_table_create(struct pt_phys *phys, const struct pt_format *fmt, enum pt_space space,
+		    struct pt_table **out)
+{
+	return pt_table_create_opts(phys, fmt, space, NULL, out);
+}
+
+int pt_table_create_user(struct pt_table *kernel, struct pt_table **out)
+{
+	struct pt_table *t;
+
+	if (!kernel || !out || kernel->space != PT_SPACE_KERNEL ||
+	    !kernel->fmt->shared_kernel_root)
+		return PT_EINVAL;
+	int err = table_new(kernel->phys, kernel->fmt, PT_SPACE_USER, &t);
+	if (err)
+		return err;
+	t->kernel = kernel;
+	t->max_leaf_level = kernel->max_leaf_level;
+	t->features = kernel->features;
+	t->invalidate = kernel->invalidate;
+	t->invalidate_arg = kernel->invalidate_arg;
+	t->live = kernel->live;
+	err = table_setup(t, out);
+	if (err == 0)
+		atomic_fetch_add_explicit(&kernel->nr_users, 1, memory_order_relaxed);
+	return err;
+}
+
+int pt_table_destroy(struct pt_table *t)
+{
+	if (!t)
+		return PT_EINVAL;
+	if (atomic_load_explicit(&t->nr_users, memory_order_relaxed))
+		return PT_EBUSY;
+	t->fmt->ops->table_teardown(t);
+	if (t->kernel)
+		atomic_fetch_sub_explicit(&t->kernel->nr_users, 1, memory_order_relaxed);
+	table_free(t);
+	return 0;
+}
+
+uint64_t pt_table_root(const struct pt_table *t) { return t ? t->root_pa : 0; }
+const struct pt_format *pt_table_format(const struct pt_table *t) { return t ? t->fmt : NULL; }
+struct pt_phys *pt_table_phys(const struct pt_table *t) { return t ? t->phys : NULL; }
+enum pt_space pt_table_space(const struct pt_table *t) { return t ? t->space : PT_SPACE_USER; }

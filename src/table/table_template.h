@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * table_template.h - whole-table operations for one format: create and
+ * destroy, lock-free query and iteration, release of detached subtrees,
+ * statistics.  Per-format, like entry_template.h.
+ */
+
+/* Root slots of the kernel half: [first, PT_NR_ENTRIES). */
+static inline unsigned kernel_first_slot(void)
+{
+	return pt_index(FMT_KERNEL_START, FMT_LEVELS);
+}
+
+/* The first va of root slot i, sign-extended in the kernel half. */
+static inline uint64_t root_entry_va(unsigned i)
+{
+	uint64_t va = (uint64_t)i * pt_level_size(FMT_LEVELS);
+	return i >= kernel_first_slot() ? va | FMT_KERNEL_START : va;
+}
+
+static int table_init(struct pt_table *t)
+{
+	struct pt_phys *phys = t->phys;
+	bool kernel = t->space == PT_SPACE_KERNEL;
+	uint64_t pinned = kernel ? PT_NR_ENTRIES - kernel_first_slot() : 0;
+	struct pt_reserve r;
+
+	int err = pt__reserve(phys, &r, 1 + pinned);
+	if (err)
+		return err;
+	struct pt_node root = pt_node_new(phys, &r, FMT_LEVELS);
+	for (unsigned i = kernel_first_slot(); i < PT_NR_ENTRIES; i++) {
+		if (kernel) {
+			/* Allocated now and kept for life, so kernel mappings
+			 * made later reach every user table (DESIGN §5). */
+			struct pt_node child = entry_alloc_child(phys, root, i, &r);
+			entry_publish_new(root, i, child, t->features);
+		} else if (t->kernel) {
+			pt_pte_t pte = pt_pte_load(pt_node_at(phys, t->kernel->root_pa), i);
+			struct child shared = { .kind = CHILD_NODE, .pa = fmt_pte_table_pa(pte),
+						.level = FMT_LEVELS - 1 };
+			entry_replace(root, i, &shared, t->features);
+		}
+	}
+	pt_node_unlock(root);
+	PT_ASSERT(r.count == 0);
+	t->root_pa = root.pa;
+	return 0;
+}
+
+static void node_free_rcu(void *head)
+{
+	struct pt_frame_meta *m = (void *)((char *)head - offsetof(struct pt_frame_meta, rcu_head));
+	struct pt_phys *phys = m->rcu_owner;
+
+	pt__frame_free(phys, pt_pa_of_index(phys, (uint64_t)(m - phys->meta)));
+}
+
+/*
+ * Puts the tracked frames of a subtree no walker can reach any more (it was
+ * detached and the TLB invalidated, or the table is being destroyed) and
+ * frees its nodes: through RCU, or at once when `now`.
+ */
+static void subtree_release(struct pt_phys *phys, struct pt_node n, bool now)
+{
+	unsigned level = pt_node_level(n);
+
+	for (unsigned i = 0; n.meta->nr_children && i < PT_NR_ENTRIES; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (!fmt_pte_present(pte))
+			continue;
+		if (!fmt_pte_is_leaf(pte, level))
+			subtree_release(phys, entry_child_node(phys, pte), now);
+		else if (fmt_pte_tracked(pte))
+			pt__frame_put_valid(phys, fmt_pte_leaf_pa(pte, level));
+	}
+	if (now) {
+		pt__frame_free(phys, n.pa);
+		return;
+	}
+	n.meta->rcu_owner = phys;
+	phys->platform.rcu_defer(n.meta->rcu_head, node_free_rcu);
+}
+
+static void table_release_subtree(struct pt_table *t, uint64_t node_pa)
+{
+	subtree_release(t->phys, pt_node_at(t->phys, node_pa), false);
+}
+
+/* Synchronous: nobody else is inside the table (DESIGN §5). */
+static void table_teardown(struct pt_table *t)
+{
+	struct pt_node root = pt_node_at(t->phys, t->root_pa);
+	unsigned borrowed_from = t->kernel ? kernel_first_slot() : PT_NR_ENTRIES;
+
+	for (unsigned i = 0; i < borrowed_from; i++) {
+		pt_pte_t pte = pt_pte_load(root, i);
+		if (entry_is_node(pte, FMT_LEVELS))
+			subtree_release(t->phys, entry_child_node(t->phys, pte), true);
+	}
+	pt__frame_free(t->phys, root.pa);
+}
+
+static int table_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
+{
+	struct eng e = eng_of(t);
+
+	t->phys->platform.rcu_read_lock();
+	int err = lookup_leaf(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, out);
+	t->phys->platform.rcu_read_unlock();
+	return err;
+}
+
+static int visit_leaves(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last, int (*fn)(const struct pt_mapping *, void *), void *arg)
+{
+	struct span s;
+
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		int ret = 0;
+		if (entry_is_none(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			struct pt_mapping m;
+			mapping_of_leaf(pte, level, s.base, e->features, &m);
+			ret = fn(&m, arg);
+		} else {
+			ret = visit_leaves(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi,
+					   fn, arg);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int table_for_each(struct pt_table *t, uint64_t va, uint64_t last,
+			  int (*fn)(const struct pt_mapping *, void *), void *arg)
+{
+	struct eng e = eng_of(t);
+
+	t->phys->platform.rcu_read_lock();
+	int ret = visit_leaves(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, last, fn, arg);
+	t->phys->platform.rcu_read_unlock();
+	return ret;
+}
+
+static void count_subtree(const struct pt_phys *phys, struct pt_node n,
+			  struct pt_table_stats *st)
+{
+	unsigned level = pt_node_level(n);
+
+	st->nodes[level]++;
+	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (entry_is_none(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			st->mappings[level]++;
+			st->tracked += fmt_pte_tracked(pte);
+			st->mapped_bytes += pt_level_size(level);
+		} else {
+			count_subtree(phys, entry_child_node(phys, pte), st);
+		}
+	}
+}
+
+static void table_stats(struct pt_table *t, struct pt_table_stats *out)
+{
+	*out = (struct pt_table_stats){ 0 };
+	count_subtree(t->phys, pt_node_at(t->phys, t->root_pa), out);
+}
