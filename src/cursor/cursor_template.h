@@ -69,18 +69,20 @@ static void cursor_lock(struct pt_cursor_state *c)
 		phys->platform.rcu_read_lock();
 		struct pt_node n = pt_node_at(phys, c->table->root_pa);
 		unsigned level = FMT_LEVELS;
-		while (level > 1 && pt_index(c->start, level) == pt_index(c->last, level)) {
-			uint64_t base = pt_entry_base(c->start, level);
-			if (c->start == base && c->last == pt_entry_last(base, level))
+		for (; level > 1; level--) {
+			unsigned shift = PT_PAGE_SHIFT + 9 * (level - 1);
+			uint64_t mask = ((uint64_t)1 << shift) - 1;
+			bool one_entry = (c->start >> shift) == (c->last >> shift);
+			bool whole = (c->start & mask) == 0 && (c->last & mask) == mask;
+			if (!one_entry || whole)
 				break;
 			pt_pte_t pte = pt_pte_load(n, pt_index(c->start, level));
 			if (!entry_is_node(pte, level))
 				break;
 			n = entry_child_node(phys, pte);
-			level--;
 		}
 		pt_node_lock(phys, n);
-		if (!pt_node_stray(n)) {
+		if (pt_likely(!pt_node_stray(n))) {
 			c->node_pa = n.pa;
 			c->node_level = level;
 			return;
@@ -88,6 +90,17 @@ static void cursor_lock(struct pt_cursor_state *c)
 		pt_node_unlock(n);
 		phys->platform.rcu_read_unlock();
 	}
+}
+
+/* Opens an internal cursor on a validated range. */
+static void cursor_begin(struct pt_cursor_state *c, struct pt_table *t, uint64_t va,
+			 uint64_t last)
+{
+	c->table = t;
+	c->start = c->va = va;
+	c->last = last;
+	c->at_end = false;
+	cursor_lock(c);
 }
 
 static void cursor_unlock(struct pt_cursor_state *c)
@@ -207,6 +220,12 @@ static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, ui
 {
 	struct span s;
 
+	if (level == 1) { /* every slot takes a leaf: it must be free */
+		for (unsigned i = pt_index(va, 1), end = pt_index(last, 1); i <= end; i++)
+			if (!entry_is_none(pt_pte_load(n, i)))
+				return PT_EEXIST;
+		return 0;
+	}
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);
 		bool leaf_here = src_leaf_here(src, &s);
@@ -286,14 +305,13 @@ static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_
 {
 	struct eng e = eng_of(c->table);
 	struct pt_node n = cursor_node(c);
-	struct pt_reserve r;
+	struct pt_reserve r = { PT_NO_FRAME, 0 };
 	uint64_t need = 0;
 
 	int err = map_prepare(&e, n, c->node_level, c->va, last, src, &need);
 	if (err)
 		return err;
-	err = pt__reserve(e.phys, &r, need);
-	if (err)
+	if (need && (err = pt__reserve(e.phys, &r, need)))
 		return err;
 	map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
 	PT_ASSERT(r.count == 0);
@@ -334,6 +352,7 @@ struct walk {
 	/* protect */
 	void (*op)(struct pt_prop *, void *);
 	void *op_arg;
+	bool op_total;            /* op's result is always expressible */
 	/* what the last item was (take_next / protect_next report it) */
 	struct pt_taken *taken;
 	uint64_t item_va, item_len;
@@ -356,6 +375,9 @@ static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64
 {
 	struct span s;
 
+	/* Leaf tables split nothing; only a partial op can fail there. */
+	if (level == 1 && *budget == UINT64_MAX && (w->action == WALK_UNMAP || w->op_total))
+		return 0;
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);
 		if (*budget == 0)
@@ -527,40 +549,90 @@ static int walk_run(struct walk *w, struct pt_cursor_state *c, uint64_t last)
 		return err;
 	if (w->budget != UINT64_MAX && budget == w->budget)
 		return PT_ENOENT; /* nothing mapped in the range */
-	err = pt__reserve(w->e.phys, &w->reserve, need);
-	if (err)
+	w->reserve = (struct pt_reserve){ PT_NO_FRAME, 0 };
+	if (need && (err = pt__reserve(w->e.phys, &w->reserve, need)))
 		return err;
 	walk_commit(w, n, c->node_level, c->va, last);
-	pt__reserve_release(w->e.phys, &w->reserve);
+	if (w->reserve.count)
+		pt__reserve_release(w->e.phys, &w->reserve);
 	return 0;
 }
 
-static int cursor_unmap(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
-			struct pt_taken *taken, struct pt_flush *flush)
+/* take_next: removes one leaf or one subtree with mappings. */
+static int cursor_take_next(struct pt_cursor_state *c, uint64_t last, struct pt_taken *taken,
+			    struct pt_flush *flush)
 {
-	struct walk w = { .e = eng_of(c->table), .action = WALK_UNMAP,
-			  .budget = max_items ? max_items : UINT64_MAX,
+	struct walk w = { .e = eng_of(c->table), .action = WALK_UNMAP, .budget = 1,
 			  .flush = flush, .taken = taken };
 	int err = walk_run(&w, c, last);
-	if (err == 0 && max_items)
+	if (err == 0)
 		pt__cursor_advance(c, w.item_va, w.item_len);
 	return err;
 }
 
-static int cursor_protect(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
-			  void (*op)(struct pt_prop *, void *), void *arg, uint64_t *va_out,
-			  uint64_t *len_out, struct pt_flush *flush)
+/* protect_next: protects one leaf, reports its range. */
+static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
+			       void (*op)(struct pt_prop *, void *), void *arg, uint64_t *va_out,
+			       uint64_t *len_out, struct pt_flush *flush)
 {
-	struct walk w = { .e = eng_of(c->table), .action = WALK_PROTECT,
-			  .budget = max_items ? max_items : UINT64_MAX,
+	struct walk w = { .e = eng_of(c->table), .action = WALK_PROTECT, .budget = 1,
 			  .flush = flush, .op = op, .op_arg = arg };
 	int err = walk_run(&w, c, last);
-	if (err == 0 && max_items) {
-		if (va_out)
-			*va_out = w.item_va;
-		if (len_out)
-			*len_out = w.item_len;
-		pt__cursor_advance(c, w.item_va, w.item_len);
-	}
+	if (err)
+		return err;
+	if (va_out)
+		*va_out = w.item_va;
+	if (len_out)
+		*len_out = w.item_len;
+	pt__cursor_advance(c, w.item_va, w.item_len);
+	return 0;
+}
+
+/* ---- whole-range operations: one cursor, one walk ---- */
+
+static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
+		     const struct pt_map_src *src)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	pt__flush_reset(&local, t);
+	cursor_begin(&c, t, va, last);
+	int err = cursor_map(&c, last, src, &local);
+	cursor_unlock(&c);
+	pt__flush_finish_pending(&local);
+	return err;
+}
+
+static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+	struct walk w = { .e = eng_of(t), .action = WALK_UNMAP, .budget = UINT64_MAX,
+			  .flush = flush ? flush : &local };
+
+	pt__flush_reset(&local, t);
+	cursor_begin(&c, t, va, last);
+	int err = walk_run(&w, &c, last);
+	cursor_unlock(&c);
+	pt__flush_finish_pending(&local);
+	return err;
+}
+
+static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
+			 void (*op)(struct pt_prop *, void *), void *arg, bool op_total,
+			 struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+	struct walk w = { .e = eng_of(t), .action = WALK_PROTECT, .budget = UINT64_MAX,
+			  .flush = flush ? flush : &local, .op = op, .op_arg = arg,
+			  .op_total = op_total };
+
+	pt__flush_reset(&local, t);
+	cursor_begin(&c, t, va, last);
+	int err = walk_run(&w, &c, last);
+	cursor_unlock(&c);
+	pt__flush_finish_pending(&local);
 	return err;
 }

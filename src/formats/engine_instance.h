@@ -75,13 +75,16 @@ static const struct pt_format_ops engine_ops = {
 	.check = table_check,
 	.stats = table_stats,
 	.release_subtree = table_release_subtree,
+	.map = table_map,
+	.unmap = table_unmap,
+	.protect = table_protect,
 	.cursor_lock = cursor_lock,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,
 	.cursor_find = cursor_find,
 	.cursor_map = cursor_map,
-	.cursor_unmap = cursor_unmap,
-	.cursor_protect = cursor_protect,
+	.cursor_take_next = cursor_take_next,
+	.cursor_protect_next = cursor_protect_next,
 };
 
 const struct pt_format FMT_SYMBOL = {

@@ -17,7 +17,7 @@ static uint64_t detached_pop(struct pt_flush *f, struct pt_phys *phys)
 void pt_flush_init(struct pt_flush *flush, struct pt_table *table)
 {
 	if (flush)
-		*flush = (struct pt_flush){ .table = table };
+		pt__flush_reset(flush, table);
 }
 
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
@@ -77,6 +77,6 @@ int pt_flush_finish(struct pt_flush *f)
 		pt__frame_put_valid(t->phys, f->frames[i]);
 	while (f->detached)
 		t->fmt->ops->release_subtree(t, detached_pop(f, t->phys));
-	pt_flush_init(f, t);
+	pt__flush_reset(f, t);
 	return 0;
 }

@@ -243,7 +243,7 @@ int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item)
 		return err;
 	pt_flush_init(&local, s->table);
 	err = s->table->fmt->ops->cursor_map(s, item->va + (item->size - 1), &src, &local);
-	pt_flush_finish(&local);
+	pt__flush_finish_pending(&local);
 	if (err == 0)
 		pt__cursor_advance(s, item->va, item->size);
 	return err;
@@ -263,9 +263,9 @@ int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
 	if (s->at_end)
 		return PT_ENOENT;
 	pt_flush_init(&local, s->table);
-	err = s->table->fmt->ops->cursor_unmap(s, cursor_limit(s, len), 1, out ? out : &ignored,
-					       flush ? flush : &local);
-	pt_flush_finish(&local);
+	err = s->table->fmt->ops->cursor_take_next(s, cursor_limit(s, len), out ? out : &ignored,
+						   flush ? flush : &local);
+	pt__flush_finish_pending(&local);
 	return err;
 }
 
@@ -283,28 +283,13 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 	if (s->at_end)
 		return PT_ENOENT;
 	pt_flush_init(&local, s->table);
-	err = s->table->fmt->ops->cursor_protect(s, cursor_limit(s, len), 1, op, arg, va_out,
-						 len_out, flush ? flush : &local);
-	pt_flush_finish(&local);
+	err = s->table->fmt->ops->cursor_protect_next(s, cursor_limit(s, len), op, arg, va_out,
+						      len_out, flush ? flush : &local);
+	pt__flush_finish_pending(&local);
 	return err;
 }
 
-/* ---- whole-range operations: one cursor, one walk ---- */
-
-static int map_range(struct pt_table *t, uint64_t va, uint64_t len, struct pt_map_src *src)
-{
-	struct pt_cursor_state c;
-	struct pt_flush local;
-
-	src->va = va;
-	src->max_level = pt_src_tracked(src) ? 1 : max_leaf_at(t, va);
-	pt_flush_init(&local, t);
-	cursor_start(&c, t, va, len);
-	int err = t->fmt->ops->cursor_map(&c, c.last, src, &local);
-	cursor_stop(&c);
-	pt_flush_finish(&local);
-	return err;
-}
+/* ---- whole-range operations ---- */
 
 int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt_prop prop)
 {
@@ -316,7 +301,9 @@ int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt
 		err = first_error(err, pa_check(t, pa, len));
 	if (err)
 		return err;
-	return map_range(t, va, len, &src);
+	src.va = va;
+	src.max_level = max_leaf_at(t, va);
+	return t->fmt->ops->map(t, va, va + (len - 1), &src);
 }
 
 int pt_map_frames(struct pt_table *t, uint64_t va, const uint64_t *frames, size_t n,
@@ -331,7 +318,9 @@ int pt_map_frames(struct pt_table *t, uint64_t va, const uint64_t *frames, size_
 	err = first_error(err, range_check(t, va, (uint64_t)n << PT_PAGE_SHIFT, true));
 	if (err)
 		return err;
-	return map_range(t, va, (uint64_t)n << PT_PAGE_SHIFT, &src);
+	src.va = va;
+	src.max_level = 1; /* tracked mappings are base pages */
+	return t->fmt->ops->map(t, va, va + (((uint64_t)n << PT_PAGE_SHIFT) - 1), &src);
 }
 
 int pt_unmap(struct pt_table *t, uint64_t va, uint64_t len, struct pt_flush *flush)
@@ -340,14 +329,7 @@ int pt_unmap(struct pt_table *t, uint64_t va, uint64_t len, struct pt_flush *flu
 	err = first_error(err, t ? flush_check(t, flush) : 0);
 	if (err)
 		return err;
-	struct pt_cursor_state c;
-	struct pt_flush local;
-	pt_flush_init(&local, t);
-	cursor_start(&c, t, va, len);
-	err = t->fmt->ops->cursor_unmap(&c, c.last, 0, NULL, flush ? flush : &local);
-	cursor_stop(&c);
-	pt_flush_finish(&local);
-	return err;
+	return t->fmt->ops->unmap(t, va, va + (len - 1), flush);
 }
 
 struct set_clear {
@@ -372,15 +354,8 @@ int pt_protect(struct pt_table *t, uint64_t va, uint64_t len, uint32_t set_flags
 	err = first_error(err, t ? flush_check(t, flush) : 0);
 	if (err)
 		return err;
-	struct pt_cursor_state c;
-	struct pt_flush local;
-	pt_flush_init(&local, t);
-	cursor_start(&c, t, va, len);
-	err = t->fmt->ops->cursor_protect(&c, c.last, 0, apply_set_clear, &sc, NULL, NULL,
-					  flush ? flush : &local);
-	cursor_stop(&c);
-	pt_flush_finish(&local);
-	return err;
+	/* Flags the format knows, set or cleared, always normalize. */
+	return t->fmt->ops->protect(t, va, va + (len - 1), apply_set_clear, &sc, true, flush);
 }
 
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)

@@ -71,6 +71,14 @@ struct pt_format_ops {
 	/* Puts tracked frames and frees every node of a detached subtree. */
 	void (*release_subtree)(struct pt_table *t, uint64_t node_pa);
 
+	/* Whole ranges, validated: one cursor, one walk each. */
+	int (*map)(struct pt_table *t, uint64_t va, uint64_t last,
+		   const struct pt_map_src *src);
+	int (*unmap)(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush);
+	int (*protect)(struct pt_table *t, uint64_t va, uint64_t last,
+		       void (*op)(struct pt_prop *, void *), void *arg, bool op_total,
+		       struct pt_flush *flush);
+
 	/* Cursor: the range is validated; these lock, walk and change. */
 	void (*cursor_lock)(struct pt_cursor_state *c);
 	void (*cursor_unlock)(struct pt_cursor_state *c);
@@ -78,14 +86,34 @@ struct pt_format_ops {
 	int (*cursor_find)(struct pt_cursor_state *c, uint64_t last, uint64_t *va_out);
 	int (*cursor_map)(struct pt_cursor_state *c, uint64_t last,
 			  const struct pt_map_src *src, struct pt_flush *flush);
-	/* Remove or protect [c->va, last]; max_items 1 stops after one leaf
-	 * or subtree (take_next, protect_next); 0 means all of it. */
-	int (*cursor_unmap)(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
-			    struct pt_taken *taken, struct pt_flush *flush);
-	int (*cursor_protect)(struct pt_cursor_state *c, uint64_t last, uint64_t max_items,
-			      void (*op)(struct pt_prop *, void *), void *arg,
-			      uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush);
+	/* One leaf or subtree with mappings in [c->va, last]: removed
+	 * (take_next) or protected (protect_next); PT_ENOENT if none. */
+	int (*cursor_take_next)(struct pt_cursor_state *c, uint64_t last,
+				struct pt_taken *taken, struct pt_flush *flush);
+	int (*cursor_protect_next)(struct pt_cursor_state *c, uint64_t last,
+				   void (*op)(struct pt_prop *, void *), void *arg,
+				   uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush);
 };
+
+/* An empty batch bound to t (only the header: the arrays are read up to
+ * their counts, and zeroing 2 KiB per operation would cost more than it). */
+static inline void pt__flush_reset(struct pt_flush *f, struct pt_table *t)
+{
+	f->table = t;
+	f->nr_ranges = 0;
+	f->nr_frames = 0;
+	f->nr_pages = 0;
+	f->all = false;
+	f->nodes_removed = false;
+	f->detached = 0;
+}
+
+/* Finishes a batch only if it holds something. */
+static inline void pt__flush_finish_pending(struct pt_flush *f)
+{
+	if (f->nr_ranges || f->all || f->nodes_removed || f->nr_frames || f->detached)
+		pt_flush_finish(f);
+}
 
 /* flush.c, used by the engine: record what to invalidate and release. */
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# dev.sh - the two things a new ptkit developer does, on a fresh Debian machine:
+#   scripts/dev.sh demo   build, then run `ptctl demo`
+#   scripts/dev.sh test   build and run every test: the plain build, then the
+#                         whole suite again under ASan+UBSan
+# Installs what is missing (apt-get, as root or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "dev.sh: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+case "${1:-}" in
+  demo)
+    install_missing
+    build build
+    ./build/tools/ptctl/ptctl demo
+    ;;
+  test)
+    install_missing
+    build build
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    build build-asan -DPTKIT_SANITIZE=ON
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE bench
+    ;;
+  *)
+    echo "usage: scripts/dev.sh demo|test" >&2
+    exit 2
+    ;;
+esac
