@@ -64,23 +64,34 @@ static inline bool slot_pinned(const struct pt_table *t, unsigned level)
 static void cursor_lock(struct pt_cursor_state *c)
 {
 	struct pt_phys *phys = c->table->phys;
+	/*
+	 * Descend from level L only while the range lies in one entry of L
+	 * (the highest differing bit of start and last is below L's shift)
+	 * and is not exactly that whole entry (start and last + 1 aligned to
+	 * it): both are read off the bits once, not per level.
+	 */
+	uint64_t diff = c->start ^ c->last;
+	int highest_diff = diff ? 63 - __builtin_clzll(diff) : -1;
+	int align = c->start ? __builtin_ctzll(c->start) : 64;
+	int last_ones = ~c->last ? __builtin_ctzll(~c->last) : 64;
+	int stop_shift = highest_diff > align ? highest_diff : align;
 
+	if (last_ones < align)
+		stop_shift = highest_diff > last_ones ? highest_diff : last_ones;
 	for (;;) {
 		phys->platform.rcu_read_lock();
-		struct pt_node n = pt_node_at(phys, c->table->root_pa);
+		uint64_t pa = c->table->root_pa;
 		unsigned level = FMT_LEVELS;
-		for (; level > 1; level--) {
-			unsigned shift = PT_PAGE_SHIFT + 9 * (level - 1);
-			uint64_t mask = ((uint64_t)1 << shift) - 1;
-			bool one_entry = (c->start >> shift) == (c->last >> shift);
-			bool whole = (c->start & mask) == 0 && (c->last & mask) == mask;
-			if (!one_entry || whole)
-				break;
-			pt_pte_t pte = pt_pte_load(n, pt_index(c->start, level));
+		for (int shift = PT_PAGE_SHIFT + 9 * (FMT_LEVELS - 1); level > 1 && shift > stop_shift;
+		     level--, shift -= 9) {
+			pt_slot_t *ptes = pt_va_of(phys, pa);
+			pt_pte_t pte = atomic_load_explicit(&ptes[(c->start >> shift) & 511],
+							    memory_order_acquire);
 			if (!entry_is_node(pte, level))
 				break;
-			n = entry_child_node(phys, pte);
+			pa = fmt_pte_table_pa(pte);
 		}
+		struct pt_node n = pt_node_at(phys, pa);
 		pt_node_lock(phys, n);
 		if (pt_likely(!pt_node_stray(n))) {
 			c->node_pa = n.pa;
@@ -311,10 +322,14 @@ static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_
 	int err = map_prepare(&e, n, c->node_level, c->va, last, src, &need);
 	if (err)
 		return err;
-	if (need && (err = pt__reserve(e.phys, &r, need)))
-		return err;
-	map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
-	PT_ASSERT(r.count == 0);
+	if (c->node_level == 1) { /* the common small map: one leaf table */
+		map_leaf_run(&e, n, c->va, last, src);
+	} else {
+		if (need && (err = pt__reserve(e.phys, &r, need)))
+			return err;
+		map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
+		PT_ASSERT(r.count == 0);
+	}
 	if (FMT_FLUSH_NEW_MAPPINGS)
 		pt__flush_add_range(flush, c->va, last - c->va + 1);
 	return 0;

@@ -296,10 +296,11 @@ int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt
 	struct pt_map_src src = { .pa = pa };
 	int err = t ? prop_check(t, prop, &src.prop) : PT_EINVAL;
 
-	err = first_error(err, range_check(t, va, len, true));
-	if (t && len)
-		err = first_error(err, pa_check(t, pa, len));
 	if (err)
+		return err;
+	if (pt_unlikely(err = range_check(t, va, len, true)))
+		return err == PT_EINVAL ? err : first_error(err, pa_check(t, pa, len));
+	if ((err = pa_check(t, pa, len)))
 		return err;
 	src.va = va;
 	src.max_level = max_leaf_at(t, va);
