@@ -225,6 +225,35 @@ static uint64_t nodes_for_fresh(const struct pt_map_src *src, unsigned level, ui
 	return need;
 }
 
+/*
+ * Whole entries [i0, i1] that all take huge leaves (the alignment of va and
+ * pa is the same for all of them): free, or empty subtrees to replace.
+ */
+static int map_prepare_leaf_run(const struct eng *e, struct pt_node n, unsigned level,
+				unsigned i0, unsigned i1)
+{
+	for (unsigned i = i0; i <= i1; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (!entry_is_none(pte) && (fmt_pte_is_leaf(pte, level) ||
+					    subtree_has_mapping(e->phys, entry_child_node(e->phys, pte))))
+			return PT_EEXIST;
+	}
+	return 0;
+}
+
+static void map_commit_leaf_run(const struct eng *e, struct pt_node n, unsigned level,
+				unsigned i0, unsigned i1, uint64_t base, pt_pte_t first,
+				struct pt_flush *flush)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (unsigned i = i0; i <= i1; i++)
+		if (!entry_is_none(pt_pte_load(n, i)))
+			entry_detach_node(e->phys, n, i, base + (uint64_t)(i - i0) * size, flush,
+					  NULL, e->features);
+	entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, level));
+}
+
 /* Prepare: PT_EEXIST if any page is mapped; counts the nodes to allocate. */
 static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
 		       uint64_t last, const struct pt_map_src *src, uint64_t *need)
@@ -240,6 +269,13 @@ static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, ui
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);
 		bool leaf_here = src_leaf_here(src, &s);
+		if (leaf_here && s.i < s.end) { /* whole entries up to the last one */
+			int err = map_prepare_leaf_run(e, n, level, s.i, s.end - 1);
+			if (err)
+				return err;
+			s.i = s.end - 1;
+			continue;
+		}
 		if (entry_is_none(pte)) {
 			if (!leaf_here)
 				*need += nodes_for_fresh(src, level - 1, s.lo, s.hi);
@@ -295,12 +331,15 @@ static void map_commit(const struct eng *e, struct pt_node n, unsigned level, ui
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);
 		if (src_leaf_here(src, &s)) {
-			if (!entry_is_none(pte))
-				entry_detach_node(e->phys, n, s.i, s.base, flush, NULL, e->features);
-			struct child leaf = { .kind = CHILD_FRAME, .pa = src_pa(src, s.lo),
-					      .level = level, .prop = src->prop };
-			entry_replace(n, s.i, &leaf, e->features);
-		} else if (entry_is_none(pte)) {
+			/* Whole entries up to the last one get leaves in one run. */
+			unsigned i1 = s.i < s.end ? s.end - 1 : s.i;
+			pt_pte_t first = fmt_pte_leaf(src_pa(src, s.lo), level, src->prop, false,
+						      e->features);
+			map_commit_leaf_run(e, n, level, s.i, i1, s.base, first, flush);
+			s.i = i1;
+			continue;
+		}
+		if (entry_is_none(pte)) {
 			struct pt_node child = entry_alloc_child(e->phys, n, s.i, r);
 			map_commit(e, child, level - 1, s.lo, s.hi, src, r, flush);
 			entry_publish_new(n, s.i, child, e->features);
@@ -380,49 +419,75 @@ static int walk_new_prop(const struct walk *w, struct pt_prop old, struct pt_pro
 	return fmt_prop_normalize(old, w->e.features, out);
 }
 
+/* An unlimited unmap, or a protect whose op cannot fail: whole entries need
+ * no preparation, only partly covered ones (which split) do. */
+static inline bool walk_total(const struct walk *w, uint64_t budget)
+{
+	return budget == UINT64_MAX && (w->action == WALK_UNMAP || w->op_total);
+}
+
+static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last, uint64_t *need, uint64_t *budget);
+
+/* Prepare for one entry: split cost, op check, recursion, item count. */
+static int walk_prepare_span(struct walk *w, struct pt_node n, const struct span *s,
+			     uint64_t *need, uint64_t *budget)
+{
+	unsigned level = s->level;
+	pt_pte_t pte = pt_pte_load(n, s->i);
+
+	if (entry_is_none(pte))
+		return 0;
+	if (!fmt_pte_is_leaf(pte, level)) {
+		struct pt_node child = entry_child_node(w->e.phys, pte);
+		if (s->whole && w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
+			/* Detached whole; counts as an item only if it maps. */
+			if (*budget != UINT64_MAX)
+				*budget -= subtree_has_mapping(w->e.phys, child);
+			return 0;
+		}
+		return walk_prepare(w, child, level - 1, s->lo, s->hi, need, budget);
+	}
+	if (w->action == WALK_PROTECT) {
+		struct pt_prop p;
+		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p))
+			return PT_EINVAL;
+	}
+	if (!s->whole)
+		*need += split_cost(level, s->lo, s->hi);
+	if (*budget != UINT64_MAX)
+		(*budget)--;
+	return 0;
+}
+
 /*
  * Prepare: counts split nodes and, for protect, checks that the new
- * property of every leaf the walk will reach is expressible.  Returns true
- * when the budget is used up (the walk stops there too).
+ * property of every leaf the walk will reach is expressible.  Stops where
+ * the budget is used up (the commit walk stops there too).
  */
 static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last, uint64_t *need, uint64_t *budget)
 {
 	struct span s;
+	int err = 0;
 
-	/* Leaf tables split nothing; only a partial op can fail there. */
-	if (level == 1 && *budget == UINT64_MAX && (w->action == WALK_UNMAP || w->op_total))
+	if (walk_total(w, *budget)) {
+		if (level == 1)
+			return 0; /* leaf tables split nothing */
+		unsigned first = pt_index(va, level), end = pt_index(last, level);
+		for_each_span(s, va, last, level) {
+			if (s.i != first && s.i != end)
+				s.i = end - 1; /* skip the whole entries in between */
+			else if ((err = walk_prepare_span(w, n, &s, need, budget)))
+				return err;
+		}
 		return 0;
+	}
 	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
 		if (*budget == 0)
 			return 0;
-		if (entry_is_none(pte))
-			continue;
-		if (!fmt_pte_is_leaf(pte, level)) {
-			struct pt_node child = entry_child_node(w->e.phys, pte);
-			bool recurse = !s.whole || w->action == WALK_PROTECT ||
-				       slot_pinned(w->e.t, level);
-			if (!recurse) {
-				/* Detached whole; counts as an item only if it maps. */
-				if (*budget != UINT64_MAX)
-					*budget -= subtree_has_mapping(w->e.phys, child);
-				continue;
-			}
-			int err = walk_prepare(w, child, level - 1, s.lo, s.hi, need, budget);
-			if (err)
-				return err;
-			continue;
-		}
-		if (w->action == WALK_PROTECT) {
-			struct pt_prop p;
-			if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p))
-				return PT_EINVAL;
-		}
-		if (!s.whole)
-			*need += split_cost(level, s.lo, s.hi);
-		if (*budget != UINT64_MAX)
-			(*budget)--;
+		if ((err = walk_prepare_span(w, n, &s, need, budget)))
+			return err;
 	}
 	return 0;
 }
@@ -482,12 +547,11 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 	}
 	pt__flush_add_range(w->flush, base, size);
 	if (w->action == WALK_UNMAP) {
-		struct child none = { .kind = CHILD_NONE };
-		struct child old = entry_replace(n, idx, &none, w->e.features);
-		if (old.tracked) {
+		entry_clear(n, idx, pte);
+		if (fmt_pte_tracked(pte)) {
 			if (pt__flush_frames_full(w->flush))
 				pt_flush_finish(w->flush);
-			pt__flush_add_frame(w->flush, old.pa);
+			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, level));
 		}
 	} else {
 		struct pt_prop p = { 0, 0 };
@@ -520,6 +584,27 @@ static void walk_detach(struct walk *w, struct pt_node n, unsigned idx, unsigned
 	walk_record_item(w, base, pt_level_size(level));
 }
 
+/* Whole entries [i0, i1] of a node above the leaf tables under a plain
+ * unmap: huge leaves cleared (never tracked), subtrees detached. */
+static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, unsigned i0,
+			    unsigned i1, uint64_t base)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (unsigned i = i0; i <= i1; i++, base += size) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (entry_is_none(pte))
+			continue;
+		if (!fmt_pte_is_leaf(pte, level)) {
+			entry_detach_node(w->e.phys, n, i, base, w->flush, NULL, w->e.features);
+			continue;
+		}
+		PT_ASSERT(!fmt_pte_tracked(pte));
+		entry_clear(n, i, pte);
+		pt__flush_add_range(w->flush, base, size);
+	}
+}
+
 static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last)
 {
@@ -532,6 +617,12 @@ static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64
 	for_each_span(s, va, last, level) {
 		if (w->budget == 0)
 			return;
+		if (s.whole && s.i < s.end && walk_total(w, w->budget) &&
+		    w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
+			unmap_whole_run(w, n, level, s.i, s.end - 1, s.base);
+			s.i = s.end - 1;
+			continue;
+		}
 		pt_pte_t pte = pt_pte_load(n, s.i);
 		if (entry_is_none(pte))
 			continue;

@@ -101,6 +101,17 @@ static struct child entry_replace(struct pt_node n, unsigned idx, const struct c
 	return old;
 }
 
+/* The seed's replace(None) for a leaf the caller already read: the slot
+ * becomes absent, nr_children drops (no decode: hot in unmap). */
+static inline void entry_clear(struct pt_node n, unsigned idx, pt_pte_t old)
+{
+	PT_ASSERT(pt_pte_load(n, idx) == old && fmt_pte_present(old));
+	PT_ASSERT(n.meta->nr_children > 0);
+	(void)old;
+	entry_store(n, idx, 0);
+	n.meta->nr_children--;
+}
+
 /* The seed's protect(): a present leaf gets new (normalized) properties. */
 static void entry_protect(struct pt_node n, unsigned idx, struct pt_prop prop,
 			  uint32_t features)
