@@ -40,7 +40,7 @@ case "${1:-}" in
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"
     build build-asan -DPTKIT_SANITIZE=ON
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE bench
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
     ;;
   *)
     echo "usage: scripts/dev.sh demo|test" >&2

@@ -35,7 +35,9 @@ int pt_cursor_open(struct pt_cursor *c, struct pt_table *table, uint64_t va,
 		   uint64_t len);
 void pt_cursor_close(struct pt_cursor *c);
 
-/* Current address (for callers that iterate). */
+/* Current address.  Once an operation moved past the last page, the cursor
+ * is at its end: this is then va + len of the range (0 when that is 2^64),
+ * find_next is PT_EINVAL, query, take_next and protect_next PT_ENOENT. */
 uint64_t pt_cursor_va(const struct pt_cursor *c);
 
 /* The leaf containing the current address (whole leaf), or PT_ENOENT.  Does

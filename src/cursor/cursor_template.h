@@ -406,7 +406,9 @@ struct walk {
 	/* protect */
 	void (*op)(struct pt_prop *, void *);
 	void *op_arg;
-	bool op_total;            /* op's result is always expressible */
+	bool op_total;            /* op is pure and always expressible (set/clear) */
+	bool prop_ready;          /* protect_next: new_prop computed by prepare */
+	struct pt_prop new_prop;
 	/* what the last item was (take_next / protect_next report it) */
 	struct pt_taken *taken;
 	uint64_t item_va, item_len;
@@ -448,10 +450,12 @@ static int walk_prepare_span(struct walk *w, struct pt_node n, const struct span
 		}
 		return walk_prepare(w, child, level - 1, s->lo, s->hi, need, budget);
 	}
-	if (w->action == WALK_PROTECT) {
-		struct pt_prop p;
-		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p))
+	if (w->action == WALK_PROTECT && !w->op_total) {
+		/* A caller's op runs once, here: it may keep state. */
+		PT_ASSERT(*budget == 1);
+		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &w->new_prop))
 			return PT_EINVAL;
+		w->prop_ready = true;
 	}
 	if (!s->whole)
 		*need += split_cost(level, s->lo, s->hi);
@@ -554,10 +558,12 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, level));
 		}
 	} else {
-		struct pt_prop p = { 0, 0 };
-		int err = walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p);
-		PT_ASSERT(err == 0); /* walk_prepare checked it */
-		(void)err;
+		struct pt_prop p = w->new_prop;
+		if (!w->prop_ready) {
+			int err = walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p);
+			PT_ASSERT(err == 0); /* op_total: always expressible */
+			(void)err;
+		}
 		entry_protect(n, idx, p, w->e.features);
 	}
 	walk_record_item(w, base, size);

@@ -111,8 +111,7 @@ void pt__cursor_advance(struct pt_cursor_state *c, uint64_t va, uint64_t len)
 {
 	uint64_t last = va + (len - 1);
 	c->at_end = last >= c->last;
-	if (!c->at_end)
-		c->va = last + 1;
+	c->va = last + 1; /* at the end: the range's end (0 for 2^64) */
 }
 
 /* The end of a search of `len` bytes from the current address. */
@@ -172,7 +171,7 @@ int pt_cursor_find_next(struct pt_cursor *c, uint64_t len, uint64_t *va_out)
 	struct pt_cursor_state *s = pt_cursor_state(c);
 	uint64_t found;
 	if (s->at_end)
-		return PT_ENOENT;
+		return PT_EINVAL;
 	int err = s->table->fmt->ops->cursor_find(s, cursor_limit(s, len), &found);
 	if (err)
 		return err;
