@@ -74,10 +74,9 @@ static void cursor_lock(struct pt_cursor_state *c)
 	int highest_diff = diff ? 63 - __builtin_clzll(diff) : -1;
 	int align = c->start ? __builtin_ctzll(c->start) : 64;
 	int last_ones = ~c->last ? __builtin_ctzll(~c->last) : 64;
-	int stop_shift = highest_diff > align ? highest_diff : align;
+	int whole_up_to = align < last_ones ? align : last_ones; /* whole entries below */
+	int stop_shift = highest_diff > whole_up_to ? highest_diff : whole_up_to;
 
-	if (last_ones < align)
-		stop_shift = highest_diff > last_ones ? highest_diff : last_ones;
 	for (;;) {
 		phys->platform.rcu_read_lock();
 		uint64_t pa = c->table->root_pa;
@@ -507,36 +506,34 @@ static void walk_record_item(struct walk *w, uint64_t va, uint64_t len)
 /*
  * A run of leaves in one leaf table, removed: PTEs cleared, nr_children
  * dropped once, tracked frames queued for release after the invalidation.
- * When the batch's frame list fills, the part done so far is invalidated and
- * released early.
+ * Every cleared page's range is in the batch before a frame is queued after
+ * it, so a batch that fills up and finishes early covers what it releases.
  */
 static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64_t last)
 {
 	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
 	uint64_t run_va = va, removed = 0;
-	struct pt_flush *f = w->flush;
+	bool run_open = false; /* pages cleared since run_va, not yet recorded */
 
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;
-		uint64_t page_va = va + ((uint64_t)(i - i0) << PT_PAGE_SHIFT);
-		if (fmt_pte_tracked(pte)) {
-			if (pt__flush_frames_full(f)) {
-				pt__flush_add_range(f, run_va, page_va - run_va);
-				pt_flush_finish(f);
-				run_va = page_va;
-			}
-			pt__flush_add_frame(f, fmt_pte_leaf_pa(pte, 1));
-		}
 		entry_store(n, i, 0);
 		removed++;
+		run_open = true;
+		if (fmt_pte_tracked(pte)) {
+			uint64_t end = va + ((uint64_t)(i - i0 + 1) << PT_PAGE_SHIFT);
+			pt__flush_add_range(w->flush, run_va, end - run_va);
+			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, 1));
+			run_va = end;
+			run_open = false;
+		}
 	}
-	if (removed == 0)
-		return;
 	PT_ASSERT(n.meta->nr_children >= removed);
 	n.meta->nr_children -= (uint16_t)removed;
-	pt__flush_add_range(f, run_va, last - run_va + 1);
+	if (run_open)
+		pt__flush_add_range(w->flush, run_va, last - run_va + 1);
 }
 
 /* One leaf, whole, removed or protected. */
@@ -549,14 +546,11 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 		w->taken->subtree = false;
 		mapping_of_leaf(pte, level, base, w->e.features, &w->taken->mapping);
 	}
-	pt__flush_add_range(w->flush, base, size);
 	if (w->action == WALK_UNMAP) {
 		entry_clear(n, idx, pte);
-		if (fmt_pte_tracked(pte)) {
-			if (pt__flush_frames_full(w->flush))
-				pt_flush_finish(w->flush);
+		pt__flush_add_range(w->flush, base, size);
+		if (fmt_pte_tracked(pte))
 			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, level));
-		}
 	} else {
 		struct pt_prop p = w->new_prop;
 		if (!w->prop_ready) {
@@ -565,6 +559,7 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 			(void)err;
 		}
 		entry_protect(n, idx, p, w->e.features);
+		pt__flush_add_range(w->flush, base, size); /* upgrades too */
 	}
 	walk_record_item(w, base, size);
 }

@@ -251,6 +251,8 @@ static void entry_detach_node(const struct pt_phys *phys, struct pt_node n, unsi
 	entry_replace(n, idx, &none, features);
 	struct pt_node child = entry_child_node(phys, pte);
 	subtree_mark_stray(phys, child, count, features);
+	/* Range first: if recording it finishes the batch early, the subtree
+	 * is not in that batch yet. */
 	pt__flush_add_range(flush, entry_va, pt_level_size(level));
 	pt__flush_add_subtree(flush, child.pa);
 }

@@ -20,12 +20,17 @@ void pt_flush_init(struct pt_flush *flush, struct pt_table *table)
 		pt__flush_reset(flush, table);
 }
 
+/*
+ * Callers record a cleared PTE's range before queueing what it mapped, so
+ * finishing early here or in pt__flush_add_frame never releases anything
+ * the batch does not invalidate.
+ */
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
 {
 	if (f->all)
 		return;
 	f->nr_pages += len >> PT_PAGE_SHIFT;
-	if (f->nr_pages > PT_FLUSH_ALL_THRESHOLD_PAGES || f->nr_ranges == PT_FLUSH_MAX_RANGES) {
+	if (f->nr_pages > PT_FLUSH_ALL_THRESHOLD_PAGES) {
 		f->all = true; /* cheaper than this many single invalidations */
 		f->nr_ranges = 0;
 		return;
@@ -35,17 +40,17 @@ void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
 		prev->len += len;
 		return;
 	}
+	if (f->nr_ranges == PT_FLUSH_MAX_RANGES) {
+		pt_flush_finish(f);
+		f->nr_pages = len >> PT_PAGE_SHIFT;
+	}
 	f->ranges[f->nr_ranges++] = (struct pt_flush_range){ va, len };
-}
-
-bool pt__flush_frames_full(const struct pt_flush *f)
-{
-	return f->nr_frames == PT_FLUSH_MAX_FRAMES;
 }
 
 void pt__flush_add_frame(struct pt_flush *f, uint64_t pa)
 {
-	PT_ASSERT(!pt__flush_frames_full(f));
+	if (f->nr_frames == PT_FLUSH_MAX_FRAMES)
+		pt_flush_finish(f);
 	f->frames[f->nr_frames++] = pa;
 }
 

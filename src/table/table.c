@@ -94,13 +94,6 @@ static unsigned max_leaf_at(const struct pt_table *t, uint64_t va)
 
 /* ---- cursors ---- */
 
-static void cursor_start(struct pt_cursor_state *c, struct pt_table *t, uint64_t va,
-			 uint64_t len)
-{
-	*c = (struct pt_cursor_state){ .table = t, .start = va, .last = va + (len - 1), .va = va };
-	t->fmt->ops->cursor_lock(c);
-}
-
 static void cursor_stop(struct pt_cursor_state *c)
 {
 	c->table->fmt->ops->cursor_unlock(c);
@@ -139,7 +132,7 @@ int pt_cursor_open(struct pt_cursor *c, struct pt_table *t, uint64_t va, uint64_
 	int err = range_check(t, va, len, true);
 	if (err)
 		return err;
-	cursor_start(pt_cursor_state(c), t, va, len);
+	t->fmt->ops->cursor_open(pt_cursor_state(c), t, va, va + (len - 1));
 	return 0;
 }
 

@@ -80,7 +80,9 @@ struct pt_format_ops {
 		       struct pt_flush *flush);
 
 	/* Cursor: the range is validated; these lock, walk and change. */
-	void (*cursor_lock)(struct pt_cursor_state *c);
+	/* Fills c for [va, last] and locks it (DESIGN §6 steps 1-2). */
+	void (*cursor_open)(struct pt_cursor_state *c, struct pt_table *t, uint64_t va,
+			    uint64_t last);
 	void (*cursor_unlock)(struct pt_cursor_state *c);
 	int (*cursor_query)(struct pt_cursor_state *c, struct pt_mapping *out);
 	int (*cursor_find)(struct pt_cursor_state *c, uint64_t last, uint64_t *va_out);
@@ -115,11 +117,13 @@ static inline void pt__flush_finish_pending(struct pt_flush *f)
 		pt_flush_finish(f);
 }
 
-/* flush.c, used by the engine: record what to invalidate and release. */
+/*
+ * flush.c, used by the engine: record what to invalidate and release.  A
+ * full batch is finished early, so callers clear a PTE, record its range,
+ * and only then queue its frame or subtree.
+ */
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len);
-/* Caller recorded the range first; an early finish happens when full. */
 void pt__flush_add_frame(struct pt_flush *f, uint64_t pa);
 void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa);
-bool pt__flush_frames_full(const struct pt_flush *f);
 
 #endif
