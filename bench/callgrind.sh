@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+#
+# Instructions per operation of each `ptctl bench` workload, ptkit next to
+# the bare reference, counted by callgrind over the measured loop only.
+#
+#   bench/callgrind.sh [PTCTL [WORKLOAD...]]
+#
+# PTCTL defaults to build/tools/ptctl/ptctl; the workloads default to all
+# (`ptctl bench --list`).  ptctl must have been built with
+# <valgrind/callgrind.h> available: its measured loops then start and stop
+# callgrind's instrumentation themselves, and everything else (setup, the
+# other phases, teardown) runs uninstrumented (--instr-atstart=no).  Each
+# side runs in its own process (--ptkit / --bare) so the counts don't mix.
+# --quick keeps this fast: one round of fewer operations, which changes the
+# per-operation count very little.
+set -eu
+
+ptctl=${1:-build/tools/ptctl/ptctl}
+[ $# -gt 0 ] && shift
+workloads=${*:-$("$ptctl" bench --list)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Instructions per operation of one side of one workload.
+per_op() {
+	out=$tmp/$1.$2
+	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+		"$ptctl" bench --quick --json --workload "$1" "--$2" \
+		>"$out.json" 2>"$out.log" || { cat "$out.log" >&2; exit 1; }
+	# "summary:" in the header can be 0 with instrumentation off at
+	# start; "totals:" at the end holds what the measured loop collected.
+	ir=$(awk '/^totals:/ { t = $2 } /^summary:/ { s = $2 }
+		END { print (t != "" ? t : s) }' "$out")
+	ops=$(sed -n 's/.*"ops": \([0-9]*\).*/\1/p' "$out.json")
+	rounds=$(sed -n 's/.*"rounds": \([0-9]*\).*/\1/p' "$out.json")
+	if [ -z "$ir" ] || [ "$ir" = 0 ]; then
+		echo "callgrind.sh: no instructions counted for $1 ($2):" \
+			"was ptctl built without valgrind/callgrind.h?" >&2
+		exit 1
+	fi
+	awk -v ir="$ir" -v n="$((ops * rounds))" 'BEGIN { printf "%.1f", ir / n }'
+}
+
+printf '%-14s %12s %12s %7s\n' workload ptkit_Ir/op bare_Ir/op ratio
+for w in $workloads; do
+	pk=$(per_op "$w" ptkit)
+	bw=$(per_op "$w" bare)
+	awk -v w="$w" -v pk="$pk" -v bw="$bw" \
+		'BEGIN { printf "%-14s %12s %12s %7.2f\n", w, pk, bw, pk / bw }'
+done

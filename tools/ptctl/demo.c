@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * demo.c - ptctl demo, dump and stats.
+ *
+ * Three x86-64 tables on one small arena, built from the step lists below:
+ *   - a process: code, data, a tracked heap, a PROT_NONE page, a stack
+ *     with a guard hole, all in the user half;
+ *   - a kernel: a linear map with 1G and 2M pages, kernel text with 2M and
+ *     4K pages, an uncached MMIO window;
+ *   - a user table made with pt_table_create_user: its own user half plus
+ *     the kernel table's kernel half, shared rather than copied.
+ * `demo` explains each table, lists it, checks it and tears everything down;
+ * `dump` and `stats` print only the listings or the numbers.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ptctl.h"
+
+#define DEMO_K (UINT64_C(1) << 10)
+#define DEMO_M (UINT64_C(1) << 20)
+#define DEMO_G (UINT64_C(1) << 30)
+/* Holds every node and frame the demo allocates, with room to spare. */
+#define DEMO_ARENA (16 * DEMO_M)
+
+struct demo_step {
+	const char *label;
+	const char *why;
+	uint64_t va, pa, len;     /* pa unused when tracked */
+	uint32_t flags, cache;
+	bool tracked;             /* fresh frames, mapped with pt_map_frames */
+	bool late;                /* kernel: mapped after the user table exists */
+};
+
+#define DEMO_RX (PT_R | PT_X)
+#define DEMO_RW (PT_R | PT_W)
+
+/* The program image lives at pa 64 MiB, outside the 16 MiB arena: untracked
+ * mappings may point anywhere the format can encode. */
+static const struct demo_step demo_process_steps[] = {
+	{ .label = "code", .va = 0x400000, .pa = 0x4000000, .len = 16 * DEMO_K,
+	  .flags = DEMO_RX | PT_U,
+	  .why = "program text, read+execute; untracked: ptkit just records the pa" },
+	{ .label = "data", .va = 0x600000, .pa = 0x4004000, .len = 8 * DEMO_K,
+	  .flags = DEMO_RW | PT_U,
+	  .why = "initialised data, read+write, untracked like the code" },
+	{ .label = "heap", .va = 0x1000000, .len = 32 * DEMO_K,
+	  .flags = DEMO_RW | PT_U, .tracked = true,
+	  .why = "8 frames from pt_frame_alloc mapped tracked by pt_map_frames; the\n"
+		 "          caller then dropped its references, so the table frees them" },
+	{ .label = "none", .va = 0x1008000, .pa = 0x4006000, .len = 4 * DEMO_K,
+	  .flags = 0,
+	  .why = "PROT_NONE: a mapping to the software, not to the MMU (present bit\n"
+		 "          clear, frame number stored inverted against L1TF)" },
+	{ .label = "stack", .va = 0x7fffffffb000, .len = 16 * DEMO_K,
+	  .flags = DEMO_RW | PT_U, .tracked = true,
+	  .why = "4 tracked frames below the top of the user half; the page under\n"
+		 "          them stays unmapped as a guard hole, so an overflow faults" },
+};
+
+static const struct demo_step demo_kernel_steps[] = {
+	{ .label = "linear", .va = 0xffff888000000000, .pa = 0,
+	  .len = DEMO_G + 64 * DEMO_M, .flags = DEMO_RW | PT_G,
+	  .why = "all of a 1088 MiB machine, read+write, no execute, global:\n"
+		 "          pt_map picks one 1G page, then 2M pages" },
+	{ .label = "text", .va = 0xffffffff81000000, .pa = 0x1000000,
+	  .len = 4 * DEMO_M + 12 * DEMO_K, .flags = DEMO_RX | PT_G,
+	  .why = "kernel text at -2 GiB + 16 MiB, read+execute, global: the length\n"
+		 "          is not a multiple of 2M, so the tail is 4K pages" },
+	{ .label = "mmio", .va = 0xffffc90000000000, .pa = 0xfebf0000,
+	  .len = 64 * DEMO_K, .flags = DEMO_RW | PT_G, .cache = PT_CACHE_UC,
+	  .late = true,
+	  .why = "a device's registers, uncached (UC); mapped after the user table\n"
+		 "          below was made, yet that table sees it too" },
+};
+
+static const struct demo_step demo_user_steps[] = {
+	{ .label = "code", .va = 0x400000, .pa = 0x4000000, .len = 16 * DEMO_K,
+	  .flags = DEMO_RX | PT_U,
+	  .why = "the same program image as the process: untracked pages can be\n"
+		 "          mapped by any number of tables" },
+};
+
+#define DEMO_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct demo_view {
+	const char *title;
+	const char *intro;
+	const struct demo_step *steps;
+	size_t nsteps;
+};
+
+static const struct demo_view demo_views[] = {
+	{ "process: x86-64 user table",
+	  "A process-like address space in the user half [0, 0x800000000000).",
+	  demo_process_steps, DEMO_LEN(demo_process_steps) },
+	{ "kernel: x86-64 kernel table",
+	  "A kernel-like address space in the kernel half [0xffff800000000000, 2^64).\n"
+	  "A kernel table allocates all 256 level-3 nodes of its half up front, so\n"
+	  "user tables can share them (hence L3 256 below).",
+	  demo_kernel_steps, DEMO_LEN(demo_kernel_steps) },
+	{ "user: pt_table_create_user(kernel)",
+	  "A user table whose root points at the kernel table's level-3 nodes: its\n"
+	  "own user half, plus the kernel half exactly as the kernel table has it\n"
+	  "(its node counts include the shared nodes).",
+	  demo_user_steps, DEMO_LEN(demo_user_steps) },
+};
+
+#define DEMO_NTABLES DEMO_LEN(demo_views)
+
+struct demo {
+	struct pt_phys *phys;
+	struct pt_table *t[DEMO_NTABLES]; /* in demo_views order */
+	uint64_t free_at_start;
+};
+
+enum { DEMO_PROCESS, DEMO_KERNEL, DEMO_USER };
+
+static int demo_fail(const char *what, int rc)
+{
+	fprintf(stderr, "ptctl demo: %s: %s\n", what, pt_strerror(rc));
+	return rc;
+}
+
+static int demo_apply(struct pt_table *t, const struct demo_step *s)
+{
+	struct pt_prop prop = { s->flags, s->cache };
+
+	if (s->tracked)
+		return ptctl_map_new_frames(t, s->va, s->len / PT_PAGE_SIZE, prop);
+	return pt_map(t, s->va, s->pa, s->len, prop);
+}
+
+static int demo_apply_all(struct pt_table *t, const struct demo_view *v,
+			  bool late)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < v->nsteps; i++) {
+		if (v->steps[i].late != late)
+			continue;
+		rc = demo_apply(t, &v->steps[i]);
+		if (rc)
+			return demo_fail(v->steps[i].label, rc);
+	}
+	return 0;
+}
+
+/* The user table is made between the kernel's early and late steps, to
+ * show that later kernel mappings reach it through the shared nodes. */
+static int demo_build(struct demo *d)
+{
+	const struct pt_format *f = &pt_format_x86_64;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = pt_phys_create(DEMO_ARENA, &d->phys);
+	if (rc)
+		return demo_fail("pt_phys_create", rc);
+	d->free_at_start = pt_phys_free_frames(d->phys);
+	if ((rc = pt_table_create(d->phys, f, PT_SPACE_USER, &d->t[DEMO_PROCESS])) ||
+	    (rc = pt_table_create(d->phys, f, PT_SPACE_KERNEL, &d->t[DEMO_KERNEL])))
+		return demo_fail("pt_table_create", rc);
+	if ((rc = demo_apply_all(d->t[DEMO_PROCESS], &demo_views[DEMO_PROCESS], false)) ||
+	    (rc = demo_apply_all(d->t[DEMO_KERNEL], &demo_views[DEMO_KERNEL], false)))
+		return rc;
+	rc = pt_table_create_user(d->t[DEMO_KERNEL], &d->t[DEMO_USER]);
+	if (rc)
+		return demo_fail("pt_table_create_user", rc);
+	if ((rc = demo_apply_all(d->t[DEMO_KERNEL], &demo_views[DEMO_KERNEL], true)) ||
+	    (rc = demo_apply_all(d->t[DEMO_USER], &demo_views[DEMO_USER], false)))
+		return rc;
+	return 0;
+}
+
+/* Users of the kernel table go first: it refuses to die while shared. */
+static int demo_destroy_tables(struct demo *d)
+{
+	static const int order[] = { DEMO_USER, DEMO_PROCESS, DEMO_KERNEL };
+	size_t i;
+	int rc = 0, err;
+
+	for (i = 0; i < DEMO_LEN(order); i++) {
+		if (!d->t[order[i]])
+			continue;
+		err = pt_table_destroy(d->t[order[i]]);
+		if (err && !rc)
+			rc = demo_fail("pt_table_destroy", err);
+		d->t[order[i]] = NULL;
+	}
+	return rc;
+}
+
+static int demo_destroy(struct demo *d)
+{
+	int rc = demo_destroy_tables(d);
+
+	if (d->phys)
+		pt_phys_destroy(d->phys);
+	return rc;
+}
+
+static void demo_explain(FILE *out, const struct demo_view *v)
+{
+	char size[PTCTL_SIZE_LEN];
+	size_t i;
+
+	fprintf(out, "%s\n", v->intro);
+	for (i = 0; i < v->nsteps; i++) {
+		const struct demo_step *s = &v->steps[i];
+
+		fprintf(out, "  %-6s  %s at 0x%" PRIx64 "\n          %s\n",
+			s->label, ptctl_size(s->len, size), s->va, s->why);
+	}
+}
+
+/* A user table may read the kernel half but never write it. */
+static void demo_show_eperm(FILE *out, struct pt_table *user)
+{
+	struct pt_prop prop = { PT_R | PT_W | PT_G, PT_CACHE_WB };
+	int rc = pt_map(user, 0xffffc90000100000, 0xfebf0000, PT_PAGE_SIZE, prop);
+
+	fprintf(out, "pt_map into the kernel half through this table: %s\n",
+		rc ? pt_strerror(rc) : "ok (unexpected!)");
+}
+
+/* Destroying the kernel table first must fail and change nothing. */
+static void demo_show_ebusy(FILE *out, struct pt_table *kernel)
+{
+	int rc = pt_table_destroy(kernel);
+
+	fprintf(out, "pt_table_destroy(kernel) while the user table shares it: %s\n",
+		rc ? pt_strerror(rc) : "ok (unexpected!)");
+}
+
+static int demo_show(FILE *out, struct demo *d, size_t i)
+{
+	int rc;
+
+	fprintf(out, "== %s ==\n", demo_views[i].title);
+	demo_explain(out, &demo_views[i]);
+	if (i == DEMO_USER)
+		demo_show_eperm(out, d->t[i]);
+	fputc('\n', out);
+	rc = ptctl_dump(out, d->t[i]);
+	fputs("check: ", out);
+	if (ptctl_check(out, d->t[i]) && !rc)
+		rc = PT_ECORRUPT;
+	fputc('\n', out);
+	return rc;
+}
+
+/* Every node and every tracked frame must be back once the tables are gone. */
+static int demo_teardown(FILE *out, struct demo *d)
+{
+	uint64_t after;
+	int rc;
+
+	fputs("== teardown ==\n", out);
+	demo_show_ebusy(out, d->t[DEMO_KERNEL]);
+	rc = demo_destroy_tables(d);
+	after = pt_phys_free_frames(d->phys);
+	fprintf(out, "destroyed the user, process and kernel tables: free frames %"
+		PRIu64 " before building, %" PRIu64 " now\n", d->free_at_start, after);
+	if (!rc && after != d->free_at_start) {
+		fputs("error: frames leaked\n", out);
+		rc = PT_ECORRUPT;
+	}
+	return rc;
+}
+
+/* Builds the demo tables, runs `show` on each, then tears them down. */
+static int demo_run(FILE *out, int (*show)(FILE *, struct demo *, size_t),
+		    bool teardown)
+{
+	struct demo d;
+	size_t i;
+	int rc = demo_build(&d), err;
+
+	for (i = 0; !rc && i < DEMO_NTABLES; i++)
+		rc = show(out, &d, i);
+	if (!rc && teardown)
+		rc = demo_teardown(out, &d);
+	err = demo_destroy(&d);
+	return rc || err ? 1 : 0;
+}
+
+static int demo_show_dump(FILE *out, struct demo *d, size_t i)
+{
+	fprintf(out, "== %s ==\n", demo_views[i].title);
+	return ptctl_dump(out, d->t[i]);
+}
+
+static int demo_show_stats(FILE *out, struct demo *d, size_t i)
+{
+	fprintf(out, "%-36s ", demo_views[i].title);
+	return ptctl_print_stats(out, d->t[i]);
+}
+
+static int demo_no_args(int argc, char **argv)
+{
+	if (argc == 1)
+		return 0;
+	fprintf(stderr, "ptctl %s: takes no arguments\n", argv[0]);
+	ptctl_usage(stderr);
+	return PTCTL_EXIT_USAGE;
+}
+
+int ptctl_cmd_demo(int argc, char **argv)
+{
+	int rc = demo_no_args(argc, argv);
+
+	if (rc)
+		return rc;
+	fputs("Listings merge adjacent leaves alike in all but address, one line each:\n"
+	      "  va range (end exclusive)  size  pa  flags: rwx, u(ser) g(lobal)\n"
+	      "  a(ccessed) d(irty)  cache policy  tracked?  (leaves x page size)\n"
+	      "then the node and leaf counts per level from pt_table_stats.\n\n",
+	      stdout);
+	return demo_run(stdout, demo_show, true);
+}
+
+int ptctl_cmd_dump(int argc, char **argv)
+{
+	int rc = demo_no_args(argc, argv);
+
+	return rc ? rc : demo_run(stdout, demo_show_dump, false);
+}
+
+int ptctl_cmd_stats(int argc, char **argv)
+{
+	int rc = demo_no_args(argc, argv);
+
+	return rc ? rc : demo_run(stdout, demo_show_stats, false);
+}
