@@ -314,6 +314,7 @@ static void map_leaf_run(const struct eng *e, struct pt_node n, uint64_t va, uin
 		entry_store(n, i, fmt_pte_leaf(*frame, 1, src->prop, true, e->features));
 	}
 	n.meta->nr_children += (uint16_t)(i1 - i0 + 1);
+	n.meta->nr_tracked += (uint16_t)(i1 - i0 + 1);
 }
 
 /* Commit: writes what map_prepare checked, taking nodes from r. */
@@ -512,7 +513,7 @@ static void walk_record_item(struct walk *w, uint64_t va, uint64_t len)
 static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64_t last)
 {
 	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
-	uint64_t run_va = va, removed = 0;
+	uint64_t run_va = va, removed = 0, tracked = 0;
 	bool run_open = false; /* pages cleared since run_va, not yet recorded */
 
 	for (unsigned i = i0; i <= i1; i++) {
@@ -528,10 +529,12 @@ static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64
 			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, 1));
 			run_va = end;
 			run_open = false;
+			tracked++;
 		}
 	}
-	PT_ASSERT(n.meta->nr_children >= removed);
+	PT_ASSERT(n.meta->nr_children >= removed && n.meta->nr_tracked >= tracked);
 	n.meta->nr_children -= (uint16_t)removed;
+	n.meta->nr_tracked -= (uint16_t)tracked;
 	if (run_open)
 		pt__flush_add_range(w->flush, run_va, last - run_va + 1);
 }

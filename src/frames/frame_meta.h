@@ -28,7 +28,9 @@ struct pt_frame_meta {
 	uint16_t nr_children;       /* present PTEs; written under the lock */
 	_Atomic uint32_t lock;      /* 0 free, 1 held */
 	_Atomic bool stray;         /* detached: walkers must retry */
-	uint8_t pad0[3];
+	uint8_t pad0;
+	uint16_t nr_tracked;        /* present tracked leaves: a leaf table
+				     * without any is freed without a scan */
 	uint32_t check_epoch;       /* pt_check: visited in this pass */
 	uint32_t check_count;       /* pt_check: mappings of a tracked frame */
 	uint64_t next;              /* free list / reservation / detached list */

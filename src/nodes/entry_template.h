@@ -93,6 +93,8 @@ static struct child entry_replace(struct pt_node n, unsigned idx, const struct c
 		n.meta->nr_children++;
 	else if (old.kind != CHILD_NONE && new->kind == CHILD_NONE)
 		n.meta->nr_children--;
+	n.meta->nr_tracked += (new->kind == CHILD_FRAME && new->tracked) -
+			      (old.kind == CHILD_FRAME && old.tracked);
 	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
 	if (new->kind == CHILD_NODE)
 		entry_publish(n, idx, child_into_pte(new, features));
@@ -107,9 +109,9 @@ static inline void entry_clear(struct pt_node n, unsigned idx, pt_pte_t old)
 {
 	PT_ASSERT(pt_pte_load(n, idx) == old && fmt_pte_present(old));
 	PT_ASSERT(n.meta->nr_children > 0);
-	(void)old;
 	entry_store(n, idx, 0);
 	n.meta->nr_children--;
+	n.meta->nr_tracked -= fmt_pte_tracked(old);
 }
 
 /* The seed's protect(): a present leaf gets new (normalized) properties. */

@@ -87,7 +87,7 @@ static int check_entry(struct check *ck, struct pt_node n, unsigned level, unsig
 static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64_t base)
 {
 	uint64_t rc = atomic_load_explicit(&n.meta->refcount, memory_order_relaxed);
-	unsigned present = 0;
+	unsigned present = 0, tracked = 0;
 
 	if (n.meta->usage != PT_USAGE_NODE || rc == 0 || rc > PT_REFCOUNT_MAX)
 		return CHECK_FAIL(ck, 4, "node frame not tagged page-table in use", n, level, 0);
@@ -97,7 +97,10 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 		return CHECK_FAIL(ck, 2, "node reachable by two paths", n, level, 0);
 	n.meta->check_epoch = ck->epoch;
 	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
-		present += fmt_pte_present(pt_pte_load(n, i));
+		pt_pte_t pte = pt_pte_load(n, i);
+		present += fmt_pte_present(pte);
+		tracked += fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level) &&
+			   fmt_pte_tracked(pte);
 		uint64_t va = level == FMT_LEVELS ? root_entry_va(i)
 						  : base + (uint64_t)i * pt_level_size(level);
 		int err = check_entry(ck, n, level, i, va);
@@ -106,6 +109,8 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 	}
 	if (present != n.meta->nr_children)
 		return CHECK_FAIL(ck, 1, "nr_children differs from present entries", n, level, 0);
+	if (tracked != n.meta->nr_tracked)
+		return CHECK_FAIL(ck, 1, "nr_tracked differs from tracked leaves", n, level, 0);
 	return 0;
 }
 

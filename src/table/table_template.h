@@ -64,8 +64,9 @@ static void node_free_rcu(void *head)
 static void subtree_release(struct pt_phys *phys, struct pt_node n, bool now)
 {
 	unsigned level = pt_node_level(n);
+	bool scan = level > 1 ? n.meta->nr_children != 0 : n.meta->nr_tracked != 0;
 
-	for (unsigned i = 0; n.meta->nr_children && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; scan && i < PT_NR_ENTRIES; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;
