@@ -28,9 +28,10 @@ struct pt_flush_info;
 struct pt_frame_meta;
 
 /*
- * What the host supplies.  Any hook may be NULL: hosted builds then use
- * liburcu / sched_yield / a no-op invalidation; a freestanding kernel
- * supplies its own.
+ * What the host supplies.  Any hook may be NULL; the defaults are correct
+ * for one thread per phys: no-op RCU with immediate freeing, sched_yield
+ * (hosted) and a no-op invalidation.  Concurrent use needs real RCU hooks
+ * (liburcu by default in hosted builds once the concurrency work lands).
  */
 struct pt_platform {
 	/* RCU read side around lock-free walks, and deferred freeing of
@@ -77,12 +78,15 @@ int pt_phys_create(uint64_t bytes, struct pt_phys **out);
  * Freestanding: manage [ram_pa, ram_pa + bytes), reachable at
  * pa + linear_offset.  The metadata array is carved from the start of that
  * RAM, so fewer frames than bytes / 4096 are allocatable.  `platform` is
- * copied; NULL means hosted defaults.
+ * copied; NULL (or NULL hooks) means the build's defaults.  PT_EINVAL (NULL
+ * storage, zero bytes), PT_EALIGN, PT_ERANGE (the range reaches 2^64),
+ * PT_ENOMEM (too small to hold its own metadata).
  */
 int pt_phys_init(struct pt_phys *storage, uint64_t ram_pa, uint64_t bytes,
 		 uintptr_t linear_offset, const struct pt_platform *platform);
 
-/* Frees a pt_phys_create arena; waits for pending RCU releases first. */
+/* Frees a pt_phys_create arena (pt_phys_init storage stays the caller's).
+ * Destroy its tables first. */
 void pt_phys_destroy(struct pt_phys *phys);
 
 /* A zeroed data frame with reference count 1.  PT_EINVAL, PT_ENOMEM. */

@@ -27,7 +27,8 @@ struct pt_table_opts {
 	/* Overrides the platform's invalidation hook for this table. */
 	void (*invalidate)(void *arg, const struct pt_flush_info *info);
 	void *invalidate_arg;
-	bool live;               /* may be walked by hardware (atomic leaf updates) */
+	bool live;               /* may be walked by hardware; accepted and inherited
+				  * now, A/D-preserving atomic updates to come */
 	uint32_t features;       /* PT_FEAT_* added to the platform's */
 };
 
@@ -69,7 +70,8 @@ int pt_for_each_mapping(struct pt_table *table, uint64_t va, uint64_t len,
 
 /* Every invariant of DESIGN §4.  0 or PT_ECORRUPT with a message naming the
  * node, index and rule in `why` (may be NULL).  Call it with no other user
- * inside the table. */
+ * inside the table, and not alongside pt_check of another table of the same
+ * phys (it marks visits in the shared frame metadata). */
 int pt_check(struct pt_table *table, char *why, size_t why_len);
 
 struct pt_table_stats {
@@ -78,6 +80,7 @@ struct pt_table_stats {
 	uint64_t tracked;                     /* tracked leaves */
 	uint64_t mapped_bytes;
 };
+/* Counts, walking the whole table: same quiet table as pt_check. */
 int pt_table_stats(struct pt_table *table, struct pt_table_stats *out);
 
 #ifdef __cplusplus
