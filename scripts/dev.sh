@@ -3,6 +3,8 @@
 #   scripts/dev.sh demo   build, then run `ptctl demo`
 #   scripts/dev.sh test   build and run every test: the plain build, then the
 #                         whole suite again under ASan+UBSan
+#   scripts/dev.sh bench  a release build (no debug assertions): ptctl bench,
+#                         then instructions per operation under callgrind
 # Installs what is missing (apt-get, as root or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,8 +44,15 @@ case "${1:-}" in
     build build-asan -DPTKIT_SANITIZE=ON
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
     ;;
+  bench)
+    packages+=(valgrind)
+    install_missing
+    build build-release -DCMAKE_BUILD_TYPE=Release -DPTKIT_DEBUG_ASSERTS=OFF -DPTKIT_BUILD_TESTS=OFF
+    ./build-release/tools/ptctl/ptctl bench
+    bash bench/callgrind.sh build-release/tools/ptctl/ptctl
+    ;;
   *)
-    echo "usage: scripts/dev.sh demo|test" >&2
+    echo "usage: scripts/dev.sh demo|test|bench" >&2
     exit 2
     ;;
 esac
