@@ -714,35 +714,33 @@ static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
 	return err;
 }
 
-static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
+/* A whole range under one cursor: lock, walk, unlock, then invalidate and
+ * release unless the caller batches. */
+static int walk_whole_range(struct walk *w, uint64_t va, uint64_t last, struct pt_flush *flush)
 {
 	struct pt_cursor_state c;
 	struct pt_flush local;
-	struct walk w = { .e = eng_of(t), .action = WALK_UNMAP, .budget = UINT64_MAX,
-			  .flush = flush ? flush : &local };
 
-	pt__flush_reset(&local, t);
-	cursor_begin(&c, t, va, last);
-	int err = walk_run(&w, &c, last);
+	pt__flush_reset(&local, w->e.t);
+	w->flush = flush ? flush : &local;
+	cursor_begin(&c, w->e.t, va, last);
+	int err = walk_run(w, &c, last);
 	cursor_unlock(&c);
 	pt__flush_finish_pending(&local);
 	return err;
+}
+
+static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
+{
+	struct walk w = { .e = eng_of(t), .action = WALK_UNMAP, .budget = UINT64_MAX };
+	return walk_whole_range(&w, va, last, flush);
 }
 
 static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
 			 void (*op)(struct pt_prop *, void *), void *arg, bool op_total,
 			 struct pt_flush *flush)
 {
-	struct pt_cursor_state c;
-	struct pt_flush local;
 	struct walk w = { .e = eng_of(t), .action = WALK_PROTECT, .budget = UINT64_MAX,
-			  .flush = flush ? flush : &local, .op = op, .op_arg = arg,
-			  .op_total = op_total };
-
-	pt__flush_reset(&local, t);
-	cursor_begin(&c, t, va, last);
-	int err = walk_run(&w, &c, last);
-	cursor_unlock(&c);
-	pt__flush_finish_pending(&local);
-	return err;
+			  .op = op, .op_arg = arg, .op_total = op_total };
+	return walk_whole_range(&w, va, last, flush);
 }

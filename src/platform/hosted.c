@@ -18,25 +18,9 @@ void pt__assert_fail(const char *expr, const char *file, int line)
 	abort();
 }
 
-static void no_rcu(void) {}
-/* One thread per table until RCU lands (issue "Many threads, one table"):
- * nothing can still be walking a detached node, so free it now. */
-static void free_now(void *head, void (*fn)(void *head)) { fn(head); }
-static void host_yield(void) { sched_yield(); }
-static void no_invalidate(void *arg, const struct pt_flush_info *info) {}
-
-void pt__platform_fill_defaults(struct pt_platform *p)
+void pt__default_yield(void)
 {
-	if (!p->rcu_read_lock || !p->rcu_read_unlock) {
-		p->rcu_read_lock = no_rcu;
-		p->rcu_read_unlock = no_rcu;
-	}
-	if (!p->rcu_defer)
-		p->rcu_defer = free_now;
-	if (!p->yield)
-		p->yield = host_yield;
-	if (!p->invalidate)
-		p->invalidate = no_invalidate;
+	sched_yield();
 }
 
 /* Prefaulted, so benchmarks never measure the host's page faults. */

@@ -6,8 +6,9 @@
 
 #include <ptkit/phys.h>
 
-/* Hosted: liburcu-style defaults.  Freestanding: no-ops that are correct for
- * one CPU (immediate free, no invalidation). */
+/* Fills every NULL hook with its default (defaults.c). */
 void pt__platform_fill_defaults(struct pt_platform *p);
+/* The default yield: sched_yield when hosted, nothing freestanding. */
+void pt__default_yield(void);
 
 #endif

@@ -241,20 +241,32 @@ int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item)
 	return err;
 }
 
-int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
-			struct pt_flush *flush)
+/* What take_next and protect_next share: checks, and a local batch for a
+ * caller that passes none. */
+static int cursor_step_begin(struct pt_cursor *c, uint64_t len, const struct pt_flush *flush,
+			     struct pt_flush *local)
 {
 	if (!cursor_usable(c) || len == 0)
 		return PT_EINVAL;
 	struct pt_cursor_state *s = pt_cursor_state(c);
-	struct pt_taken ignored;
-	struct pt_flush local;
 	int err = flush_check(s->table, flush);
 	if (err)
 		return err;
 	if (s->at_end)
 		return PT_ENOENT;
-	pt_flush_init(&local, s->table);
+	pt__flush_reset(local, s->table);
+	return 0;
+}
+
+int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
+			struct pt_flush *flush)
+{
+	struct pt_taken ignored;
+	struct pt_flush local;
+	int err = cursor_step_begin(c, len, flush, &local);
+	if (err)
+		return err;
+	struct pt_cursor_state *s = pt_cursor_state(c);
 	err = s->table->fmt->ops->cursor_take_next(s, cursor_limit(s, len), out ? out : &ignored,
 						   flush ? flush : &local);
 	pt__flush_finish_pending(&local);
@@ -265,16 +277,11 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 			   void (*op)(struct pt_prop *prop, void *arg), void *arg,
 			   uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush)
 {
-	if (!cursor_usable(c) || len == 0 || !op)
-		return PT_EINVAL;
-	struct pt_cursor_state *s = pt_cursor_state(c);
 	struct pt_flush local;
-	int err = flush_check(s->table, flush);
+	int err = op ? cursor_step_begin(c, len, flush, &local) : PT_EINVAL;
 	if (err)
 		return err;
-	if (s->at_end)
-		return PT_ENOENT;
-	pt_flush_init(&local, s->table);
+	struct pt_cursor_state *s = pt_cursor_state(c);
 	err = s->table->fmt->ops->cursor_protect_next(s, cursor_limit(s, len), op, arg, va_out,
 						      len_out, flush ? flush : &local);
 	pt__flush_finish_pending(&local);
