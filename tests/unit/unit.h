@@ -427,6 +427,21 @@ static inline int u_teardown(void **state)
 	return 0;
 }
 
+/* The usual fixture: 32 MiB of RAM and one user table, tab[0]. */
+static inline int u_setup_user(void **state)
+{
+	struct u_env *e = u_env_new(32ull << 20);
+
+	u_env_table(e, PT_SPACE_USER);
+	*state = e;
+	return 0;
+}
+
+static inline struct pt_table *T0(void **state)
+{
+	return ((struct u_env *)*state)->tab[0];
+}
+
 /* ---- invalidation recorder ------------------------------------------------ */
 
 #define U_INVAL_MAX 1024

@@ -13,21 +13,6 @@
 
 #include "unit.h"
 
-#define ARENA (32ull << 20)
-
-static int setup_user(void **state)
-{
-	struct u_env *e = u_env_new(ARENA);
-
-	u_env_table(e, PT_SPACE_USER);
-	*state = e;
-	return 0;
-}
-
-static struct pt_table *T0(void **state)
-{
-	return ((struct u_env *)*state)->tab[0];
-}
 
 struct ucur {
 	struct pt_cursor c;
@@ -823,7 +808,7 @@ static void test_protect_next_with_flush(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_user, u_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, u_setup_user, u_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_open_errors),
 		T(test_jump),

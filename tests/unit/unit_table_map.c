@@ -8,20 +8,6 @@
  */
 #include "unit.h"
 
-static int setup_user(void **state)
-{
-	struct u_env *e = u_env_new(32ull << 20);
-
-	u_env_table(e, PT_SPACE_USER);
-	*state = e;
-	return 0;
-}
-
-static struct pt_table *T0(void **state)
-{
-	return ((struct u_env *)*state)->tab[0];
-}
-
 /* Every leaf overlapping [va, va+len) must be exactly want[0..n). */
 #define assert_leaves(t, va, len, want, n) \
 	u_assert_leaves((t), (va), (len), (want), (n), __FILE__, __LINE__)
@@ -308,7 +294,7 @@ static void test_map_enomem_all_or_nothing(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_user, u_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, u_setup_user, u_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_prop_roundtrip),
 		T(test_prop_roundtrip_pat_wc),

@@ -8,20 +8,6 @@
  */
 #include "unit.h"
 
-static int setup_user(void **state)
-{
-	struct u_env *e = u_env_new(32ull << 20);
-
-	u_env_table(e, PT_SPACE_USER);
-	*state = e;
-	return 0;
-}
-
-static struct pt_table *T0(void **state)
-{
-	return ((struct u_env *)*state)->tab[0];
-}
-
 /*
  * After splitting an identity-offset huge mapping [va0, va0+size) -> pa0
  * with prop p and removing or changing `hole` (one 4K page), every leaf
@@ -286,7 +272,7 @@ static void test_split_enomem(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_user, u_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, u_setup_user, u_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_unmap_splits_2m),
 		T(test_unmap_splits_1g),
