@@ -24,6 +24,30 @@ void pt__assert_fail(const char *expr, const char *file, int line);
 #define PT_ASSERT(x) do { (void)sizeof(x); } while (0)
 #endif
 
+/*
+ * A spin lock: acquire on lock, release on unlock, so everything written
+ * under it is seen by the next holder.  Waits yield after a while: hosts are
+ * oversubscribed.
+ */
+static inline void pt_spin_lock(_Atomic uint32_t *lock, void (*yield)(void))
+{
+	unsigned spins = 0;
+	uint32_t expected = 0;
+
+	while (!atomic_compare_exchange_weak_explicit(lock, &expected, 1, memory_order_acquire,
+						      memory_order_relaxed)) {
+		expected = 0;
+		if (++spins % 64 == 0)
+			yield();
+	}
+}
+
+static inline void pt_spin_unlock(_Atomic uint32_t *lock)
+{
+	PT_ASSERT(atomic_load_explicit(lock, memory_order_relaxed) == 1);
+	atomic_store_explicit(lock, 0, memory_order_release);
+}
+
 static inline uint64_t pt_min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t pt_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 

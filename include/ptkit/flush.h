@@ -25,6 +25,7 @@ struct pt_table;
 
 #define PT_FLUSH_MAX_RANGES 16
 #define PT_FLUSH_MAX_FRAMES 256
+#define PT_FLUSH_MAX_SUBTREES 16
 /* Past this many pages in one batch, invalidate everything instead. */
 #define PT_FLUSH_ALL_THRESHOLD_PAGES 64
 
@@ -50,9 +51,10 @@ struct pt_flush {
 	uint64_t nr_pages;
 	bool all;
 	bool nodes_removed;
-	uint64_t detached;        /* list of removed subtrees (frame index + 1) */
+	size_t nr_subtrees;
 	struct pt_flush_range ranges[PT_FLUSH_MAX_RANGES];
-	uint64_t frames[PT_FLUSH_MAX_FRAMES]; /* tracked frames to put */
+	uint64_t frames[PT_FLUSH_MAX_FRAMES];     /* tracked frames to put */
+	uint64_t subtrees[PT_FLUSH_MAX_SUBTREES]; /* removed subtrees' roots */
 };
 
 void pt_flush_init(struct pt_flush *flush, struct pt_table *table);

@@ -28,20 +28,34 @@ struct pt_flush_info;
 struct pt_frame_meta;
 
 /*
- * What the host supplies.  Any hook may be NULL; the defaults are correct
- * for one thread per phys: no-op RCU with immediate freeing, sched_yield
- * (hosted) and a no-op invalidation.  Concurrent use needs real RCU hooks
- * (liburcu by default in hosted builds once the concurrency work lands).
+ * Room for the platform's RCU bookkeeping of one deferred release (it lives
+ * in a node's metadata slot).  liburcu's struct rcu_head fits.
+ */
+struct pt_rcu_head {
+	void *next;
+	void *func;
+};
+
+/*
+ * What the host supplies.  Any hook may be NULL; then a hosted build uses
+ * liburcu (the bulletproof flavour: no thread registration, read side
+ * inlined) and sched_yield, and a freestanding build assumes one CPU (no RCU,
+ * immediate release, no yield).  Invalidation defaults to a no-op.
  */
 struct pt_platform {
-	/* RCU read side around lock-free walks, and deferred freeing of
-	 * page-table nodes after a grace period.  defer() must eventually call
-	 * fn(head); head is storage inside the node's metadata slot. */
+	/* RCU read side around lock-free walks and cursors (nestable). */
 	void (*rcu_read_lock)(void);
 	void (*rcu_read_unlock)(void);
-	void (*rcu_defer)(void *head, void (*fn)(void *head));
-	/* Called while waiting on a contended node lock. */
+	/* Queue a release of removed page-table nodes: after a grace period,
+	 * call pt_rcu_release(head).  The three RCU hooks come together. */
+	void (*rcu_defer)(struct pt_rcu_head *head);
+	/* Wait until every queued release has run (pt_phys_destroy). */
+	void (*rcu_barrier)(void);
+	/* Called while waiting on a contended lock. */
 	void (*yield)(void);
+	/* This CPU's number, to pick a frame cache; NULL: one cache slot per
+	 * thread (hosted) or slot 0 (freestanding). */
+	unsigned (*cpu_id)(void);
 	/* Invalidate the TLB for a finished flush batch (DESIGN §5).  A table's
 	 * own pt_table_opts.invalidate takes precedence. */
 	void (*invalidate)(void *arg, const struct pt_flush_info *info);
@@ -50,21 +64,36 @@ struct pt_platform {
 	uint32_t features;
 };
 
+/* Private.  A LIFO list of free frames under its own lock, on its own cache
+ * line: the shared pool, and one cache per CPU slot in front of it. */
+struct pt_free_list {
+	_Atomic uint32_t lock;
+	uint32_t count;
+	uint64_t head;            /* frame index, or UINT64_MAX */
+	char pad[48];
+} __attribute__((aligned(64)));
+
+#define PT_PHYS_CACHES 16
+
 /*
  * Private: callers allocate it (pt_phys_init) or get one (pt_phys_create),
- * and touch it only through the functions below.
+ * and touch it only through the functions below.  Safe to use from many
+ * threads; two threads on different CPU slots share no written cache line
+ * when they allocate and free.
  */
 struct pt_phys {
 	uint64_t ram_pa;          /* first managed physical address */
 	uint64_t nr_frames;       /* managed frames */
 	uintptr_t linear_offset;  /* virt = pa + linear_offset */
 	struct pt_frame_meta *meta; /* one slot per frame */
-	uint64_t free_head;       /* LIFO free list of frame indexes */
-	uint64_t nr_free;
-	uint64_t alloc_fail_at;   /* fault injection: 0 = off, N = fail the Nth */
+	_Atomic uint64_t alloc_fail_at; /* fault injection: 0 = off, N = fail the Nth */
 	uint32_t check_epoch;     /* pt_check's visit marker generation */
 	bool hosted;              /* created by pt_phys_create */
 	struct pt_platform platform;
+	struct pt_free_list pool;
+	uint64_t rcu_pending;     /* removed nodes waiting out a grace period
+				   * (under pool.lock) */
+	struct pt_free_list caches[PT_PHYS_CACHES];
 };
 
 /*
@@ -106,8 +135,22 @@ uint64_t pt_frame_refcount(const struct pt_phys *phys, uint64_t pa);
 /* The virtual address of a managed frame, or NULL. */
 void *pt_phys_to_virt(const struct pt_phys *phys, uint64_t pa);
 
-/* Frames free right now. */
+/* Called by the platform after a grace period for each pt_rcu_head it
+ * was given through rcu_defer: frees the removed nodes. */
+void pt_rcu_release(struct pt_rcu_head *head);
+
+/* Waits until every page-table node removed so far has been released (an
+ * RCU barrier).  Not from inside a cursor or a pt_for_each_mapping callback. */
+void pt_phys_barrier(struct pt_phys *phys);
+
+/* Frames free right now (exact when no other thread allocates or frees).
+ * Removed nodes come back only after a grace period: see pt_phys_barrier. */
 uint64_t pt_phys_free_frames(const struct pt_phys *phys);
+
+/* Free frames plus removed nodes still waiting out their grace period: what
+ * the phys will have free once pending releases ran.  Exact even while
+ * they run. */
+uint64_t pt_phys_reclaimable_frames(const struct pt_phys *phys);
 
 /*
  * Test hook (fault injection): the nth frame allocation from now fails with

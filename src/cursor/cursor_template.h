@@ -55,11 +55,55 @@ static inline bool slot_pinned(const struct pt_table *t, unsigned level)
 /* ---- locking (DESIGN §6 steps 1, 2, 5) ---- */
 
 /*
- * Walks down lock-free to the deepest node whose range holds the whole
- * cursor range, stopping where the range spans several entries or exactly
- * one whole entry (a 2 MiB map locks the node that will hold the leaf), or
- * where there is no node below.  Locks it; retries if it was detached
- * meanwhile.  The RCU read section lasts until cursor_unlock.
+ * DESIGN §6 step 3: every node below n overlapping [va, last], depth first,
+ * top-down, left to right.  All cursors lock in this one global order, and
+ * one that locked a node directly never needs its ancestors, so there is no
+ * deadlock.  n is locked, so its slots cannot change meanwhile.
+ */
+static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsigned level,
+			     uint64_t va, uint64_t last)
+{
+	struct span s;
+
+	if (level == 1 || n.meta->nr_children == 0)
+		return;
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (!entry_is_node(pte, level))
+			continue;
+		struct pt_node child = entry_child_node(phys, pte);
+		pt_node_lock(phys, child);
+		lock_descendants(phys, child, level - 1, s.lo, s.hi);
+	}
+}
+
+/* Step 5: every node below n in the range is ours: the ones locked by
+ * lock_descendants and the ones this cursor created (removed ones were
+ * unlocked when retired). */
+static void unlock_descendants(struct pt_node n, const struct pt_phys *phys, unsigned level,
+			       uint64_t va, uint64_t last)
+{
+	struct span s;
+
+	if (level == 1 || n.meta->nr_children == 0)
+		return;
+	for_each_span(s, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, s.i);
+		if (!entry_is_node(pte, level))
+			continue;
+		struct pt_node child = entry_child_node(phys, pte);
+		unlock_descendants(child, phys, level - 1, s.lo, s.hi);
+		pt_node_unlock(child);
+	}
+}
+
+/*
+ * Steps 1 and 2: walks down lock-free to the deepest node whose range holds
+ * the whole cursor range, stopping where the range spans several entries or
+ * exactly one whole entry (a 2 MiB map locks the node that will hold the
+ * leaf), or where there is no node below.  Locks it; retries if it was
+ * detached meanwhile.  Then step 3.  The RCU read section lasts until
+ * cursor_unlock.
  */
 static void cursor_lock(struct pt_cursor_state *c)
 {
@@ -78,7 +122,7 @@ static void cursor_lock(struct pt_cursor_state *c)
 	int stop_shift = highest_diff > whole_up_to ? highest_diff : whole_up_to;
 
 	for (;;) {
-		phys->platform.rcu_read_lock();
+		pt_rcu_read_lock(phys);
 		uint64_t pa = c->table->root_pa;
 		unsigned level = FMT_LEVELS;
 		for (int shift = PT_PAGE_SHIFT + 9 * (FMT_LEVELS - 1); level > 1 && shift > stop_shift;
@@ -95,10 +139,11 @@ static void cursor_lock(struct pt_cursor_state *c)
 		if (pt_likely(!pt_node_stray(n))) {
 			c->node_pa = n.pa;
 			c->node_level = level;
+			lock_descendants(phys, n, level, c->start, c->last);
 			return;
 		}
 		pt_node_unlock(n);
-		phys->platform.rcu_read_unlock();
+		pt_rcu_read_unlock(phys);
 	}
 }
 
@@ -115,8 +160,12 @@ static void cursor_begin(struct pt_cursor_state *c, struct pt_table *t, uint64_t
 
 static void cursor_unlock(struct pt_cursor_state *c)
 {
-	pt_node_unlock(pt_node_at(c->table->phys, c->node_pa));
-	c->table->phys->platform.rcu_read_unlock();
+	const struct pt_phys *phys = c->table->phys;
+	struct pt_node n = pt_node_at(phys, c->node_pa);
+
+	unlock_descendants(n, phys, c->node_level, c->start, c->last);
+	pt_node_unlock(n);
+	pt_rcu_read_unlock(phys);
 }
 
 static inline struct pt_node cursor_node(const struct pt_cursor_state *c)

@@ -13,6 +13,7 @@
 #endif
 
 #include "nodes/node.h"
+#include "platform/rcu.h"
 #include "table/check_report.h"
 #include "table/table_internal.h"
 

@@ -33,9 +33,10 @@ struct pt_frame_meta {
 				     * without any is freed without a scan */
 	uint32_t check_epoch;       /* pt_check: visited in this pass */
 	uint32_t check_count;       /* pt_check: mappings of a tracked frame */
-	uint64_t next;              /* free list / reservation / detached list */
-	void *rcu_head[2];          /* storage for the platform's deferred free */
-	struct pt_phys *rcu_owner;  /* who frees the node when RCU calls back */
+	uint64_t next;              /* free list, reservation, or the chain of a
+				     * removed subtree's nodes (frame index) */
+	struct pt_rcu_head rcu_head; /* the platform's deferred release */
+	struct pt_phys *rcu_owner;  /* who frees the chain when RCU calls back */
 };
 _Static_assert(sizeof(struct pt_frame_meta) == 64, "one cache line per frame");
 
@@ -73,6 +74,9 @@ static inline void pt__frame_get_valid(struct pt_phys *phys, uint64_t pa)
 {
 	atomic_fetch_add_explicit(&pt_meta_of(phys, pa)->refcount, 1, memory_order_relaxed);
 }
+/* Queues the chain of removed nodes starting at first_pa for release after
+ * an RCU grace period (pt_rcu_release). */
+void pt__rcu_defer_chain(struct pt_phys *phys, uint64_t first_pa);
 /* Drops a reference the caller knows exists. */
 void pt__frame_put_valid(struct pt_phys *phys, uint64_t pa);
 

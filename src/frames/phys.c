@@ -9,16 +9,85 @@
 #include "frames/frame_meta.h"
 #include "frames/phys_internal.h"
 #include "platform/platform.h"
+#include "platform/rcu.h"
+
+/*
+ * Free frames live in LIFO lists threaded through their metadata slots: a
+ * shared pool, and a cache per CPU slot in front of it, each under its own
+ * lock on its own cache line.  Alloc and free touch only the caller's cache
+ * (O(1), one uncontended lock); batches move between cache and pool.
+ */
+#define PT_CACHE_BATCH 32
+#define PT_CACHE_HIGH (2 * PT_CACHE_BATCH)
+
+static void list_push(struct pt_phys *phys, struct pt_free_list *l, uint64_t idx)
+{
+	phys->meta[idx].next = l->head;
+	l->head = idx;
+	l->count++;
+}
+
+static uint64_t list_pop(struct pt_phys *phys, struct pt_free_list *l)
+{
+	uint64_t idx = l->head;
+
+	l->head = phys->meta[idx].next;
+	l->count--;
+	return idx;
+}
+
+/* Moves up to n frames between two locked lists. */
+static void list_move(struct pt_phys *phys, struct pt_free_list *from,
+		      struct pt_free_list *to, unsigned n)
+{
+	while (n-- && from->count)
+		list_push(phys, to, list_pop(phys, from));
+}
+
+static struct pt_free_list *my_cache(struct pt_phys *phys)
+{
+	return &phys->caches[phys->platform.cpu_id() % PT_PHYS_CACHES];
+}
+
+static void list_lock(const struct pt_phys *phys, struct pt_free_list *l)
+{
+	pt_spin_lock(&l->lock, phys->platform.yield);
+}
+
+/* A free frame's index from this CPU's cache (refilled from the pool), or
+ * PT_NO_FRAME. */
+static uint64_t take_free(struct pt_phys *phys)
+{
+	struct pt_free_list *c = my_cache(phys);
+	uint64_t idx = PT_NO_FRAME;
+
+	list_lock(phys, c);
+	if (c->count == 0) {
+		list_lock(phys, &phys->pool);
+		list_move(phys, &phys->pool, c, PT_CACHE_BATCH);
+		pt_spin_unlock(&phys->pool.lock);
+	}
+	if (c->count)
+		idx = list_pop(phys, c);
+	pt_spin_unlock(&c->lock);
+	return idx;
+}
 
 static void push_free(struct pt_phys *phys, uint64_t idx)
 {
 	struct pt_frame_meta *m = &phys->meta[idx];
+	struct pt_free_list *c = my_cache(phys);
 
 	m->usage = PT_USAGE_FREE;
 	atomic_store_explicit(&m->refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
-	m->next = phys->free_head;
-	phys->free_head = idx;
-	phys->nr_free++;
+	list_lock(phys, c);
+	list_push(phys, c, idx);
+	if (c->count > PT_CACHE_HIGH) {
+		list_lock(phys, &phys->pool);
+		list_move(phys, c, &phys->pool, PT_CACHE_BATCH);
+		pt_spin_unlock(&phys->pool.lock);
+	}
+	pt_spin_unlock(&c->lock);
 }
 
 void pt__phys_setup(struct pt_phys *phys, uint64_t ram_pa, uint64_t nr_frames,
@@ -30,18 +99,22 @@ void pt__phys_setup(struct pt_phys *phys, uint64_t ram_pa, uint64_t nr_frames,
 		.nr_frames = nr_frames,
 		.linear_offset = linear_offset,
 		.meta = meta,
-		.free_head = PT_NO_FRAME,
 	};
 	if (platform)
 		phys->platform = *platform;
+	pt__platform_fill_defaults(&phys->platform);
+	phys->pool.head = PT_NO_FRAME;
+	for (unsigned i = 0; i < PT_PHYS_CACHES; i++)
+		phys->caches[i].head = PT_NO_FRAME;
 	for (uint64_t i = 0; i < first_free; i++) {
 		meta[i] = (struct pt_frame_meta){ .usage = PT_USAGE_RESERVED };
 		atomic_store_explicit(&meta[i].refcount, 1, memory_order_relaxed);
 	}
 	/* Pushed top-down so that allocation starts at the lowest address. */
 	for (uint64_t i = nr_frames; i-- > first_free;) {
-		meta[i] = (struct pt_frame_meta){ 0 };
-		push_free(phys, i);
+		meta[i] = (struct pt_frame_meta){ .usage = PT_USAGE_FREE };
+		atomic_store_explicit(&meta[i].refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
+		list_push(phys, &phys->pool, i);
 	}
 }
 
@@ -61,37 +134,77 @@ int pt_phys_init(struct pt_phys *storage, uint64_t ram_pa, uint64_t bytes,
 		return PT_ENOMEM;
 	struct pt_frame_meta *meta = (void *)(uintptr_t)(ram_pa + linear_offset);
 	pt__phys_setup(storage, ram_pa, nr_frames, linear_offset, meta, meta_frames, platform);
-	pt__platform_fill_defaults(&storage->platform);
 	return 0;
+}
+
+void pt_phys_barrier(struct pt_phys *phys)
+{
+	if (!phys)
+		return;
+	list_lock(phys, &phys->pool);
+	uint64_t pending = phys->rcu_pending;
+	pt_spin_unlock(&phys->pool.lock);
+	if (pending)
+		phys->platform.rcu_barrier();
 }
 
 void pt_phys_fail_nth_alloc(struct pt_phys *phys, uint64_t nth)
 {
-	phys->alloc_fail_at = nth;
+	atomic_store_explicit(&phys->alloc_fail_at, nth, memory_order_relaxed);
+}
+
+/* Frames in the caches and the pool, plus (with_pending) nodes queued for
+ * release: read in one pass, the pool and its pending count together, so a
+ * release running meanwhile is counted once. */
+static uint64_t count_frames(const struct pt_phys *phys, bool with_pending)
+{
+	struct pt_phys *p = (struct pt_phys *)phys; /* the lists' locks only */
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < PT_PHYS_CACHES; i++) {
+		list_lock(p, &p->caches[i]);
+		n += p->caches[i].count;
+		pt_spin_unlock(&p->caches[i].lock);
+	}
+	list_lock(p, &p->pool);
+	n += p->pool.count + (with_pending ? p->rcu_pending : 0);
+	pt_spin_unlock(&p->pool.lock);
+	return n;
 }
 
 uint64_t pt_phys_free_frames(const struct pt_phys *phys)
 {
-	return phys->nr_free;
+	return count_frames(phys, false);
 }
 
-/* Fault injection: true when this allocation is the one asked to fail. */
+uint64_t pt_phys_reclaimable_frames(const struct pt_phys *phys)
+{
+	return count_frames(phys, true);
+}
+
+/* Fault injection: true when this allocation is the one asked to fail.
+ * Off (0), it costs one read of a line nobody writes. */
 static bool injected_failure(struct pt_phys *phys)
 {
-	if (pt_likely(phys->alloc_fail_at == 0))
-		return false;
-	return --phys->alloc_fail_at == 0;
+	uint64_t left = atomic_load_explicit(&phys->alloc_fail_at, memory_order_relaxed);
+
+	while (pt_unlikely(left != 0)) {
+		if (atomic_compare_exchange_weak_explicit(&phys->alloc_fail_at, &left, left - 1,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			return left == 1;
+	}
+	return false;
 }
 
 int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *pa)
 {
-	uint64_t idx = phys->free_head;
-
-	if (pt_unlikely(idx == PT_NO_FRAME || injected_failure(phys)))
+	if (pt_unlikely(injected_failure(phys)))
+		return PT_ENOMEM;
+	uint64_t idx = take_free(phys);
+	if (pt_unlikely(idx == PT_NO_FRAME))
 		return PT_ENOMEM;
 	struct pt_frame_meta *m = &phys->meta[idx];
-	phys->free_head = m->next;
-	phys->nr_free--;
 	PT_ASSERT(m->usage == PT_USAGE_FREE);
 	m->usage = (uint8_t)usage;
 	m->level = 0;
@@ -207,12 +320,49 @@ uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_reserve *r)
 	return pt_pa_of_index(phys, idx);
 }
 
-/* Unused frames go back in reverse order of allocation, so the free list
- * ends up exactly as it was before pt__reserve. */
+/* Unused frames go back in reverse order of allocation. */
 void pt__reserve_release(struct pt_phys *phys, struct pt_reserve *r)
 {
 	while (r->count > 0) {
 		uint64_t pa = pt__reserve_take(phys, r);
 		pt__frame_free(phys, pa);
 	}
+}
+
+/* Hands a chain of removed nodes (linked through `next`) to RCU. */
+void pt__rcu_defer_chain(struct pt_phys *phys, uint64_t first_pa)
+{
+	struct pt_frame_meta *m = pt_meta_of(phys, first_pa);
+	uint64_t n = 0;
+
+	for (uint64_t idx = pt_frame_index(phys, first_pa); idx != PT_NO_FRAME;
+	     idx = phys->meta[idx].next)
+		n++;
+	list_lock(phys, &phys->pool);
+	phys->rcu_pending += n;
+	pt_spin_unlock(&phys->pool.lock);
+	m->rcu_owner = phys;
+	phys->platform.rcu_defer(&m->rcu_head);
+}
+
+/* After the grace period: the whole chain goes to the pool at once, and
+ * leaves the pending count in the same step. */
+void pt_rcu_release(struct pt_rcu_head *head)
+{
+	struct pt_frame_meta *m =
+		(void *)((char *)head - offsetof(struct pt_frame_meta, rcu_head));
+	struct pt_phys *phys = m->rcu_owner;
+
+	pt__rcu_after_grace_period();
+	list_lock(phys, &phys->pool);
+	for (uint64_t idx = (uint64_t)(m - phys->meta); idx != PT_NO_FRAME;) {
+		struct pt_frame_meta *node = &phys->meta[idx];
+		uint64_t next = node->next;
+		node->usage = PT_USAGE_FREE;
+		atomic_store_explicit(&node->refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
+		list_push(phys, &phys->pool, idx);
+		phys->rcu_pending--;
+		idx = next;
+	}
+	pt_spin_unlock(&phys->pool.lock);
 }

@@ -4,9 +4,8 @@
  * format.  Included by src/formats/engine_instance.h after a format header
  * (which defines pt_pte_t and the fmt_* functions); everything is static.
  *
- * Each function here acts on one PTE slot of a node inside a cursor's locked
- * subtree (the cursor holds the lock of the subtree's top node; descendants
- * are covered by it until per-descendant locking lands) and keeps the
+ * Each function here acts on one PTE slot of a node that the calling cursor
+ * holds locked (it locks every node in its range, DESIGN §6) and keeps the
  * contracts of ../shared/seed/entry.rs.txt; debug builds assert them:
  *  - replace: nr_children +1 on absent->present, -1 on present->absent; a
  *    node child is one level below, a frame child at this level;
@@ -136,7 +135,8 @@ static void entry_protect(struct pt_node n, unsigned idx, struct pt_prop prop,
 /*
  * The seed's alloc_if_none(): an absent slot of a node above level 1 gets a
  * zeroed child node from the reservation.  The child is returned locked and
- * *not yet published*: the caller fills it, then entry_publish_new().
+ * *not yet published*: the caller fills it, then entry_publish_new().  It
+ * stays locked until the cursor closes.
  */
 static struct pt_node entry_alloc_child(struct pt_phys *phys, struct pt_node n,
 					unsigned idx, struct pt_reserve *r)
@@ -154,7 +154,6 @@ static void entry_publish_new(struct pt_node n, unsigned idx, struct pt_node chi
 	struct child c = { .kind = CHILD_NODE, .pa = child.pa, .level = pt_node_level(child) };
 
 	entry_replace(n, idx, &c, features);
-	pt_node_unlock(child);
 }
 
 /*
@@ -180,7 +179,7 @@ static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t 
  * The seed's split_if_mapped_huge(): the huge leaf at idx becomes a child
  * node of 512 leaves of the next size, same properties, same physical range
  * (child nr_children = 512, parent's unchanged), published only complete.
- * Returns the child, unlocked.
+ * Returns the child, locked until the cursor closes.
  */
 static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, unsigned idx,
 				       struct pt_reserve *r, uint32_t features)
@@ -196,7 +195,6 @@ static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, u
 				      fmt_pte_leaf_prop(pte, level, features), false, features);
 	entry_fill_run(child, 0, PT_NR_ENTRIES - 1, first, fmt_pte_leaf_step(first, level - 1));
 	entry_publish(n, idx, fmt_pte_table(child.pa));
-	pt_node_unlock(child);
 	PT_ASSERT(n.meta->nr_children == nr_before);
 	(void)nr_before;
 	return child;
@@ -209,37 +207,38 @@ struct subtree_count {
 };
 
 /*
- * Marks every node of a detached subtree stray (walkers that reach one
- * retry from the root) and, if asked, counts its mappings.  Leaf tables are
- * read only when counting.
+ * Retires every node of a subtree just unlinked: marks it stray (a walker
+ * that reaches it retries from the root), chains it for release through
+ * `next` (the subtree's root ends up first), and unlocks it, so a cursor
+ * waiting on it wakes, sees stray, and retries.  Counts mappings if asked;
+ * leaf tables are read only then.
  */
-static void subtree_mark_stray(const struct pt_phys *phys, struct pt_node n,
-			       struct subtree_count *count, uint32_t features)
+static void subtree_retire(const struct pt_phys *phys, struct pt_node n,
+			   struct subtree_count *count, uint64_t *chain)
 {
 	unsigned level = pt_node_level(n);
 
 	atomic_store_explicit(&n.meta->stray, true, memory_order_release);
-	if (level == 1 && !count)
-		return;
-	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; (level > 1 || count) && i < PT_NR_ENTRIES; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;
-		if (fmt_pte_is_leaf(pte, level)) {
-			if (count) {
-				count->mappings++;
-				count->tracked += fmt_pte_tracked(pte);
-			}
-		} else {
-			subtree_mark_stray(phys, entry_child_node(phys, pte), count, features);
+		if (!fmt_pte_is_leaf(pte, level)) {
+			subtree_retire(phys, entry_child_node(phys, pte), count, chain);
+		} else if (count) {
+			count->mappings++;
+			count->tracked += fmt_pte_tracked(pte);
 		}
 	}
+	n.meta->next = *chain;
+	*chain = pt_frame_index(phys, n.pa);
+	pt_node_unlock(n);
 }
 
 /*
  * Detaches the node at idx with its whole subtree: the slot becomes absent
- * and the subtree goes to the flush batch, which frees it after the TLB
- * invalidation (and, with RCU, a grace period).
+ * and the subtree goes to the flush batch, which releases it after the TLB
+ * invalidation and an RCU grace period.
  */
 static void entry_detach_node(const struct pt_phys *phys, struct pt_node n, unsigned idx,
 			      uint64_t entry_va, struct pt_flush *flush,
@@ -248,11 +247,13 @@ static void entry_detach_node(const struct pt_phys *phys, struct pt_node n, unsi
 	unsigned level = pt_node_level(n);
 	pt_pte_t pte = pt_pte_load(n, idx);
 	struct child none = { .kind = CHILD_NONE };
+	uint64_t chain = PT_NO_FRAME;
 
 	PT_ASSERT(entry_is_node(pte, level));
 	entry_replace(n, idx, &none, features);
 	struct pt_node child = entry_child_node(phys, pte);
-	subtree_mark_stray(phys, child, count, features);
+	subtree_retire(phys, child, count, &chain);
+	PT_ASSERT(chain == pt_frame_index(phys, child.pa));
 	/* Range first: if recording it finishes the batch early, the subtree
 	 * is not in that batch yet. */
 	pt__flush_add_range(flush, entry_va, pt_level_size(level));

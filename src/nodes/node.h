@@ -53,29 +53,15 @@ static inline uint64_t pt_entry_last(uint64_t base, unsigned level)
 	return base + (pt_level_size(level) - 1);
 }
 
-/*
- * The node lock (the seed's PageTableGuard): acquire on lock, release on
- * unlock, so everything written under it is seen by the next holder.
- * Spinning waits yield after a while: hosts are oversubscribed.
- */
+/* The node lock (the seed's PageTableGuard). */
 static inline void pt_node_lock(const struct pt_phys *phys, struct pt_node n)
 {
-	unsigned spins = 0;
-	uint32_t expected = 0;
-
-	while (!atomic_compare_exchange_weak_explicit(&n.meta->lock, &expected, 1,
-						      memory_order_acquire,
-						      memory_order_relaxed)) {
-		expected = 0;
-		if (++spins % 64 == 0)
-			phys->platform.yield();
-	}
+	pt_spin_lock(&n.meta->lock, phys->platform.yield);
 }
 
 static inline void pt_node_unlock(struct pt_node n)
 {
-	PT_ASSERT(atomic_load_explicit(&n.meta->lock, memory_order_relaxed) == 1);
-	atomic_store_explicit(&n.meta->lock, 0, memory_order_release);
+	pt_spin_unlock(&n.meta->lock);
 }
 
 static inline bool pt_node_locked(struct pt_node n)

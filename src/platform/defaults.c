@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * defaults.c - the platform hooks a host did not give: correct for one
- * thread per phys (no RCU needed: nothing can still be walking a detached
- * node, so it is freed at once) and no TLB to invalidate.  Only the yield
- * differs between hosted and freestanding builds (pt__default_yield).
+ * defaults.c - the platform hooks a host did not give.  What differs between
+ * hosted and freestanding builds (RCU, yield, CPU slot) comes from hosted.c
+ * or freestanding.c as pt__default_*.
  */
 #include "platform/platform.h"
 
-static void no_rcu(void) {}
-static void free_now(void *head, void (*fn)(void *head)) { fn(head); }
 static void no_invalidate(void *arg, const struct pt_flush_info *info)
 {
 	(void)arg, (void)info;
@@ -16,14 +13,17 @@ static void no_invalidate(void *arg, const struct pt_flush_info *info)
 
 void pt__platform_fill_defaults(struct pt_platform *p)
 {
-	if (!p->rcu_read_lock || !p->rcu_read_unlock) {
-		p->rcu_read_lock = no_rcu;
-		p->rcu_read_unlock = no_rcu;
+	/* The RCU hooks only make sense together. */
+	if (!p->rcu_read_lock || !p->rcu_read_unlock || !p->rcu_defer || !p->rcu_barrier) {
+		p->rcu_read_lock = pt__default_rcu_read_lock;
+		p->rcu_read_unlock = pt__default_rcu_read_unlock;
+		p->rcu_defer = pt__default_rcu_defer;
+		p->rcu_barrier = pt__default_rcu_barrier;
 	}
-	if (!p->rcu_defer)
-		p->rcu_defer = free_now;
 	if (!p->yield)
 		p->yield = pt__default_yield;
+	if (!p->cpu_id)
+		p->cpu_id = pt__default_cpu_id;
 	if (!p->invalidate)
 		p->invalidate = no_invalidate;
 }

@@ -11,6 +11,7 @@
 
 #include "frames/phys_internal.h"
 #include "platform/platform.h"
+#include "platform/rcu.h"
 
 void pt__assert_fail(const char *expr, const char *file, int line)
 {
@@ -18,10 +19,48 @@ void pt__assert_fail(const char *expr, const char *file, int line)
 	abort();
 }
 
+/* NULL: the engine inlines liburcu-bp's read side (rcu.h). */
+void (*const pt__default_rcu_read_lock)(void) = NULL;
+void (*const pt__default_rcu_read_unlock)(void) = NULL;
+
+_Static_assert(sizeof(struct rcu_head) <= sizeof(struct pt_rcu_head),
+	       "liburcu's rcu_head fits in a node's metadata");
+
+static void release_after_grace_period(struct rcu_head *head)
+{
+	pt_rcu_release((struct pt_rcu_head *)head);
+}
+
+void pt__default_rcu_defer(struct pt_rcu_head *head)
+{
+	urcu_bp_call_rcu((struct rcu_head *)head, release_after_grace_period);
+}
+
+void pt__default_rcu_barrier(void)
+{
+	urcu_bp_barrier();
+}
+
 void pt__default_yield(void)
 {
 	sched_yield();
 }
+
+/* Each thread its own frame cache slot, round robin: no system call, and
+ * two threads share a slot only past PT_PHYS_CACHES threads. */
+unsigned pt__default_cpu_id(void)
+{
+	static _Atomic unsigned next_slot;
+	static _Thread_local unsigned slot_plus_one;
+
+	if (pt_unlikely(!slot_plus_one))
+		slot_plus_one = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) + 1;
+	return slot_plus_one - 1;
+}
+
+#ifdef PT_TSAN
+char pt__rcu_tsan_sync;
+#endif
 
 /* Prefaulted, so benchmarks never measure the host's page faults. */
 static void *map_populated(size_t bytes)
@@ -51,7 +90,6 @@ int pt_phys_create(uint64_t bytes, struct pt_phys **out)
 		return PT_ENOMEM;
 	}
 	pt__phys_setup(phys, 0, nr_frames, (uintptr_t)ram, meta, 0, NULL);
-	pt__platform_fill_defaults(&phys->platform);
 	phys->hosted = true;
 	*out = phys;
 	return 0;
@@ -61,6 +99,7 @@ void pt_phys_destroy(struct pt_phys *phys)
 {
 	if (!phys)
 		return;
+	pt_phys_barrier(phys); /* pending releases write the metadata */
 	if (!phys->hosted)
 		return; /* freestanding storage belongs to the caller */
 	munmap(phys->meta, phys->nr_frames * sizeof(struct pt_frame_meta));

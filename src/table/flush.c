@@ -5,15 +5,6 @@
  */
 #include "table/table_internal.h"
 
-/* Removed subtrees are chained through their root's metadata `next`; the
- * batch stores frame index + 1 so that a zeroed batch is empty. */
-static uint64_t detached_pop(struct pt_flush *f, struct pt_phys *phys)
-{
-	uint64_t idx = f->detached - 1;
-	f->detached = phys->meta[idx].next;
-	return pt_pa_of_index(phys, idx);
-}
-
 void pt_flush_init(struct pt_flush *flush, struct pt_table *table)
 {
 	if (flush)
@@ -56,10 +47,9 @@ void pt__flush_add_frame(struct pt_flush *f, uint64_t pa)
 
 void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa)
 {
-	struct pt_phys *phys = f->table->phys;
-
-	pt_meta_of(phys, node_pa)->next = f->detached;
-	f->detached = pt_frame_index(phys, node_pa) + 1;
+	if (f->nr_subtrees == PT_FLUSH_MAX_SUBTREES)
+		pt_flush_finish(f);
+	f->subtrees[f->nr_subtrees++] = node_pa;
 	f->nodes_removed = true;
 }
 
@@ -80,8 +70,8 @@ int pt_flush_finish(struct pt_flush *f)
 	}
 	for (size_t i = 0; i < f->nr_frames; i++)
 		pt__frame_put_valid(t->phys, f->frames[i]);
-	while (f->detached)
-		t->fmt->ops->release_subtree(t, detached_pop(f, t->phys));
+	for (size_t i = 0; i < f->nr_subtrees; i++)
+		t->fmt->ops->release_subtree(t, f->subtrees[i]);
 	pt__flush_reset(f, t);
 	return 0;
 }

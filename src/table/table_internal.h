@@ -68,7 +68,8 @@ struct pt_format_ops {
 			int (*fn)(const struct pt_mapping *, void *), void *arg);
 	int (*check)(struct pt_table *t, char *why, size_t why_len);
 	void (*stats)(struct pt_table *t, struct pt_table_stats *out);
-	/* Puts tracked frames and frees every node of a detached subtree. */
+	/* Puts a removed subtree's tracked frames, then hands its nodes to
+	 * RCU (after the invalidation). */
 	void (*release_subtree)(struct pt_table *t, uint64_t node_pa);
 
 	/* Whole ranges, validated: one cursor, one walk each. */
@@ -107,13 +108,13 @@ static inline void pt__flush_reset(struct pt_flush *f, struct pt_table *t)
 	f->nr_pages = 0;
 	f->all = false;
 	f->nodes_removed = false;
-	f->detached = 0;
+	f->nr_subtrees = 0;
 }
 
 /* Finishes a batch only if it holds something. */
 static inline void pt__flush_finish_pending(struct pt_flush *f)
 {
-	if (f->nr_ranges || f->all || f->nodes_removed || f->nr_frames || f->detached)
+	if (f->nr_ranges || f->all || f->nodes_removed || f->nr_frames || f->nr_subtrees)
 		pt_flush_finish(f);
 }
 

@@ -35,6 +35,7 @@ static int table_init(struct pt_table *t)
 			 * made later reach every user table (DESIGN §5). */
 			struct pt_node child = entry_alloc_child(phys, root, i, &r);
 			entry_publish_new(root, i, child, t->features);
+			pt_node_unlock(child);
 		} else if (t->kernel) {
 			pt_pte_t pte = pt_pte_load(pt_node_at(phys, t->kernel->root_pa), i);
 			struct child shared = { .kind = CHILD_NODE, .pa = fmt_pte_table_pa(pte),
@@ -48,20 +49,9 @@ static int table_init(struct pt_table *t)
 	return 0;
 }
 
-static void node_free_rcu(void *head)
-{
-	struct pt_frame_meta *m = (void *)((char *)head - offsetof(struct pt_frame_meta, rcu_head));
-	struct pt_phys *phys = m->rcu_owner;
-
-	pt__frame_free(phys, pt_pa_of_index(phys, (uint64_t)(m - phys->meta)));
-}
-
-/*
- * Puts the tracked frames of a subtree no walker can reach any more (it was
- * detached and the TLB invalidated, or the table is being destroyed) and
- * frees its nodes: through RCU, or at once when `now`.
- */
-static void subtree_release(struct pt_phys *phys, struct pt_node n, bool now)
+/* A removed subtree's tracked frames lose the table's reference: right
+ * after the invalidation (ptkit never reads data frames). */
+static void subtree_put_tracked(struct pt_phys *phys, struct pt_node n)
 {
 	unsigned level = pt_node_level(n);
 	bool scan = level > 1 ? n.meta->nr_children != 0 : n.meta->nr_tracked != 0;
@@ -71,24 +61,35 @@ static void subtree_release(struct pt_phys *phys, struct pt_node n, bool now)
 		if (!fmt_pte_present(pte))
 			continue;
 		if (!fmt_pte_is_leaf(pte, level))
-			subtree_release(phys, entry_child_node(phys, pte), now);
+			subtree_put_tracked(phys, entry_child_node(phys, pte));
 		else if (fmt_pte_tracked(pte))
 			pt__frame_put_valid(phys, fmt_pte_leaf_pa(pte, level));
 	}
-	if (now) {
-		pt__frame_free(phys, n.pa);
-		return;
-	}
-	n.meta->rcu_owner = phys;
-	phys->platform.rcu_defer(n.meta->rcu_head, node_free_rcu);
 }
 
+/* After the invalidation: frames now, nodes (chained by subtree_retire)
+ * after a grace period, so no lock-free walker is still inside them. */
 static void table_release_subtree(struct pt_table *t, uint64_t node_pa)
 {
-	subtree_release(t->phys, pt_node_at(t->phys, node_pa), false);
+	struct pt_node root = pt_node_at(t->phys, node_pa);
+
+	subtree_put_tracked(t->phys, root);
+	pt__rcu_defer_chain(t->phys, node_pa);
 }
 
-/* Synchronous: nobody else is inside the table (DESIGN §5). */
+/* Destroy: nobody else is inside the table (DESIGN §5), free at once. */
+static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
+{
+	unsigned level = pt_node_level(n);
+
+	for (unsigned i = 0; level > 1 && i < PT_NR_ENTRIES; i++) {
+		pt_pte_t pte = pt_pte_load(n, i);
+		if (entry_is_node(pte, level))
+			subtree_free_now(phys, entry_child_node(phys, pte));
+	}
+	pt__frame_free(phys, n.pa);
+}
+
 static void table_teardown(struct pt_table *t)
 {
 	struct pt_node root = pt_node_at(t->phys, t->root_pa);
@@ -96,8 +97,11 @@ static void table_teardown(struct pt_table *t)
 
 	for (unsigned i = 0; i < borrowed_from; i++) {
 		pt_pte_t pte = pt_pte_load(root, i);
-		if (entry_is_node(pte, FMT_LEVELS))
-			subtree_release(t->phys, entry_child_node(t->phys, pte), true);
+		if (!entry_is_node(pte, FMT_LEVELS))
+			continue;
+		struct pt_node child = entry_child_node(t->phys, pte);
+		subtree_put_tracked(t->phys, child);
+		subtree_free_now(t->phys, child);
 	}
 	pt__frame_free(t->phys, root.pa);
 }
@@ -106,9 +110,9 @@ static int table_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	struct eng e = eng_of(t);
 
-	t->phys->platform.rcu_read_lock();
+	pt_rcu_read_lock(t->phys);
 	int err = lookup_leaf(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, out);
-	t->phys->platform.rcu_read_unlock();
+	pt_rcu_read_unlock(t->phys);
 	return err;
 }
 
@@ -141,9 +145,9 @@ static int table_for_each(struct pt_table *t, uint64_t va, uint64_t last,
 {
 	struct eng e = eng_of(t);
 
-	t->phys->platform.rcu_read_lock();
+	pt_rcu_read_lock(t->phys);
 	int ret = visit_leaves(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, last, fn, arg);
-	t->phys->platform.rcu_read_unlock();
+	pt_rcu_read_unlock(t->phys);
 	return ret;
 }
 

@@ -82,12 +82,8 @@ void pt_test_snapshot_equal_at(const struct pt_snapshot *want,
 			       const struct pt_snapshot *got, unsigned what,
 			       const char *file, int line);
 
-/*
- * Page-table nodes go back to the allocator through RCU (DESIGN §5), so the
- * free count may lag behind a detach.  Polls until it equals `want` or
- * timeout_ms passes; returns the last count seen.
- */
-uint64_t pt_test_wait_free_frames(struct pt_phys *phys, uint64_t want,
-				  unsigned timeout_ms);
+/* Free frames, counting removed page-table nodes that still wait out an
+ * RCU grace period (exact, no waiting). */
+uint64_t pt_test_free_frames(struct pt_phys *phys);
 
 #endif /* PTKIT_TESTUTIL_H */

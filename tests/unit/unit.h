@@ -52,6 +52,12 @@ static inline struct pt_prop prop(uint32_t flags, uint32_t cache)
 	return p;
 }
 
+/* Free frames, counting removed nodes that wait out an RCU grace period. */
+static inline uint64_t u_free_frames(struct pt_phys *phys)
+{
+	return pt_phys_reclaimable_frames(phys);
+}
+
 static inline const char *u_err(int rc)
 {
 	const char *s = pt_strerror(rc);

@@ -449,7 +449,7 @@ static void test_take_next_subtree(void **state)
 
 	for (i = 0; i < 5; i++)
 		assert_rc(pt_frame_alloc(phys, &fr[i]), 0);
-	free0 = pt_phys_free_frames(phys);
+	free0 = u_free_frames(phys);
 	assert_ok_checked(t, pt_map(t, SZ_1G, 0, SZ_2M, prop(RW, 0)));
 	assert_ok_checked(t, pt_map(t, SZ_1G + SZ_2M, 0x40000000, SZ_2M, prop(RW, 0)));
 	assert_ok_checked(t, pt_map(t, SZ_1G + 3 * SZ_2M, 0x80000000, SZ_2M, prop(PT_R, 0)));
@@ -483,7 +483,7 @@ static void test_take_next_subtree(void **state)
 	assert_u64(s.nodes[1], 0);
 	assert_u64(s.nodes[3], 1);
 	/* The level-2 and level-1 nodes came back (the level-3 one stays). */
-	assert_u64(pt_phys_free_frames(phys), free0 - 1 + 5);
+	assert_u64(u_free_frames(phys), free0 - 1 + 5);
 }
 
 struct op_rec {
@@ -751,7 +751,7 @@ static void test_take_next_with_flush(void **state)
 	/* A subtree into a batch: its node memory waits for the flush too. */
 	assert_ok_checked(t, pt_map_frames(t, SZ_1G + SZ_2M, fr, 3, prop(RW, 0)));
 	u_inval_reset(&rec);
-	free1 = pt_phys_free_frames(e->phys);
+	free1 = u_free_frames(e->phys);
 	pt_flush_init(&f, t);
 	cur_open(&u, t, SZ_1G, SZ_1G);
 	assert_rc(pt_cursor_take_next(&u.c, UINT64_MAX, &tk, &f), 0);
@@ -761,7 +761,7 @@ static void test_take_next_with_flush(void **state)
 	cur_close(&u);
 	assert_int_equal(rec.calls, 0);
 	assert_u64(pt_frame_refcount(e->phys, fr[0]), 2);
-	assert_u64(pt_phys_free_frames(e->phys), free1);
+	assert_u64(u_free_frames(e->phys), free1);
 	assert_rc(pt_flush_finish(&f), 0);
 	CHECK(t);
 	assert_true(rec.calls >= 1);

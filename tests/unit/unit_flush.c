@@ -202,11 +202,11 @@ static void test_nodes_removed(void **state)
 	assert_true(u_inval_covers(&x->rec, SZ_2M + 0x5000, SZ_4K));
 
 	u_inval_reset(&x->rec);
-	free1 = pt_phys_free_frames(x->e->phys);
+	free1 = u_free_frames(x->e->phys);
 	pt_flush_init(&f, t);
 	assert_ok_checked(t, pt_unmap(t, SZ_2M, SZ_2M, &f));
 	assert_int_equal(x->rec.calls, 0);
-	assert_u64(pt_phys_free_frames(x->e->phys), free1);
+	assert_u64(u_free_frames(x->e->phys), free1);
 	assert_rc(pt_flush_finish(&f), 0);
 	CHECK(t);
 	assert_true(x->rec.calls >= 1);

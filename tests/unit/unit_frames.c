@@ -53,8 +53,8 @@ static void test_phys_create_errors(void **state)
 	/* The smallest valid arena works and is usable. */
 	assert_rc(pt_phys_create(SZ_4K * 4, &p), 0);
 	assert_non_null(p);
-	assert_true(pt_phys_free_frames(p) >= 1);
-	assert_true(pt_phys_free_frames(p) <= 4);
+	assert_true(u_free_frames(p) >= 1);
+	assert_true(u_free_frames(p) <= 4);
 	pt_phys_destroy(p);
 }
 
@@ -72,21 +72,21 @@ static void test_alloc_null_args(void **state)
 static void test_alloc_zeroed_refcount_one(void **state)
 {
 	struct pt_phys *phys = P(state);
-	uint64_t free0 = pt_phys_free_frames(phys);
+	uint64_t free0 = u_free_frames(phys);
 	uint64_t pa = alloc1(phys), pa2;
 	unsigned char *v = pt_phys_to_virt(phys, pa);
 	size_t i;
 
 	assert_non_null(v);
 	assert_u64(pt_frame_refcount(phys, pa), 1);
-	assert_u64(pt_phys_free_frames(phys), free0 - 1);
+	assert_u64(u_free_frames(phys), free0 - 1);
 	for (i = 0; i < SZ_4K; i++)
 		assert_int_equal(v[i], 0);
 	/* Dirty it, free it: LIFO gives it back, and it must be zero again. */
 	memset(v, 0xa5, SZ_4K);
 	assert_rc(pt_frame_put(phys, pa), 0);
 	assert_u64(pt_frame_refcount(phys, pa), PT_REFCOUNT_UNUSED);
-	assert_u64(pt_phys_free_frames(phys), free0);
+	assert_u64(u_free_frames(phys), free0);
 	pa2 = alloc1(phys);
 	assert_u64(pa2, pa);
 	v = pt_phys_to_virt(phys, pa2);
@@ -116,7 +116,7 @@ static void test_lifo_reuse(void **state)
 static void test_get_put_transitions(void **state)
 {
 	struct pt_phys *phys = P(state);
-	uint64_t free0 = pt_phys_free_frames(phys);
+	uint64_t free0 = u_free_frames(phys);
 	uint64_t pa = alloc1(phys);
 
 	assert_rc(pt_frame_get(phys, pa), 0);
@@ -128,10 +128,10 @@ static void test_get_put_transitions(void **state)
 	assert_rc(pt_frame_put(phys, pa), 0);
 	assert_u64(pt_frame_refcount(phys, pa), 1);
 	/* Still one holder: not free yet. */
-	assert_u64(pt_phys_free_frames(phys), free0 - 1);
+	assert_u64(u_free_frames(phys), free0 - 1);
 	assert_rc(pt_frame_put(phys, pa), 0);
 	assert_u64(pt_frame_refcount(phys, pa), PT_REFCOUNT_UNUSED);
-	assert_u64(pt_phys_free_frames(phys), free0);
+	assert_u64(u_free_frames(phys), free0);
 }
 
 /* A free frame has no holder to add to or drop: refusing keeps a stale
@@ -142,11 +142,11 @@ static void test_get_put_free_frame(void **state)
 	uint64_t pa = alloc1(phys), free1;
 
 	assert_rc(pt_frame_put(phys, pa), 0);
-	free1 = pt_phys_free_frames(phys);
+	free1 = u_free_frames(phys);
 	assert_rc(pt_frame_get(phys, pa), PT_EINVAL);
 	assert_rc(pt_frame_put(phys, pa), PT_EINVAL);
 	assert_u64(pt_frame_refcount(phys, pa), PT_REFCOUNT_UNUSED);
-	assert_u64(pt_phys_free_frames(phys), free1);
+	assert_u64(u_free_frames(phys), free1);
 	/* The allocator is intact: the same frame comes back with count 1. */
 	assert_u64(alloc1(phys), pa);
 	assert_u64(pt_frame_refcount(phys, pa), 1);
@@ -220,9 +220,9 @@ static void test_fail_nth_alloc(void **state)
 	pt_phys_fail_nth_alloc(phys, 3);
 	a = alloc1(phys);
 	b = alloc1(phys);
-	free1 = pt_phys_free_frames(phys);
+	free1 = u_free_frames(phys);
 	assert_rc(pt_frame_alloc(phys, &pa), PT_ENOMEM);
-	assert_u64(pt_phys_free_frames(phys), free1);
+	assert_u64(u_free_frames(phys), free1);
 	c = alloc1(phys); /* one-shot: the 4th works */
 	assert_rc(pt_frame_put(phys, a), 0);
 	assert_rc(pt_frame_put(phys, b), 0);
@@ -255,7 +255,7 @@ static void test_fail_nth_alloc(void **state)
 static void test_exhaust(void **state)
 {
 	struct pt_phys *phys = P(state);
-	uint64_t n = pt_phys_free_frames(phys), i, pa;
+	uint64_t n = u_free_frames(phys), i, pa;
 	uint64_t *all = calloc(n, sizeof *all);
 
 	assert_non_null(all);
@@ -265,11 +265,11 @@ static void test_exhaust(void **state)
 		if (i > 0)
 			assert_true(all[i] != all[i - 1]);
 	}
-	assert_u64(pt_phys_free_frames(phys), 0);
+	assert_u64(u_free_frames(phys), 0);
 	assert_rc(pt_frame_alloc(phys, &pa), PT_ENOMEM);
 	for (i = 0; i < n; i++)
 		assert_rc(pt_frame_put(phys, all[i]), 0);
-	assert_u64(pt_phys_free_frames(phys), n);
+	assert_u64(u_free_frames(phys), n);
 	free(all);
 }
 

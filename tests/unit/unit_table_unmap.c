@@ -150,7 +150,7 @@ static void test_empty_ranges_are_noops(void **state)
 	assert_ok_checked(t, pt_unmap(t, 0x700000000000ull, SZ_4K, NULL));
 	assert_ok_checked(t, pt_unmap(t, 0, SZ_2M, NULL));
 	assert_view_same(t, &v);
-	assert_u64(pt_phys_free_frames(pt_table_phys(t)), v.free_frames);
+	assert_u64(u_free_frames(pt_table_phys(t)), v.free_frames);
 	u_view_free(&v);
 }
 
@@ -191,15 +191,15 @@ static void test_unmap_frees_nodes(void **state)
 	struct pt_table *t = T0(state);
 	struct pt_phys *phys = pt_table_phys(t);
 	const uint64_t base = 0x7f0000000000ull; /* root slot 254, untouched */
-	uint64_t free0 = pt_phys_free_frames(phys);
+	uint64_t free0 = u_free_frames(phys);
 	struct pt_table_stats s0, s;
 
 	assert_rc(pt_table_stats(t, &s0), 0);
 	assert_ok_checked(t, pt_map(t, base + SZ_1G + 0x1000, 0x1000, SZ_4K, prop(RW, 0)));
 	/* Three new nodes: levels 3, 2, 1. */
-	assert_u64(pt_phys_free_frames(phys), free0 - 3);
+	assert_u64(u_free_frames(phys), free0 - 3);
 	assert_ok_checked(t, pt_unmap(t, base, SZ_512G, NULL));
-	assert_u64(pt_phys_free_frames(phys), free0);
+	assert_u64(u_free_frames(phys), free0);
 	assert_rc(pt_table_stats(t, &s), 0);
 	assert_memory_equal(s.nodes, s0.nodes, sizeof s.nodes);
 }
@@ -214,9 +214,9 @@ static void test_unmap_frees_leaf_table_only(void **state)
 
 	assert_ok_checked(t, pt_map(t, SZ_2M + 0x5000, 0x1000, SZ_4K, prop(RW, 0)));
 	assert_ok_checked(t, pt_map(t, 2 * SZ_2M, 0x1000, SZ_4K, prop(RW, 0)));
-	free1 = pt_phys_free_frames(phys);
+	free1 = u_free_frames(phys);
 	assert_ok_checked(t, pt_unmap(t, SZ_2M, SZ_2M, NULL));
-	assert_u64(pt_phys_free_frames(phys), free1 + 1);
+	assert_u64(u_free_frames(phys), free1 + 1);
 	assert_rc(pt_table_stats(t, &s), 0);
 	assert_u64(s.nodes[1], 1);
 	assert_u64(s.nodes[2], 1);
@@ -225,7 +225,7 @@ static void test_unmap_frees_leaf_table_only(void **state)
 	assert_ok_checked(t, pt_unmap(t, 2 * SZ_2M, SZ_4K, NULL));
 	assert_rc(pt_table_stats(t, &s), 0);
 	assert_u64(s.nodes[1], 1);
-	assert_u64(pt_phys_free_frames(phys), free1 + 1);
+	assert_u64(u_free_frames(phys), free1 + 1);
 }
 
 /* An empty node inside the unmapped range goes too ("even if already
@@ -239,9 +239,9 @@ static void test_unmap_frees_empty_node(void **state)
 
 	assert_ok_checked(t, pt_map(t, SZ_2M + 0x5000, 0x1000, SZ_4K, prop(RW, 0)));
 	assert_ok_checked(t, pt_unmap(t, SZ_2M + 0x5000, SZ_4K, NULL));
-	free1 = pt_phys_free_frames(phys);
+	free1 = u_free_frames(phys);
 	assert_ok_checked(t, pt_unmap(t, 0, 4 * SZ_2M, NULL));
-	assert_u64(pt_phys_free_frames(phys), free1 + 1);
+	assert_u64(u_free_frames(phys), free1 + 1);
 	assert_rc(pt_table_stats(t, &s), 0);
 	assert_u64(s.nodes[1], 0);
 }

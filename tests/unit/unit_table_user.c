@@ -25,13 +25,13 @@ static int setup(void **state)
  */
 static uint64_t user_table_cost(struct u_env *e)
 {
-	uint64_t free0 = pt_phys_free_frames(e->phys), cost;
+	uint64_t free0 = u_free_frames(e->phys), cost;
 	struct pt_table *t = NULL;
 
 	assert_rc(pt_table_create(e->phys, &pt_format_x86_64, PT_SPACE_USER, &t), 0);
-	cost = free0 - pt_phys_free_frames(e->phys);
+	cost = free0 - u_free_frames(e->phys);
 	assert_rc(pt_table_destroy(t), 0);
-	assert_u64(pt_phys_free_frames(e->phys), free0);
+	assert_u64(u_free_frames(e->phys), free0);
 	/* The root, at most one frame of table state. */
 	assert_true(cost >= 1 && cost <= 2);
 	return cost;
@@ -42,7 +42,7 @@ static void test_create_errors(void **state)
 	struct u_env *e = *state;
 	struct pt_table *t = NULL, *u;
 	struct pt_table_opts o;
-	uint64_t free0 = pt_phys_free_frames(e->phys);
+	uint64_t free0 = u_free_frames(e->phys);
 
 	assert_rc(pt_table_create(NULL, &pt_format_x86_64, PT_SPACE_USER, &t), PT_EINVAL);
 	assert_rc(pt_table_create(e->phys, NULL, PT_SPACE_USER, &t), PT_EINVAL);
@@ -55,7 +55,7 @@ static void test_create_errors(void **state)
 	assert_null(t);
 	assert_rc(pt_table_create_user(NULL, &t), PT_EINVAL);
 	assert_rc(pt_table_destroy(NULL), PT_EINVAL);
-	assert_u64(pt_phys_free_frames(e->phys), free0);
+	assert_u64(u_free_frames(e->phys), free0);
 
 	/* A user table is not a kernel table to share from. */
 	u = u_env_table(e, PT_SPACE_USER);
@@ -68,13 +68,13 @@ static void test_create_errors(void **state)
 static void test_user_table_lifecycle(void **state)
 {
 	struct u_env *e = *state;
-	uint64_t cost = user_table_cost(e), free0 = pt_phys_free_frames(e->phys);
+	uint64_t cost = user_table_cost(e), free0 = u_free_frames(e->phys);
 	struct pt_table *t = NULL;
 	struct pt_table_stats s;
 
 	assert_rc(pt_table_create(e->phys, &pt_format_x86_64, PT_SPACE_USER, &t), 0);
 	CHECK(t);
-	assert_u64(pt_phys_free_frames(e->phys), free0 - cost);
+	assert_u64(u_free_frames(e->phys), free0 - cost);
 	assert_true(pt_table_root(t) % SZ_4K == 0);
 	assert_ptr_equal(pt_table_format(t), &pt_format_x86_64);
 	assert_ptr_equal(pt_table_phys(t), e->phys);
@@ -85,7 +85,7 @@ static void test_user_table_lifecycle(void **state)
 	/* Destroy is synchronous and gives back every node. */
 	assert_ok_checked(t, pt_map(t, 0x1000, 0x1000, 3 * SZ_1G, prop(RW, 0)));
 	assert_rc(pt_table_destroy(t), 0);
-	assert_u64(pt_phys_free_frames(e->phys), free0);
+	assert_u64(u_free_frames(e->phys), free0);
 }
 
 /* A kernel table allocates every node under the root in its half up front
@@ -93,7 +93,7 @@ static void test_user_table_lifecycle(void **state)
 static void test_kernel_table_prealloc(void **state)
 {
 	struct u_env *e = *state;
-	uint64_t cost = user_table_cost(e), free0 = pt_phys_free_frames(e->phys);
+	uint64_t cost = user_table_cost(e), free0 = u_free_frames(e->phys);
 	struct pt_table *k = NULL;
 	struct pt_table_stats s;
 	uint64_t *root;
@@ -102,7 +102,7 @@ static void test_kernel_table_prealloc(void **state)
 	assert_rc(pt_table_create(e->phys, &pt_format_x86_64, PT_SPACE_KERNEL, &k), 0);
 	CHECK(k);
 	assert_int_equal(pt_table_space(k), PT_SPACE_KERNEL);
-	assert_u64(pt_phys_free_frames(e->phys), free0 - cost - 256);
+	assert_u64(u_free_frames(e->phys), free0 - cost - 256);
 	assert_rc(pt_table_stats(k, &s), 0);
 	assert_u64(s.nodes[4], 1);
 	assert_u64(s.nodes[3], 256);
@@ -120,7 +120,7 @@ static void test_kernel_table_prealloc(void **state)
 				 (unsigned long long)root[i]);
 	}
 	assert_rc(pt_table_destroy(k), 0);
-	assert_u64(pt_phys_free_frames(e->phys), free0);
+	assert_u64(u_free_frames(e->phys), free0);
 }
 
 /* Out of memory half way through the 256 nodes: nothing leaks. */
@@ -128,7 +128,7 @@ static void test_kernel_table_enomem(void **state)
 {
 	struct u_env *e = *state;
 	const uint64_t need = user_table_cost(e) + 256;
-	uint64_t free0 = pt_phys_free_frames(e->phys);
+	uint64_t free0 = u_free_frames(e->phys);
 	const uint64_t nth[] = { 1, 2, 100, need - 1, need };
 	struct pt_table *k;
 	size_t i;
@@ -140,7 +140,7 @@ static void test_kernel_table_enomem(void **state)
 			  PT_ENOMEM);
 		pt_phys_fail_nth_alloc(e->phys, 0);
 		assert_null(k);
-		assert_u64(pt_phys_free_frames(e->phys), free0);
+		assert_u64(u_free_frames(e->phys), free0);
 	}
 	/* One past what creation needs. */
 	pt_phys_fail_nth_alloc(e->phys, need + 1);
@@ -155,7 +155,7 @@ static void test_user_shares_kernel_root_slots(void **state)
 	struct u_env *e = *state;
 	uint64_t cost = user_table_cost(e);
 	struct pt_table *k = u_env_table(e, PT_SPACE_KERNEL);
-	uint64_t free0 = pt_phys_free_frames(e->phys);
+	uint64_t free0 = u_free_frames(e->phys);
 	struct pt_table *uk = u_env_user_of(e, k);
 	uint64_t *kr = pt_phys_to_virt(e->phys, pt_table_root(k));
 	uint64_t *ur = pt_phys_to_virt(e->phys, pt_table_root(uk));
@@ -164,7 +164,7 @@ static void test_user_shares_kernel_root_slots(void **state)
 
 	/* No more than an empty user table: the 256 nodes are borrowed, not
 	 * copied. */
-	assert_u64(pt_phys_free_frames(e->phys), free0 - cost);
+	assert_u64(u_free_frames(e->phys), free0 - cost);
 	assert_true(pt_table_root(uk) != pt_table_root(k));
 	assert_int_equal(pt_table_space(uk), PT_SPACE_USER);
 	for (i = 256; i < 512; i++)
@@ -250,7 +250,7 @@ static void test_kernel_slot_nodes_kept(void **state)
 static void test_destroy_busy(void **state)
 {
 	struct u_env *e = *state;
-	uint64_t free0 = pt_phys_free_frames(e->phys);
+	uint64_t free0 = u_free_frames(e->phys);
 	struct pt_table *k = NULL, *u1 = NULL, *u2 = NULL;
 
 	assert_rc(pt_table_create(e->phys, &pt_format_x86_64, PT_SPACE_KERNEL, &k), 0);
@@ -275,7 +275,7 @@ static void test_destroy_busy(void **state)
 	assert_rc(pt_table_destroy(u2), 0);
 	CHECK(k);
 	assert_rc(pt_table_destroy(k), 0);
-	assert_u64(pt_phys_free_frames(e->phys), free0);
+	assert_u64(u_free_frames(e->phys), free0);
 }
 
 int main(void)

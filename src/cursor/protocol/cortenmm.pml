@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * cortenmm.pml - a Spin model of ptkit's concurrency protocol (DESIGN §6,
+ * the freeing rules of §5).  See README.md next to this file for how to run
+ * it and what each broken variant shows.
+ *
+ * Scale: a 3-level tree, 2 slots per node, 8 pages:
+ *
+ *   position 0                 the root (level 3), never detached
+ *   positions 1, 2             level-2 nodes ("M0", "M1") under root slots 0, 1
+ *   positions 3, 4, 5, 6       leaf tables (level 1) under M0 slots 0, 1 and M1 slots 0, 1
+ *   pages 0..7                 the slots of the leaf tables (page 2*(pos-3) + slot)
+ *
+ * A *position* is a place in the tree; a *node* is a piece of memory (an id
+ * in a pool).  A position may hold different nodes over time (a node is
+ * detached, a new one is allocated in its place); a walker may still hold a
+ * pointer to the old one.  Node ids are never reused: `freed` stays set, so
+ * any later access to a freed node is caught, whether or not the memory
+ * would have been reused.
+ *
+ * Slots (PTEs): EMPTY, LEAF (a base page in a leaf table, a huge page
+ * above), or NODE(k) (a pointer to node k).
+ *
+ * Processes: two cursors (map or unmap on a nondeterministic range), one
+ * lock-free walker (query of a nondeterministic page), and the RCU
+ * callback thread (liburcu's call_rcu worker) that frees handed-over nodes
+ * after a grace period.
+ *
+ * Properties (see README.md):
+ *   P1 mutual exclusion  - ghost `owner[page]`: assertion in claim_range.
+ *   P2 no use after free - assert(!freed[n]) on every slot read, lock,
+ *                          stray check and unlock, by cursors and walker.
+ *   P3 no waiting forever - invalid end states (deadlock) in the safety
+ *                          run, and the LTL property `finish` under weak
+ *                          fairness in the liveness run.
+ *   Also checked on the way: a cursor writes a slot only of a node it holds
+ *   locked and that is not stray (no update lost in a detached subtree);
+ *   every node of a detached subtree is stray-marked while locked by the
+ *   detaching cursor.
+ *
+ * Broken variants (compile with spin -D...):
+ *   BROKEN_NO_GRACE       free at hand-over time, no grace period      -> P2
+ *   BROKEN_NO_STRAY_CHECK step 2 does not re-check `stray`             -> lost update
+ *                         (with -DNSESS=2 also P1)
+ *   BROKEN_NO_DESC_LOCK   step 3 skipped                               -> P1
+ *   BROKEN_BOTTOM_UP      step 3 locks descendants deepest-first       -> P3 (deadlock)
+ *   BROKEN_UNLOCK_NEW     a node allocated by map/split is unlocked
+ *                         right after it is published                 -> P1
+ */
+
+#ifndef NSESS
+#define NSESS 1                 /* lock sessions (cursor_lock .. cursor_unlock) per cursor */
+#endif
+
+#define NCUR     2              /* cursors: process ids 0, 1 in the RCU arrays */
+#define WALKER   2              /* the walker's index in the RCU arrays */
+#define NREAD    3              /* processes that enter RCU read sections */
+#define NINIT    4              /* nodes present at start: root, M0, LT00, M1 */
+#define MAXALLOC (2 * NSESS)    /* nodes one cursor may allocate (2 per map/split at most) */
+#define NNODES   (NINIT + NCUR * MAXALLOC)
+#define NPAGES   8
+#define NONE     255
+
+#define EMPTY    0
+#define LEAF     1
+#define NODE(k)  ((k) + 2)
+#define ISNODE(s) ((s) >= 2)
+#define ID(s)    ((s) - 2)
+#define ROOT     0
+
+/* Geometry of a position p: its level, first page and number of pages. */
+#define LEVEL(p)  ((p) == 0 -> 3 : ((p) <= 2 -> 2 : 1))
+#define PFIRST(p) ((p) == 0 -> 0 : ((p) <= 2 -> ((p) - 1) * 4 : ((p) - 3) * 2))
+#define PSIZE(p)  ((p) == 0 -> 8 : ((p) <= 2 -> 4 : 2))
+#define CHILD(p, i) (2 * (p) + 1 + (i))
+#define PARENT(q) (((q) - 1) / 2)
+#define CIDX(q)   (((q) - 1) % 2)
+/* Slot of position p (above the leaf tables) that holds page pg. */
+#define SIDX(p, pg) (((pg) - PFIRST(p)) / (PSIZE(p) / 2))
+/* Whether position q overlaps / is wholly inside the cursor's [lo, hi]. */
+#define OVL(q) (PFIRST(q) <= hi && lo <= PFIRST(q) + PSIZE(q) - 1)
+#define COV(q) (lo <= PFIRST(q) && PFIRST(q) + PSIZE(q) - 1 <= hi)
+/* Depth-first, top-down, left-to-right order of the positions (the global
+ * lock order) and the index of a position in it; a subtree is contiguous. */
+#define PRE(k) ((k) == 0 -> 0 : ((k) == 1 -> 1 : ((k) == 2 -> 3 : ((k) == 3 -> 4 : \
+                ((k) == 4 -> 2 : ((k) == 5 -> 5 : 6))))))
+#define IDX(p) ((p) == 0 -> 0 : ((p) == 1 -> 1 : ((p) == 3 -> 2 : ((p) == 4 -> 3 : \
+                ((p) == 2 -> 4 : ((p) == 5 -> 5 : 6))))))
+#define SUBLEN(p) (LEVEL(p) == 3 -> 7 : (LEVEL(p) == 2 -> 3 : 1))
+
+/* ---- shared state ---- */
+
+byte slot[2 * NNODES];          /* the PTEs of every node */
+byte lk[NNODES];                /* node spin lock: 0 free, c+1 held by cursor c */
+bool stray[NNODES];             /* detached (pt_node_stray) */
+bool freed[NNODES];             /* memory returned to the frame allocator */
+bool pending[NNODES];           /* handed to RCU (call_rcu), grace period not yet over */
+byte npending;
+byte detby[NNODES];             /* detached by cursor c+1, not yet handed to RCU */
+
+byte rcu_nest[NREAD];           /* RCU read-section counter per process */
+bool gp_wait[NREAD];            /* the current grace period waits for this process */
+
+byte owner[NPAGES];             /* ghost (P1): cursor c+1 holds this page for writing */
+byte ndone;                     /* cursors and walker that finished */
+bool rcu_worker_done;           /* the RCU worker freed everything and stopped */
+
+/* coverage ghosts: the interesting interleavings happened in the search */
+bool cov_retry, cov_walker_stray, cov_gp_waited;
+
+/* ---- RCU (liburcu / the freestanding hooks) ---- */
+
+inline rcu_read_lock(r)
+{
+	rcu_nest[r]++
+}
+
+/* Leaving the outermost read section is a quiescent state for a grace
+ * period in progress. */
+inline rcu_read_unlock(r)
+{
+	d_step {
+		rcu_nest[r]--;
+		if
+		:: rcu_nest[r] == 0 -> gp_wait[r] = 0
+		:: else
+		fi
+	}
+}
+
+/* ---- node access ---- */
+
+/* A lock-free read of slot i of node n (an acquire load of a PTE). */
+inline read_slot(n, i, s)
+{
+	d_step { assert(!freed[n]); s = slot[2 * (n) + (i)] }
+}
+
+/* pt_node_lock: spin until free.  Modelled as a blocking wait, so a cursor
+ * that can never get the lock shows up as an invalid end state. */
+inline node_lock(n)
+{
+	atomic { assert(!freed[n]); lk[n] == 0 -> assert(!freed[n]); lk[n] = me + 1 }
+}
+
+inline node_unlock(n)
+{
+	d_step { assert(!freed[n] && lk[n] == me + 1); lk[n] = 0 }
+}
+
+/* A store into a slot by a cursor: only into a node it holds locked that is
+ * still in the tree (entry_store / entry_replace / entry_publish). */
+inline write_slot(n, i, v)
+{
+	d_step {
+		assert(!freed[n] && lk[n] == me + 1);
+		assert(!stray[n]);             /* no update lost in a detached subtree */
+		slot[2 * (n) + (i)] = v
+	}
+}
+
+/* ---- the cursor ---- */
+
+/* Ghost (P1): the cursor now owns [lo, hi] for writing. */
+inline claim_range()
+{
+	d_step {
+		k = lo;
+		do
+		:: k <= hi -> assert(owner[k] == 0); owner[k] = me + 1; k++
+		:: else -> break
+		od
+	}
+}
+
+inline release_range()
+{
+	d_step {
+		k = lo;
+		do
+		:: k <= hi -> owner[k] = 0; k++
+		:: else -> break
+		od
+	}
+}
+
+/* entry_alloc_child / pt_node_new (and entry_split_huge): a fresh node from
+ * this cursor's own pool, locked, fully initialised, not yet published. */
+inline alloc_node(x, q, fill)
+{
+	d_step {
+		assert(nalloc < MAXALLOC);
+		x = NINIT + me * MAXALLOC + nalloc;
+		nalloc++;
+		lk[x] = me + 1;
+		slot[2 * x] = fill;
+		slot[2 * x + 1] = fill;
+		at[q] = x
+	}
+}
+
+/* After entry_publish_new: the new node stays locked until step 5, like
+ * the nodes of step 3 (unlock_descendants unlocks "the ones this cursor
+ * created").  BROKEN_UNLOCK_NEW unlocks it at once instead. */
+inline keep_new(x)
+{
+#ifdef BROKEN_UNLOCK_NEW
+	node_unlock(x)
+#else
+	held[nheld] = x; nheld++
+#endif
+}
+
+/*
+ * entry_detach_node: unlink the child x (at position q) from slot i of the
+ * locked node n, then subtree_mark_stray (subtree_retire in the newer
+ * code): every node of the subtree is marked stray while this cursor holds
+ * it locked, and unlocked; the subtree is handed to RCU after step 5
+ * (release_detached).  A detached node is at level 2 or 1, so the subtree
+ * is x and its children.
+ */
+inline detach(n, i, x)
+{
+	write_slot(n, i, EMPTY);
+	d_step {
+		assert(lk[x] == me + 1 && !freed[x]);
+		stray[x] = 1; detby[x] = me + 1;
+		k = 0;
+		do
+		:: k < 2 ->
+			if
+			:: ISNODE(slot[2 * x + k]) ->
+				y = ID(slot[2 * x + k]);
+				assert(lk[y] == me + 1 && !freed[y]);
+				stray[y] = 1; detby[y] = me + 1; lk[y] = 0
+			:: else
+			fi;
+			k++
+		:: else -> break
+		od;
+		lk[x] = 0
+	}
+}
+
+/* ---- step 4, map (map_prepare / map_commit): one inline per level, since
+ * Promela inlines cannot recurse.  A whole entry above the leaf tables gets
+ * a huge leaf (an empty subtree in the way is detached first); a partly
+ * covered absent entry gets a new child node, filled before it is
+ * published (entry_alloc_child, map_commit, entry_publish_new). */
+
+inline map_l1(n1, p1)
+{
+	i1 = 0;
+	do
+	:: i1 < 2 ->
+		if
+		:: PFIRST(p1) + i1 >= lo && PFIRST(p1) + i1 <= hi -> write_slot(n1, i1, LEAF)
+		:: else
+		fi;
+		i1++
+	:: else -> break
+	od
+}
+
+inline map_l2(n2, p2)
+{
+	i2 = 0;
+	do
+	:: i2 < 2 ->
+		c2 = CHILD(p2, i2);
+		if
+		:: OVL(c2) ->
+			s2 = slot[2 * (n2) + i2];
+			if
+			:: COV(c2) ->
+				if
+				:: ISNODE(s2) -> detach(n2, i2, ID(s2))
+				:: else
+				fi;
+				write_slot(n2, i2, LEAF)
+			:: !COV(c2) && s2 == EMPTY ->
+				alloc_node(x2, c2, EMPTY);
+				map_l1(x2, c2);
+				write_slot(n2, i2, NODE(x2));
+				keep_new(x2)
+			:: !COV(c2) && ISNODE(s2) ->
+				map_l1(ID(s2), c2)
+			:: else -> assert(false)       /* map_prepare found the leaf */
+			fi
+		:: else
+		fi;
+		i2++
+	:: else -> break
+	od
+}
+
+inline map_l3(n3, p3)
+{
+	i3 = 0;
+	do
+	:: i3 < 2 ->
+		c3 = CHILD(p3, i3);
+		if
+		:: OVL(c3) ->
+			s3 = slot[2 * (n3) + i3];
+			if
+			:: COV(c3) ->
+				if
+				:: ISNODE(s3) -> detach(n3, i3, ID(s3))
+				:: else
+				fi;
+				write_slot(n3, i3, LEAF)
+			:: !COV(c3) && s3 == EMPTY ->
+				alloc_node(x3, c3, EMPTY);
+				map_l2(x3, c3);
+				write_slot(n3, i3, NODE(x3));
+				keep_new(x3)
+			:: !COV(c3) && ISNODE(s3) ->
+				map_l2(ID(s3), c3)
+			:: else -> assert(false)
+			fi
+		:: else
+		fi;
+		i3++
+	:: else -> break
+	od
+}
+
+/* ---- step 4, unmap (walk_commit / unmap_whole_run / walk_detach):
+ * whole entries lose their leaf or are detached with their subtree; a
+ * partly covered huge leaf is split first (entry_split_huge: a new child
+ * with the leaves of the next size, published, then unmapped in part). */
+
+inline unmap_l1(n1, p1)
+{
+	i1 = 0;
+	do
+	:: i1 < 2 ->
+		if
+		:: PFIRST(p1) + i1 >= lo && PFIRST(p1) + i1 <= hi && slot[2 * (n1) + i1] != EMPTY ->
+			write_slot(n1, i1, EMPTY)
+		:: else
+		fi;
+		i1++
+	:: else -> break
+	od
+}
+
+inline unmap_l2(n2, p2)
+{
+	i2 = 0;
+	do
+	:: i2 < 2 ->
+		c2 = CHILD(p2, i2);
+		if
+		:: OVL(c2) ->
+			s2 = slot[2 * (n2) + i2];
+			if
+			:: COV(c2) && s2 == LEAF -> write_slot(n2, i2, EMPTY)
+			:: COV(c2) && ISNODE(s2) -> detach(n2, i2, ID(s2))
+			:: !COV(c2) && s2 == LEAF ->
+				alloc_node(x2, c2, LEAF);
+				write_slot(n2, i2, NODE(x2));
+				keep_new(x2);
+				unmap_l1(x2, c2)
+			:: !COV(c2) && ISNODE(s2) -> unmap_l1(ID(s2), c2)
+			:: else                            /* empty */
+			fi
+		:: else
+		fi;
+		i2++
+	:: else -> break
+	od
+}
+
+inline unmap_l3(n3, p3)
+{
+	i3 = 0;
+	do
+	:: i3 < 2 ->
+		c3 = CHILD(p3, i3);
+		if
+		:: OVL(c3) ->
+			s3 = slot[2 * (n3) + i3];
+			if
+			:: COV(c3) && s3 == LEAF -> write_slot(n3, i3, EMPTY)
+			:: COV(c3) && ISNODE(s3) -> detach(n3, i3, ID(s3))
+			:: !COV(c3) && s3 == LEAF ->
+				alloc_node(x3, c3, LEAF);
+				write_slot(n3, i3, NODE(x3));
+				keep_new(x3);
+				unmap_l2(x3, c3)
+			:: !COV(c3) && ISNODE(s3) -> unmap_l2(ID(s3), c3)
+			:: else
+			fi
+		:: else
+		fi;
+		i3++
+	:: else -> break
+	od
+}
+
+/* map_prepare: PT_EEXIST if any page of [lo, hi] is mapped (all or
+ * nothing).  Reads only nodes this cursor holds locked. */
+inline map_prepare()
+{
+	d_step {
+		eexist = 0;
+		k = lo;
+		do
+		:: k <= hi ->
+			x = n; q = p;
+			do
+			:: LEVEL(q) == 1 ->
+				eexist = eexist || slot[2 * x + (k - PFIRST(q))] == LEAF;
+				break
+			:: else ->
+				s = slot[2 * x + SIDX(q, k)];
+				if
+				:: s == LEAF -> eexist = 1; break
+				:: ISNODE(s) -> x = ID(s); q = CHILD(q, SIDX(q, k))
+				:: else -> break
+				fi
+			od;
+			k++
+		:: else -> break
+		od;
+		x = 0; q = 0; s = 0
+	}
+}
+
+/* Hand the subtrees this cursor detached to RCU, after the TLB flush
+ * (pt_flush finish -> subtree_release -> platform rcu_defer = call_rcu).
+ * BROKEN_NO_GRACE frees them at once. */
+inline release_detached()
+{
+	d_step {
+		k = 0;
+		do
+		:: k < NNODES ->
+			if
+			:: detby[k] == me + 1 ->
+				detby[k] = 0;
+#ifdef BROKEN_NO_GRACE
+				freed[k] = 1
+#else
+				pending[k] = 1; npending++
+#endif
+			:: else
+			fi;
+			k++
+		:: else -> break
+		od
+	}
+}
+
+proctype cursor(byte me)
+{
+	byte lo, hi;            /* the cursor's range, in pages */
+	bool unmap;             /* the operation: unmap, else map */
+	byte tgt;               /* the position step 1 aims at (stop_shift) */
+	byte n, p;              /* the node step 1 reached and its position */
+	byte at[7];             /* node locked by this cursor at each position */
+	byte held[NNODES];      /* locks in the order taken (step 5 undoes it) */
+	byte nheld, nalloc, sess;
+	byte k, q, s, x, y;
+	byte i1, i2, s2, c2, x2, i3, s3, c3, x3;
+	bool eexist;
+
+	sess = 0;
+	do
+	:: sess < NSESS ->
+	/* The operation and range, nondeterministically.  With the initial
+	 * tree root -> M0 -> LT00 {page 0}, root -> M1 {huge leaf at pages
+	 * 4-5}, the ranges exercise: locking a leaf table ([0,0], [1,1]),
+	 * stopping at a whole entry ([0,1]: M0; [0,3]: the root), a range over
+	 * several entries ([3,4]: the root), stopping where there is no node
+	 * ([2,2]: M0) or at a huge leaf ([4,4]: M1), detaching LT00 / M0,
+	 * allocating, splitting a huge leaf. */
+	if
+	:: lo = 0; hi = 0
+	:: lo = 1; hi = 1
+	:: lo = 0; hi = 1
+	:: lo = 0; hi = 3
+	:: lo = 2; hi = 2
+	:: lo = 3; hi = 4
+	:: lo = 4; hi = 4
+	fi;
+	if
+	:: unmap = 0
+	:: unmap = 1
+	fi;
+
+	/* The deepest position whose range holds [lo, hi], stopping where the
+	 * range spans several entries or exactly one whole entry (cursor_lock's
+	 * stop_shift, read off the range once). */
+	d_step {
+		p = 0;
+		do
+		:: LEVEL(p) == 1 -> break
+		:: LEVEL(p) > 1 && SIDX(p, lo) != SIDX(p, hi) -> break
+		:: LEVEL(p) > 1 && SIDX(p, lo) == SIDX(p, hi) && COV(CHILD(p, SIDX(p, lo))) -> break
+		:: else -> p = CHILD(p, SIDX(p, lo))
+		od;
+		tgt = p; p = 0
+	}
+
+retry:
+	/* DESIGN §6 step 1 (cursor_lock): inside a read section, walk down
+	 * lock-free from the root towards tgt; stop early where there is no
+	 * child node (absent or a huge leaf). */
+	rcu_read_lock(me);
+	n = ROOT; p = 0;
+	do
+	:: p == tgt -> break
+	:: else ->
+		read_slot(n, SIDX(p, lo), s);
+		if
+		:: ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, lo))
+		:: else -> break
+		fi
+	od;
+
+	/* Step 2: lock it; if it was detached meanwhile, unlock, leave the
+	 * read section and start again from the root. */
+	node_lock(n);
+#ifndef BROKEN_NO_STRAY_CHECK
+	if
+	:: stray[n] ->         /* n is locked and not freed (node_lock checked) */
+		node_unlock(n);
+		rcu_read_unlock(me);
+		cov_retry = 1;                                  /* COVER: stray retry */
+		goto retry
+	:: else
+	fi;
+#endif
+
+	/* Step 3 (lock_descendants): lock every node below n that overlaps
+	 * [lo, hi], depth first, top-down, left to right, reading each slot
+	 * of a parent this cursor holds locked (so it cannot change). */
+	d_step {
+		k = 0;
+		do
+		:: k < 7 -> at[k] = NONE; k++
+		:: else -> break
+		od;
+		at[p] = n; held[0] = n; nheld = 1;
+		k = IDX(p) + 1
+	}
+#if defined(BROKEN_NO_DESC_LOCK)
+	/* step 3 left out */
+#elif defined(BROKEN_BOTTOM_UP)
+	/* Find the descendants (lock-free reads), then lock them deepest and
+	 * rightmost first: not the global order. */
+	do
+	:: k < IDX(p) + SUBLEN(p) ->
+		q = PRE(k);
+		if
+		:: at[PARENT(q)] != NONE && OVL(q) ->
+			read_slot(at[PARENT(q)], CIDX(q), s);
+			if
+			:: ISNODE(s) -> at[q] = ID(s); held[nheld] = ID(s); nheld++
+			:: else
+			fi
+		:: else
+		fi;
+		k++
+	:: else -> break
+	od;
+	k = nheld - 1;
+	do
+	:: k > 0 -> node_lock(held[k]); k--
+	:: else -> break
+	od;
+#else
+	do
+	:: k < IDX(p) + SUBLEN(p) ->
+		q = PRE(k);
+		if
+		:: at[PARENT(q)] != NONE && OVL(q) ->
+			d_step { assert(lk[at[PARENT(q)]] == me + 1); s = slot[2 * at[PARENT(q)] + CIDX(q)] };
+			if
+			:: ISNODE(s) ->
+				node_lock(ID(s));
+				at[q] = ID(s); held[nheld] = ID(s); nheld++
+			:: else
+			fi
+		:: else
+		fi;
+		k++
+	:: else -> break
+	od;
+#endif
+	d_step { k = 0; q = 0; s = 0 }
+
+	/* The cursor now holds [lo, hi] (P1). */
+	claim_range();
+
+	/* Step 4: work, on the locked node n at position p. */
+	if
+	:: unmap ->
+		if
+		:: LEVEL(p) == 3 -> unmap_l3(n, p)
+		:: LEVEL(p) == 2 -> unmap_l2(n, p)
+		:: LEVEL(p) == 1 -> unmap_l1(n, p)
+		fi
+	:: else ->
+		map_prepare();
+		if
+		:: eexist                                     /* PT_EEXIST: nothing changes */
+		:: !eexist && LEVEL(p) == 3 -> map_l3(n, p)
+		:: !eexist && LEVEL(p) == 2 -> map_l2(n, p)
+		:: !eexist && LEVEL(p) == 1 -> map_l1(n, p)
+		fi
+	fi;
+
+	/* Step 5 (cursor_unlock / unlock_descendants): give up the range,
+	 * unlock in reverse order (detached nodes were unlocked when they were
+	 * retired), leave the read section; then the flush hands the detached
+	 * subtrees to RCU. */
+	release_range();
+	do
+	:: nheld > 0 ->
+		nheld--;
+		if
+		:: lk[held[nheld]] == me + 1 -> node_unlock(held[nheld])
+		:: else
+		fi
+	:: else -> break
+	od;
+	rcu_read_unlock(me);
+	release_detached();
+	d_step {
+		k = 0;
+		do
+		:: k < NNODES -> held[k] = 0; k++
+		:: else -> break
+		od;
+		k = 0;
+		do
+		:: k < 7 -> at[k] = 0; k++
+		:: else -> break
+		od;
+		k = 0; n = 0; p = 0; tgt = 0; lo = 0; hi = 0; unmap = 0; eexist = 0;
+		i1 = 0; i2 = 0; s2 = 0; c2 = 0; x2 = 0; i3 = 0; s3 = 0; c3 = 0; x3 = 0; y = 0;
+		sess++
+	}
+	:: else -> break
+	od;
+	ndone++
+}
+
+/* ---- the lock-free walker (table_query / lookup_leaf, and the MMU's view):
+ * inside a read section, read slots from the root down to the leaf for
+ * one page; never locks, never checks stray. */
+proctype walker()
+{
+	byte pg, n, p, s;
+
+	if
+	:: pg = 0
+	:: pg = 1
+	:: pg = 2
+	:: pg = 4
+	fi;
+	rcu_read_lock(WALKER);
+	n = ROOT; p = 0;
+	do
+	:: LEVEL(p) == 1 ->
+		read_slot(n, pg - PFIRST(p), s);               /* the leaf value */
+		break
+	:: else ->
+		d_step {
+			assert(!freed[n]);
+			s = slot[2 * n + SIDX(p, pg)];
+			if
+			:: stray[n] -> cov_walker_stray = 1       /* COVER: reading a detached node */
+			:: else
+			fi
+		};
+		if
+		:: ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, pg))
+		:: else -> break                                /* a huge leaf, or absent */
+		fi
+	od;
+	rcu_read_unlock(WALKER);
+	d_step { pg = 0; n = 0; p = 0; s = 0; ndone++ }
+}
+
+/* ---- RCU callbacks (liburcu's call_rcu thread; node_free_rcu /
+ * subtree_release on the C side): take what was handed over, start a grace
+ * period, wait until every process that was inside a read section when it
+ * started has left it, then free. */
+proctype rcu_worker()
+{
+	bool batch[NNODES];
+	byte k;
+
+	do
+	:: npending > 0 ->
+		d_step {
+			k = 0;
+			do
+			:: k < NNODES ->
+				if
+				:: pending[k] -> batch[k] = 1; pending[k] = 0
+				:: else
+				fi;
+				k++
+			:: else -> break
+			od;
+			npending = 0;
+			k = 0;
+			do                                      /* the grace period starts */
+			:: k < NREAD -> gp_wait[k] = rcu_nest[k] > 0; k++
+			:: else -> break
+			od;
+			k = 0
+		};
+		if
+		:: gp_wait[0] || gp_wait[1] || gp_wait[2] ->
+			cov_gp_waited = 1                       /* COVER: a reader held it up */
+		:: else
+		fi;
+		!gp_wait[0] && !gp_wait[1] && !gp_wait[2];     /* ... and ends */
+		d_step {
+			k = 0;
+			do
+			:: k < NNODES ->
+				if
+				:: batch[k] -> freed[k] = 1; batch[k] = 0
+				:: else
+				fi;
+				k++
+			:: else -> break
+			od;
+			k = 0
+		}
+	:: ndone == NCUR + 1 && npending == 0 -> break
+	od;
+	rcu_worker_done = 1
+}
+
+/* P3: every cursor and the walker finish, and every node handed to RCU
+ * is freed (checked with pan -a -f: weak fairness). */
+ltl finish { <> (ndone == NCUR + 1 && rcu_worker_done) }
+
+init {
+	/* root -> M0 -> LT00 {page 0 mapped}; root -> M1 {huge leaf, pages 4-5} */
+	atomic {
+		slot[2 * 0 + 0] = NODE(1);      /* root slot 0 -> M0 (node 1, position 1) */
+		slot[2 * 0 + 1] = NODE(3);      /* root slot 1 -> M1 (node 3, position 2) */
+		slot[2 * 1 + 0] = NODE(2);      /* M0 slot 0 -> LT00 (node 2, position 3) */
+		slot[2 * 2 + 0] = LEAF;         /* page 0 */
+		slot[2 * 3 + 0] = LEAF;         /* M1 slot 0: a huge leaf over pages 4-5 */
+		run cursor(0);
+		run cursor(1);
+		run walker();
+		run rcu_worker()
+	}
+}
