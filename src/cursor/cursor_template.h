@@ -65,7 +65,7 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
 {
 	struct span s;
 
-	if (level == 1 || n.meta->nr_children == 0)
+	if (n.meta->nr_nodes == 0)
 		return;
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);
@@ -85,7 +85,7 @@ static void unlock_descendants(struct pt_node n, const struct pt_phys *phys, uns
 {
 	struct span s;
 
-	if (level == 1 || n.meta->nr_children == 0)
+	if (n.meta->nr_nodes == 0)
 		return;
 	for_each_span(s, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, s.i);

@@ -33,6 +33,8 @@ struct pt_frame_meta {
 				     * without any is freed without a scan */
 	uint32_t check_epoch;       /* pt_check: visited in this pass */
 	uint32_t check_count;       /* pt_check: mappings of a tracked frame */
+	uint16_t nr_nodes;          /* present table entries: a node without
+				     * any has no descendant to lock or scan */
 	uint64_t next;              /* free list, reservation, or the chain of a
 				     * removed subtree's nodes (frame index) */
 	struct pt_rcu_head rcu_head; /* the platform's deferred release */

@@ -210,6 +210,7 @@ int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *p
 	m->level = 0;
 	m->nr_children = 0;
 	m->nr_tracked = 0;
+	m->nr_nodes = 0;
 	atomic_store_explicit(&m->stray, false, memory_order_relaxed);
 	m->next = PT_NO_FRAME;
 	*pa = pt_pa_of_index(phys, idx);

@@ -94,6 +94,7 @@ static struct child entry_replace(struct pt_node n, unsigned idx, const struct c
 		n.meta->nr_children--;
 	n.meta->nr_tracked += (new->kind == CHILD_FRAME && new->tracked) -
 			      (old.kind == CHILD_FRAME && old.tracked);
+	n.meta->nr_nodes += (new->kind == CHILD_NODE) - (old.kind == CHILD_NODE);
 	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
 	if (new->kind == CHILD_NODE)
 		entry_publish(n, idx, child_into_pte(new, features));
@@ -195,6 +196,7 @@ static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, u
 				      fmt_pte_leaf_prop(pte, level, features), false, features);
 	entry_fill_run(child, 0, PT_NR_ENTRIES - 1, first, fmt_pte_leaf_step(first, level - 1));
 	entry_publish(n, idx, fmt_pte_table(child.pa));
+	n.meta->nr_nodes++;
 	PT_ASSERT(n.meta->nr_children == nr_before);
 	(void)nr_before;
 	return child;
@@ -219,7 +221,7 @@ static void subtree_retire(const struct pt_phys *phys, struct pt_node n,
 	unsigned level = pt_node_level(n);
 
 	atomic_store_explicit(&n.meta->stray, true, memory_order_release);
-	for (unsigned i = 0; (level > 1 || count) && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; (n.meta->nr_nodes || count) && i < PT_NR_ENTRIES; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;

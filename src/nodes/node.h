@@ -84,6 +84,7 @@ static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_reserve
 	n.meta->level = (uint8_t)level;
 	n.meta->nr_children = 0;
 	n.meta->nr_tracked = 0;
+	n.meta->nr_nodes = 0;
 	atomic_store_explicit(&n.meta->lock, 1, memory_order_relaxed);
 	return n;
 }

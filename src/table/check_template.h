@@ -87,7 +87,7 @@ static int check_entry(struct check *ck, struct pt_node n, unsigned level, unsig
 static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64_t base)
 {
 	uint64_t rc = atomic_load_explicit(&n.meta->refcount, memory_order_relaxed);
-	unsigned present = 0, tracked = 0;
+	unsigned present = 0, tracked = 0, nodes = 0;
 
 	if (n.meta->usage != PT_USAGE_NODE || rc == 0 || rc > PT_REFCOUNT_MAX)
 		return CHECK_FAIL(ck, 4, "node frame not tagged page-table in use", n, level, 0);
@@ -101,6 +101,7 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 		present += fmt_pte_present(pte);
 		tracked += fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level) &&
 			   fmt_pte_tracked(pte);
+		nodes += entry_is_node(pte, level);
 		uint64_t va = level == FMT_LEVELS ? root_entry_va(i)
 						  : base + (uint64_t)i * pt_level_size(level);
 		int err = check_entry(ck, n, level, i, va);
@@ -111,6 +112,8 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 		return CHECK_FAIL(ck, 1, "nr_children differs from present entries", n, level, 0);
 	if (tracked != n.meta->nr_tracked)
 		return CHECK_FAIL(ck, 1, "nr_tracked differs from tracked leaves", n, level, 0);
+	if (nodes != n.meta->nr_nodes)
+		return CHECK_FAIL(ck, 1, "nr_nodes differs from table entries", n, level, 0);
 	return 0;
 }
 

@@ -54,7 +54,9 @@ static int table_init(struct pt_table *t)
 static void subtree_put_tracked(struct pt_phys *phys, struct pt_node n)
 {
 	unsigned level = pt_node_level(n);
-	bool scan = level > 1 ? n.meta->nr_children != 0 : n.meta->nr_tracked != 0;
+	/* Huge leaves are never tracked: only child nodes and tracked 4K
+	 * leaves make a node worth reading. */
+	bool scan = n.meta->nr_nodes != 0 || n.meta->nr_tracked != 0;
 
 	for (unsigned i = 0; scan && i < PT_NR_ENTRIES; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
@@ -82,7 +84,7 @@ static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
 {
 	unsigned level = pt_node_level(n);
 
-	for (unsigned i = 0; level > 1 && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; n.meta->nr_nodes && i < PT_NR_ENTRIES; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (entry_is_node(pte, level))
 			subtree_free_now(phys, entry_child_node(phys, pte));

@@ -119,7 +119,7 @@ inline rcu_read_lock(r)
  * period in progress. */
 inline rcu_read_unlock(r)
 {
-	d_step {
+	atomic {
 		rcu_nest[r]--;
 		if
 		:: rcu_nest[r] == 0 -> gp_wait[r] = 0
@@ -130,11 +130,10 @@ inline rcu_read_unlock(r)
 
 /* ---- node access ---- */
 
-/* A lock-free read of slot i of node n (an acquire load of a PTE). */
-inline read_slot(n, i, s)
-{
-	d_step { assert(!freed[n]); s = slot[2 * (n) + (i)] }
-}
+/* A lock-free read of slot i of node n (an acquire load of a PTE).  A cpp
+ * macro, not an inline: Spin's inline arguments cannot hold the nested
+ * conditional expressions of the geometry macros. */
+#define read_slot(n, i, s) d_step { assert(!freed[n]); s = slot[2 * (n) + (i)] }
 
 /* pt_node_lock: spin until free.  Modelled as a blocking wait, so a cursor
  * that can never get the lock shows up as an invalid end state. */
@@ -591,7 +590,7 @@ retry:
 	:: else -> break
 	od;
 #endif
-	d_step { k = 0; q = 0; s = 0 }
+	atomic { k = 0; q = 0; s = 0 }
 
 	/* The cursor now holds [lo, hi] (P1). */
 	claim_range();
