@@ -53,20 +53,23 @@ static inline uint64_t pt_entry_last(uint64_t base, unsigned level)
 	return base + (pt_level_size(level) - 1);
 }
 
-/* The node lock (the seed's PageTableGuard). */
+/*
+ * The node lock (the seed's PageTableGuard).  PT_NO_SYNC compiles node locks
+ * and RCU out: only the benchmark's second engine instance uses it, to
+ * measure what they cost (tools/ptctl, src/formats/x86_64_nosync.c).
+ */
 static inline void pt_node_lock(const struct pt_phys *phys, struct pt_node n)
 {
+#ifndef PT_NO_SYNC
 	pt_spin_lock(&n.meta->lock, phys->platform.yield);
+#endif
 }
 
 static inline void pt_node_unlock(struct pt_node n)
 {
+#ifndef PT_NO_SYNC
 	pt_spin_unlock(&n.meta->lock);
-}
-
-static inline bool pt_node_locked(struct pt_node n)
-{
-	return atomic_load_explicit(&n.meta->lock, memory_order_relaxed) != 0;
+#endif
 }
 
 static inline bool pt_node_stray(struct pt_node n)
@@ -85,7 +88,9 @@ static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_reserve
 	n.meta->nr_children = 0;
 	n.meta->nr_tracked = 0;
 	n.meta->nr_nodes = 0;
+#ifndef PT_NO_SYNC
 	atomic_store_explicit(&n.meta->lock, 1, memory_order_relaxed);
+#endif
 	return n;
 }
 

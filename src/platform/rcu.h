@@ -37,6 +37,9 @@ extern char pt__rcu_tsan_sync;
 
 static inline void pt_rcu_read_lock(const struct pt_phys *phys)
 {
+#ifdef PT_NO_SYNC /* the benchmark's lock-free baseline (node.h) */
+	return;
+#endif
 #ifdef PT_HOSTED
 	if (!phys->platform.rcu_read_lock) {
 		urcu_bp_read_lock();
@@ -48,6 +51,9 @@ static inline void pt_rcu_read_lock(const struct pt_phys *phys)
 
 static inline void pt_rcu_read_unlock(const struct pt_phys *phys)
 {
+#ifdef PT_NO_SYNC
+	return;
+#endif
 #ifdef PT_TSAN
 	__tsan_release(&pt__rcu_tsan_sync);
 #endif
