@@ -228,13 +228,12 @@ void pt__frame_free(struct pt_phys *phys, uint64_t pa)
 void pt__frame_put_valid(struct pt_phys *phys, uint64_t pa)
 {
 	struct pt_frame_meta *m = pt_meta_of(phys, pa);
-	uint64_t old = atomic_fetch_sub_explicit(&m->refcount, 1, memory_order_release);
+	/* acq_rel: the last holder sees every other holder's writes. */
+	uint64_t old = atomic_fetch_sub_explicit(&m->refcount, 1, memory_order_acq_rel);
 
 	PT_ASSERT(old != 0 && old <= PT_REFCOUNT_MAX);
-	if (old == 1) {
-		atomic_thread_fence(memory_order_acquire);
+	if (old == 1)
 		pt__frame_free(phys, pa);
-	}
 }
 
 int pt_frame_alloc(struct pt_phys *phys, uint64_t *pa)
@@ -343,6 +342,7 @@ void pt__rcu_defer_chain(struct pt_phys *phys, uint64_t first_pa)
 	phys->rcu_pending += n;
 	pt_spin_unlock(&phys->pool.lock);
 	m->rcu_owner = phys;
+	pt__rcu_before_defer(&m->rcu_head);
 	phys->platform.rcu_defer(&m->rcu_head);
 }
 
@@ -352,9 +352,9 @@ void pt_rcu_release(struct pt_rcu_head *head)
 {
 	struct pt_frame_meta *m =
 		(void *)((char *)head - offsetof(struct pt_frame_meta, rcu_head));
-	struct pt_phys *phys = m->rcu_owner;
 
-	pt__rcu_after_grace_period();
+	pt__rcu_after_grace_period(head);
+	struct pt_phys *phys = m->rcu_owner;
 	list_lock(phys, &phys->pool);
 	for (uint64_t idx = (uint64_t)(m - phys->meta); idx != PT_NO_FRAME;) {
 		struct pt_frame_meta *node = &phys->meta[idx];

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <urcu/urcu-bp.h>
 
 #include "frames/phys_internal.h"
 #include "platform/platform.h"

@@ -15,10 +15,26 @@
 #include <ptkit/phys.h>
 
 #ifdef PT_HOSTED
+#ifdef PT_UBSAN_URCU
+/*
+ * liburcu-bp hands out reader structs less aligned than their type asks,
+ * which UBSan reports from the inlined read side (harmless on every CPU
+ * ptkit supports).  Sanitizer builds call it out of line from
+ * rcu_ubsan.c, compiled without the alignment check; the rest of ptkit
+ * keeps it.
+ */
+void pt__urcu_bp_read_lock(void);
+void pt__urcu_bp_read_unlock(void);
+#define PT_URCU_READ_LOCK pt__urcu_bp_read_lock
+#define PT_URCU_READ_UNLOCK pt__urcu_bp_read_unlock
+#else
 #ifndef _LGPL_SOURCE
 #define _LGPL_SOURCE /* inline read side */
 #endif
 #include <urcu/urcu-bp.h>
+#define PT_URCU_READ_LOCK urcu_bp_read_lock
+#define PT_URCU_READ_UNLOCK urcu_bp_read_unlock
+#endif
 #endif
 
 #if defined(__SANITIZE_THREAD__)
@@ -42,7 +58,7 @@ static inline void pt_rcu_read_lock(const struct pt_phys *phys)
 #endif
 #ifdef PT_HOSTED
 	if (!phys->platform.rcu_read_lock) {
-		urcu_bp_read_lock();
+		PT_URCU_READ_LOCK();
 		return;
 	}
 #endif
@@ -59,19 +75,31 @@ static inline void pt_rcu_read_unlock(const struct pt_phys *phys)
 #endif
 #ifdef PT_HOSTED
 	if (!phys->platform.rcu_read_unlock) {
-		urcu_bp_read_unlock();
+		PT_URCU_READ_UNLOCK();
 		return;
 	}
 #endif
 	phys->platform.rcu_read_unlock();
 }
 
-/* Called first by a release that runs after a grace period. */
-static inline void pt__rcu_after_grace_period(void)
+/* Called last before head goes into the platform's queue: whatever was
+ * written before is seen by the release (the queue is not instrumented). */
+static inline void pt__rcu_before_defer(struct pt_rcu_head *head)
 {
 #ifdef PT_TSAN
+	__tsan_release(head);
+#endif
+	(void)head;
+}
+
+/* Called first by a release that runs after a grace period. */
+static inline void pt__rcu_after_grace_period(struct pt_rcu_head *head)
+{
+#ifdef PT_TSAN
+	__tsan_acquire(head);
 	__tsan_acquire(&pt__rcu_tsan_sync);
 #endif
+	(void)head;
 }
 
 #endif

@@ -105,27 +105,36 @@ byte owner[NPAGES];             /* ghost (P1): cursor c+1 holds this page for wr
 byte ndone;                     /* cursors and walker that finished */
 bool rcu_worker_done;           /* the RCU worker freed everything and stopped */
 
-/* coverage ghosts: the interesting interleavings happened in the search */
-bool cov_retry, cov_walker_stray, cov_gp_waited;
+/*
+ * Reachability of the interesting interleavings.  COVER(k) is a no-op
+ * unless the model is built with -DREACH=k: then it is an assertion that
+ * fails when reached, so a run that reports it shows the search does
+ * exercise that case (tests/spin/run_spin.sh runs them all):
+ *   1 a cursor locked a node that was detached meanwhile and retried
+ *   2 the walker read a slot of a detached (stray) node
+ *   3 a grace period had to wait for a reader
+ *   4 a cursor waited for a node locked by the other cursor
+ *   5 both cursors held their (disjoint) ranges at the same time
+ *   6 a subtree was detached and freed after its grace period
+ *   7 map allocated under the root (after the other cursor detached M0)
+ *   8 unmap split a huge leaf
+ */
+#ifndef REACH
+#define REACH 0
+#endif
+#define COVER(k) assert(REACH != (k))
 
 /* ---- RCU (liburcu / the freestanding hooks) ---- */
 
-inline rcu_read_lock(r)
-{
-	rcu_nest[r]++
-}
-
 /* Leaving the outermost read section is a quiescent state for a grace
- * period in progress. */
-inline rcu_read_unlock(r)
+ * period in progress.  Used inside atomic sequences. */
+inline rcu_unlock_body(r)
 {
-	atomic {
-		rcu_nest[r]--;
-		if
-		:: rcu_nest[r] == 0 -> gp_wait[r] = 0
-		:: else
-		fi
-	}
+	rcu_nest[r]--;
+	if
+	:: rcu_nest[r] == 0 -> gp_wait[r] = 0
+	:: else
+	fi
 }
 
 /* ---- node access ---- */
@@ -133,25 +142,30 @@ inline rcu_read_unlock(r)
 /* A lock-free read of slot i of node n (an acquire load of a PTE).  A cpp
  * macro, not an inline: Spin's inline arguments cannot hold the nested
  * conditional expressions of the geometry macros. */
-#define read_slot(n, i, s) d_step { assert(!freed[n]); s = slot[2 * (n) + (i)] }
+#define read_slot(n, i, s) atomic { assert(!freed[n]); s = slot[2 * (n) + (i)] }
 
-/* pt_node_lock: spin until free.  Modelled as a blocking wait, so a cursor
- * that can never get the lock shows up as an invalid end state. */
-inline node_lock(n)
+/* pt_node_lock: spin until free (the first statement of an atomic
+ * sequence: the process waits there).  Modelled as a blocking wait, so a
+ * cursor that can never get the lock shows up as an invalid end state.
+ * The option guarded by REACH == 4 exists only in that coverage build. */
+inline lock_body(n)
 {
-	atomic { assert(!freed[n]); lk[n] == 0 -> assert(!freed[n]); lk[n] = me + 1 }
+	if
+	:: lk[n] == 0 -> assert(!freed[n]); lk[n] = me + 1
+	:: REACH == 4 && lk[n] != 0 && lk[n] != me + 1 -> assert(false)
+	fi
 }
 
-inline node_unlock(n)
+inline unlock_body(n)
 {
-	d_step { assert(!freed[n] && lk[n] == me + 1); lk[n] = 0 }
+	assert(!freed[n] && lk[n] == me + 1); lk[n] = 0
 }
 
 /* A store into a slot by a cursor: only into a node it holds locked that is
  * still in the tree (entry_store / entry_replace / entry_publish). */
 inline write_slot(n, i, v)
 {
-	d_step {
+	atomic {
 		assert(!freed[n] && lk[n] == me + 1);
 		assert(!stray[n]);             /* no update lost in a detached subtree */
 		slot[2 * (n) + (i)] = v
@@ -169,7 +183,7 @@ inline write_slot(n, i, v)
  *   3 unmap [0,3]  stops at the root (one whole entry), detaches M0 + LT00
  *   4 map   [2,2]  stops at M0 (no node below), allocates LT01
  *                  (or, once M0 is gone, M0' and LT01' under the root)
- *   5 unmap [3,4]  the root (several entries), locks M0, LT01, M1 below,
+ *   5 unmap [3,4]  the root (several entries); locks M0, LT01, M1 below,
  *                  splits the huge leaf
  *   6 unmap [4,4]  stops at M1 (huge leaf), splits it: allocates LT10
  *   7 map   [0,1]  M0, whole entry: PT_EEXIST while page 0 is mapped,
@@ -179,7 +193,7 @@ inline write_slot(n, i, v)
 #define NCHOICE 8
 inline choose_op(c)
 {
-	d_step {
+	atomic {
 		if
 		:: c == 0 -> lo = 0; hi = 0; unmap = 1
 		:: c == 1 -> lo = 1; hi = 1; unmap = 0
@@ -189,38 +203,118 @@ inline choose_op(c)
 		:: c == 5 -> lo = 3; hi = 4; unmap = 1
 		:: c == 6 -> lo = 4; hi = 4; unmap = 1
 		:: c == 7 -> lo = 0; hi = 1; unmap = 0
-		fi
+		fi;
+		/* The deepest position whose range holds [lo, hi], stopping
+		 * where the range spans several entries or exactly one whole
+		 * entry (cursor_lock's stop_shift, read off the range once). */
+		p = 0;
+		do
+		:: LEVEL(p) == 1 -> break
+		:: LEVEL(p) > 1 && SIDX(p, lo) != SIDX(p, hi) -> break
+		:: LEVEL(p) > 1 && SIDX(p, lo) == SIDX(p, hi) && COV(CHILD(p, SIDX(p, lo))) -> break
+		:: else -> p = CHILD(p, SIDX(p, lo))
+		od;
+		tgt = p; p = 0
 	}
+}
+
+/* One step of the lock-free walk of step 1: read the slot towards tgt. */
+inline walk_step()
+{
+	assert(!freed[n]);
+	s = slot[2 * n + SIDX(p, lo)];
+	if
+	:: ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, lo))
+	:: else -> stop = 1                    /* absent, or a huge leaf */
+	fi;
+	s = 0
 }
 
 /* Ghost (P1): the cursor now owns [lo, hi] for writing. */
-inline claim_range()
+inline claim_body()
 {
-	d_step {
-		k = lo;
-		do
-		:: k <= hi -> assert(owner[k] == 0); owner[k] = me + 1; k++
-		:: else -> break
-		od
-	}
+	k = lo;
+	do
+	:: k <= hi ->
+		assert(owner[k] == 0);          /* P1: nobody else holds this page */
+		if
+		:: owner[lo] == 0 && owner[hi] == 0 && owner[0] + owner[1] + owner[2] + owner[3] +
+		   owner[4] + owner[5] + owner[6] + owner[7] != 0 -> COVER(5)
+		:: else
+		fi;
+		owner[k] = me + 1; k++
+	:: else -> break
+	od;
+	k = 0
 }
 
-inline release_range()
+/* map_prepare: PT_EEXIST if any page of [lo, hi] is mapped (all or
+ * nothing).  Reads only nodes this cursor holds locked. */
+inline map_prepare_body()
 {
-	d_step {
-		k = lo;
+	eexist = 0;
+	k = lo;
+	do
+	:: k <= hi ->
+		wn = n; wq = p;
 		do
-		:: k <= hi -> owner[k] = 0; k++
-		:: else -> break
-		od
-	}
+		:: LEVEL(wq) == 1 ->
+			eexist = eexist || slot[2 * wn + (k - PFIRST(wq))] == LEAF;
+			break
+		:: else ->
+			s = slot[2 * wn + SIDX(wq, k)];
+			if
+			:: s == LEAF -> eexist = 1; break
+			:: ISNODE(s) -> wn = ID(s); wq = CHILD(wq, SIDX(wq, k))
+			:: else -> break
+			fi
+		od;
+		k++
+	:: else -> break
+	od;
+	wn = 0; wq = 0; s = 0; k = 0
+}
+
+/*
+ * Step 3 (lock_descendants), one node at a time: the next position below p
+ * in the global order (depth first, top-down, left to right) that overlaps
+ * [lo, hi] and holds a node, read from its parent, which this cursor holds
+ * locked (so the slot cannot change).  Sets x (NONE when step 3 is over)
+ * and q.  When it is over, the cursor holds its range: claim it (P1) and,
+ * for map, run the prepare pass.
+ */
+inline next_desc()
+{
+	x = NONE;
+	do
+	:: k >= IDX(p) + SUBLEN(p) -> break
+	:: else ->
+		q = PRE(k);
+		if
+		:: at[PARENT(q)] != NONE && OVL(q) && ISNODE(slot[2 * at[PARENT(q)] + CIDX(q)]) ->
+			assert(lk[at[PARENT(q)]] == me + 1);
+			x = ID(slot[2 * at[PARENT(q)] + CIDX(q)]);
+			break
+		:: else -> k++
+		fi
+	od;
+	if
+	:: x == NONE ->
+		q = 0; k = 0;
+		claim_body();
+		if
+		:: !unmap -> map_prepare_body()
+		:: else
+		fi
+	:: else
+	fi
 }
 
 /* entry_alloc_child / pt_node_new (and entry_split_huge): a fresh node from
  * this cursor's own pool, locked, fully initialised, not yet published. */
 inline alloc_node(x, q, fill)
 {
-	d_step {
+	atomic {
 		assert(nalloc < MAXALLOC);
 		x = NINIT + me * MAXALLOC + nalloc;
 		nalloc++;
@@ -237,24 +331,23 @@ inline alloc_node(x, q, fill)
 inline keep_new(x)
 {
 #ifdef BROKEN_UNLOCK_NEW
-	node_unlock(x)
+	atomic { unlock_body(x) }
 #else
 	held[nheld] = x; nheld++
 #endif
 }
 
 /*
- * entry_detach_node: unlink the child x (at position q) from slot i of the
- * locked node n, then subtree_mark_stray (subtree_retire in the newer
- * code): every node of the subtree is marked stray while this cursor holds
- * it locked, and unlocked; the subtree is handed to RCU after step 5
- * (release_detached).  A detached node is at level 2 or 1, so the subtree
- * is x and its children.
+ * entry_detach_node: unlink the child x from slot i of the locked node n,
+ * then subtree_mark_stray (subtree_retire in the newer code): every node of
+ * the subtree is marked stray while this cursor holds it locked, and
+ * unlocked; the subtree is handed to RCU after step 5 (release_detached).
+ * A detached node is at level 2 or 1, so the subtree is x and its children.
  */
 inline detach(n, i, x)
 {
 	write_slot(n, i, EMPTY);
-	d_step {
+	atomic {
 		assert(lk[x] == me + 1 && !freed[x]);
 		stray[x] = 1; detby[x] = me + 1;
 		k = 0;
@@ -270,7 +363,7 @@ inline detach(n, i, x)
 			k++
 		:: else -> break
 		od;
-		lk[x] = 0
+		lk[x] = 0; k = 0; y = 0
 	}
 }
 
@@ -343,6 +436,7 @@ inline map_l3(n3, p3)
 				fi;
 				write_slot(n3, i3, LEAF)
 			:: !COV(c3) && s3 == EMPTY ->
+				COVER(7);
 				alloc_node(x3, c3, EMPTY);
 				map_l2(x3, c3);
 				write_slot(n3, i3, NODE(x3));
@@ -391,6 +485,7 @@ inline unmap_l2(n2, p2)
 			:: COV(c2) && s2 == LEAF -> write_slot(n2, i2, EMPTY)
 			:: COV(c2) && ISNODE(s2) -> detach(n2, i2, ID(s2))
 			:: !COV(c2) && s2 == LEAF ->
+				COVER(8);
 				alloc_node(x2, c2, LEAF);
 				write_slot(n2, i2, NODE(x2));
 				keep_new(x2);
@@ -432,58 +527,28 @@ inline unmap_l3(n3, p3)
 	od
 }
 
-/* map_prepare: PT_EEXIST if any page of [lo, hi] is mapped (all or
- * nothing).  Reads only nodes this cursor holds locked. */
-inline map_prepare()
-{
-	d_step {
-		eexist = 0;
-		k = lo;
-		do
-		:: k <= hi ->
-			x = n; q = p;
-			do
-			:: LEVEL(q) == 1 ->
-				eexist = eexist || slot[2 * x + (k - PFIRST(q))] == LEAF;
-				break
-			:: else ->
-				s = slot[2 * x + SIDX(q, k)];
-				if
-				:: s == LEAF -> eexist = 1; break
-				:: ISNODE(s) -> x = ID(s); q = CHILD(q, SIDX(q, k))
-				:: else -> break
-				fi
-			od;
-			k++
-		:: else -> break
-		od;
-		x = 0; q = 0; s = 0
-	}
-}
-
 /* Hand the subtrees this cursor detached to RCU, after the TLB flush
  * (pt_flush finish -> subtree_release -> platform rcu_defer = call_rcu).
  * BROKEN_NO_GRACE frees them at once. */
-inline release_detached()
+inline release_detached_body()
 {
-	d_step {
-		k = 0;
-		do
-		:: k < NNODES ->
-			if
-			:: detby[k] == me + 1 ->
-				detby[k] = 0;
+	k = 0;
+	do
+	:: k < NNODES ->
+		if
+		:: detby[k] == me + 1 ->
+			detby[k] = 0;
 #ifdef BROKEN_NO_GRACE
-				freed[k] = 1
+			freed[k] = 1
 #else
-				pending[k] = 1; npending++
+			pending[k] = 1; npending++
 #endif
-			:: else
-			fi;
-			k++
-		:: else -> break
-		od
-	}
+		:: else
+		fi;
+		k++
+	:: else -> break
+	od;
+	k = 0
 }
 
 proctype cursor(byte me; byte choice)
@@ -492,179 +557,186 @@ proctype cursor(byte me; byte choice)
 	bool unmap;             /* the operation: unmap, else map */
 	byte tgt;               /* the position step 1 aims at (stop_shift) */
 	byte n, p;              /* the node step 1 reached and its position */
+	bool stop, st;
 	byte at[7];             /* node locked by this cursor at each position */
 	byte held[NNODES];      /* locks in the order taken (step 5 undoes it) */
 	byte nheld, nalloc, sess;
 	byte k, q, s, x, y;
+	byte wn, wq;            /* map_prepare's walk */
 	byte i1, i2, s2, c2, x2, i3, s3, c3, x3;
 	bool eexist;
 
-	sess = 0;
 	do
 	:: sess < NSESS ->
-	if
-	:: sess > 0 -> select(choice : 0 .. NCHOICE - 1)
-	:: else
-	fi;
-	choose_op(choice);
-
-	/* The deepest position whose range holds [lo, hi], stopping where the
-	 * range spans several entries or exactly one whole entry (cursor_lock's
-	 * stop_shift, read off the range once). */
-	d_step {
-		p = 0;
-		do
-		:: LEVEL(p) == 1 -> break
-		:: LEVEL(p) > 1 && SIDX(p, lo) != SIDX(p, hi) -> break
-		:: LEVEL(p) > 1 && SIDX(p, lo) == SIDX(p, hi) && COV(CHILD(p, SIDX(p, lo))) -> break
-		:: else -> p = CHILD(p, SIDX(p, lo))
-		od;
-		tgt = p; p = 0
-	}
+		if
+		:: sess > 0 -> select(choice : 0 .. NCHOICE - 1)
+		:: else
+		fi;
+		choose_op(choice);
 
 retry:
-	/* DESIGN §6 step 1 (cursor_lock): inside a read section, walk down
-	 * lock-free from the root towards tgt; stop early where there is no
-	 * child node (absent or a huge leaf). */
-	rcu_read_lock(me);
-	n = ROOT; p = 0;
-	do
-	:: p == tgt -> break
-	:: else ->
-		read_slot(n, SIDX(p, lo), s);
-		if
-		:: ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, lo))
-		:: else -> break
-		fi
-	od;
+		/* DESIGN §6 step 1 (cursor_lock): inside a read section, walk
+		 * down lock-free from the root towards tgt; stop early where
+		 * there is no child node (absent, or a huge leaf). */
+		atomic { rcu_nest[me]++; n = ROOT; p = 0; stop = 0 }
+		do
+		:: p == tgt || stop -> break
+		:: else -> atomic { walk_step() }
+		od;
 
-	/* Step 2: lock it; if it was detached meanwhile, unlock, leave the
-	 * read section and start again from the root. */
-	node_lock(n);
+		/* Step 2: lock it (pt_node_lock); re-check stray; step 3 starts
+		 * in the same step, since nothing another process does can
+		 * change what this cursor reads under its lock. */
+		atomic {
+			lock_body(n);
 #ifndef BROKEN_NO_STRAY_CHECK
-	if
-	:: stray[n] ->         /* n is locked and not freed (node_lock checked) */
-		node_unlock(n);
-		rcu_read_unlock(me);
-		cov_retry = 1;                                  /* COVER: stray retry */
-		goto retry
-	:: else
-	fi;
+			st = stray[n];
 #endif
-
-	/* Step 3 (lock_descendants): lock every node below n that overlaps
-	 * [lo, hi], depth first, top-down, left to right, reading each slot
-	 * of a parent this cursor holds locked (so it cannot change). */
-	d_step {
-		k = 0;
-		do
-		:: k < 7 -> at[k] = NONE; k++
-		:: else -> break
-		od;
-		at[p] = n; held[0] = n; nheld = 1;
-		k = IDX(p) + 1
-	}
+			if
+			:: !st ->
+				k = 0;
+				do
+				:: k < 7 -> at[k] = NONE; k++
+				:: else -> break
+				od;
+				at[p] = n; held[0] = n; nheld = 1;
+				k = IDX(p) + 1;
 #if defined(BROKEN_NO_DESC_LOCK)
-	/* step 3 left out */
-#elif defined(BROKEN_BOTTOM_UP)
-	/* Find the descendants (lock-free reads), then lock them deepest and
-	 * rightmost first: not the global order. */
-	do
-	:: k < IDX(p) + SUBLEN(p) ->
-		q = PRE(k);
-		if
-		:: at[PARENT(q)] != NONE && OVL(q) ->
-			read_slot(at[PARENT(q)], CIDX(q), s);
-			if
-			:: ISNODE(s) -> at[q] = ID(s); held[nheld] = ID(s); nheld++
-			:: else
-			fi
-		:: else
-		fi;
-		k++
-	:: else -> break
-	od;
-	k = nheld - 1;
-	do
-	:: k > 0 -> node_lock(held[k]); k--
-	:: else -> break
-	od;
-#else
-	do
-	:: k < IDX(p) + SUBLEN(p) ->
-		q = PRE(k);
-		if
-		:: at[PARENT(q)] != NONE && OVL(q) ->
-			d_step { assert(lk[at[PARENT(q)]] == me + 1); s = slot[2 * at[PARENT(q)] + CIDX(q)] };
-			if
-			:: ISNODE(s) ->
-				node_lock(ID(s));
-				at[q] = ID(s); held[nheld] = ID(s); nheld++
-			:: else
-			fi
-		:: else
-		fi;
-		k++
-	:: else -> break
-	od;
+				k = IDX(p) + SUBLEN(p);        /* step 3 left out */
 #endif
-	atomic { k = 0; q = 0; s = 0 }
-
-	/* The cursor now holds [lo, hi] (P1). */
-	claim_range();
-
-	/* Step 4: work, on the locked node n at position p. */
-	if
-	:: unmap ->
+				next_desc()
+			:: else
+			fi
+		}
 		if
-		:: LEVEL(p) == 3 -> unmap_l3(n, p)
-		:: LEVEL(p) == 2 -> unmap_l2(n, p)
-		:: LEVEL(p) == 1 -> unmap_l1(n, p)
-		fi
-	:: else ->
-		map_prepare();
-		if
-		:: eexist                                     /* PT_EEXIST: nothing changes */
-		:: !eexist && LEVEL(p) == 3 -> map_l3(n, p)
-		:: !eexist && LEVEL(p) == 2 -> map_l2(n, p)
-		:: !eexist && LEVEL(p) == 1 -> map_l1(n, p)
-		fi
-	fi;
-
-	/* Step 5 (cursor_unlock / unlock_descendants): give up the range,
-	 * unlock in reverse order (detached nodes were unlocked when they were
-	 * retired), leave the read section; then the flush hands the detached
-	 * subtrees to RCU. */
-	release_range();
-	do
-	:: nheld > 0 ->
-		nheld--;
-		if
-		:: lk[held[nheld]] == me + 1 -> node_unlock(held[nheld])
+		:: st ->
+			/* Detached meanwhile: unlock, leave the read section,
+			 * start again from the root. */
+			COVER(1);
+			atomic { unlock_body(n); rcu_unlock_body(me); st = 0 }
+			goto retry
 		:: else
-		fi
-	:: else -> break
-	od;
-	rcu_read_unlock(me);
-	release_detached();
-	d_step {
-		k = 0;
+		fi;
+
+		/* Step 3 (lock_descendants): lock the nodes found by next_desc
+		 * one by one, in the global order. */
+#if defined(BROKEN_BOTTOM_UP)
+		/* Broken: find them all first (lock-free), then lock them
+		 * deepest and rightmost first, not in the global order. */
+		atomic {
+			do
+			:: x != NONE ->
+				at[q] = x; held[nheld] = x; nheld++; k++;
+				x = NONE;
+				do
+				:: k >= IDX(p) + SUBLEN(p) -> break
+				:: else ->
+					q = PRE(k);
+					if
+					:: at[PARENT(q)] != NONE && OVL(q) &&
+					   ISNODE(slot[2 * at[PARENT(q)] + CIDX(q)]) ->
+						assert(!freed[at[PARENT(q)]]);
+						x = ID(slot[2 * at[PARENT(q)] + CIDX(q)]);
+						break
+					:: else -> k++
+					fi
+				od
+			:: else -> break
+			od;
+			k = nheld - 1
+		}
 		do
-		:: k < NNODES -> held[k] = 0; k++
+		:: k > 0 -> atomic { lock_body(held[k]); k-- }
 		:: else -> break
 		od;
-		k = 0;
+		atomic {
+			claim_body();
+			if
+			:: !unmap -> map_prepare_body()
+			:: else
+			fi
+		}
+#else
 		do
-		:: k < 7 -> at[k] = 0; k++
+		:: x != NONE ->
+			atomic {
+				lock_body(x);
+				at[q] = x; held[nheld] = x; nheld++; k++;
+				next_desc()
+			}
 		:: else -> break
 		od;
-		k = 0; n = 0; p = 0; tgt = 0; lo = 0; hi = 0; unmap = 0; eexist = 0;
-		i1 = 0; i2 = 0; s2 = 0; c2 = 0; x2 = 0; i3 = 0; s3 = 0; c3 = 0; x3 = 0; y = 0;
-		sess++; choice = 0
-	}
+#endif
+
+		/* Step 4: work, on the locked node n at position p.  The cursor
+		 * holds [lo, hi] (claimed in next_desc). */
+		if
+		:: unmap ->
+			if
+			:: LEVEL(p) == 3 -> unmap_l3(n, p)
+			:: LEVEL(p) == 2 -> unmap_l2(n, p)
+			:: LEVEL(p) == 1 -> unmap_l1(n, p)
+			fi
+		:: !unmap && eexist                           /* PT_EEXIST: nothing changes */
+		:: !unmap && !eexist ->
+			if
+			:: LEVEL(p) == 3 -> map_l3(n, p)
+			:: LEVEL(p) == 2 -> map_l2(n, p)
+			:: LEVEL(p) == 1 -> map_l1(n, p)
+			fi
+		fi;
+
+		/* Step 5 (cursor_unlock / unlock_descendants): give up the
+		 * range, unlock in reverse order (detached nodes were unlocked
+		 * when they were retired), leave the read section; then the
+		 * flush hands the detached subtrees to RCU. */
+		atomic {
+			k = lo;
+			do
+			:: k <= hi -> owner[k] = 0; k++
+			:: else -> break
+			od;
+			nheld--;
+			if
+			:: lk[held[nheld]] == me + 1 -> unlock_body(held[nheld])
+			:: else
+			fi
+		}
+		do
+		:: nheld > 0 ->
+			atomic {
+				nheld--;
+				if
+				:: lk[held[nheld]] == me + 1 -> unlock_body(held[nheld])
+				:: else
+				fi
+			}
+		:: else -> break
+		od;
+		atomic {
+			rcu_unlock_body(me);
+			release_detached_body();
+			k = 0;
+			do
+			:: k < NNODES -> held[k] = 0; k++
+			:: else -> break
+			od;
+			k = 0;
+			do
+			:: k < 7 -> at[k] = 0; k++
+			:: else -> break
+			od;
+			k = 0; n = 0; p = 0; tgt = 0; lo = 0; hi = 0; unmap = 0; eexist = 0;
+			i1 = 0; i2 = 0; s2 = 0; c2 = 0; x2 = 0; i3 = 0; s3 = 0; c3 = 0; x3 = 0;
+			stop = 0; x = 0; choice = 0;
+			sess++;
+			if
+			:: sess == NSESS -> ndone++
+			:: else
+			fi
+		}
 	:: else -> break
-	od;
-	ndone++
+	od
 }
 
 /* ---- the lock-free walker (table_query / lookup_leaf, and the MMU's view):
@@ -673,6 +745,7 @@ retry:
 proctype walker()
 {
 	byte pg, n, p, s;
+	bool fin;
 
 	if
 	:: pg = 0
@@ -680,28 +753,29 @@ proctype walker()
 	:: pg = 2
 	:: pg = 4
 	fi;
-	rcu_read_lock(WALKER);
-	n = ROOT; p = 0;
+	atomic { rcu_nest[WALKER]++; n = ROOT; p = 0 }
 	do
-	:: LEVEL(p) == 1 ->
-		read_slot(n, pg - PFIRST(p), s);               /* the leaf value */
-		break
-	:: else ->
-		d_step {
-			assert(!freed[n]);
-			s = slot[2 * n + SIDX(p, pg)];
+	:: !fin ->
+		atomic {
+			assert(!freed[n]);                       /* P2 */
 			if
-			:: stray[n] -> cov_walker_stray = 1       /* COVER: reading a detached node */
+			:: stray[n] -> COVER(2)
 			:: else
-			fi
-		};
-		if
-		:: ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, pg))
-		:: else -> break                                /* a huge leaf, or absent */
-		fi
-	od;
-	rcu_read_unlock(WALKER);
-	d_step { pg = 0; n = 0; p = 0; s = 0; ndone++ }
+			fi;
+			if
+			:: LEVEL(p) == 1 -> s = slot[2 * n + pg - PFIRST(p)]   /* the leaf value */
+			:: else -> s = slot[2 * n + SIDX(p, pg)]
+			fi;
+			if
+			:: LEVEL(p) > 1 && ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, pg))
+			:: else ->                               /* a leaf, or absent: the answer */
+				rcu_unlock_body(WALKER);
+				fin = 1; pg = 0; n = 0; p = 0; ndone++
+			fi;
+			s = 0
+		}
+	:: else -> break
+	od
 }
 
 /* ---- RCU callbacks (liburcu's call_rcu thread; node_free_rcu /
@@ -715,7 +789,7 @@ proctype rcu_worker()
 
 	do
 	:: npending > 0 ->
-		d_step {
+		atomic {
 			k = 0;
 			do
 			:: k < NNODES ->
@@ -732,15 +806,15 @@ proctype rcu_worker()
 			:: k < NREAD -> gp_wait[k] = rcu_nest[k] > 0; k++
 			:: else -> break
 			od;
-			k = 0
+			k = 0;
+			if
+			:: gp_wait[0] || gp_wait[1] || gp_wait[2] -> COVER(3)
+			:: else
+			fi
 		};
-		if
-		:: gp_wait[0] || gp_wait[1] || gp_wait[2] ->
-			cov_gp_waited = 1                       /* COVER: a reader held it up */
-		:: else
-		fi;
-		!gp_wait[0] && !gp_wait[1] && !gp_wait[2];     /* ... and ends */
-		d_step {
+		atomic {
+			!gp_wait[0] && !gp_wait[1] && !gp_wait[2];   /* ... and ends */
+			COVER(6);
 			k = 0;
 			do
 			:: k < NNODES ->
@@ -758,8 +832,8 @@ proctype rcu_worker()
 	rcu_worker_done = 1
 }
 
-/* P3: every cursor and the walker finish, and every node handed to RCU
- * is freed (checked with pan -a -f: weak fairness). */
+/* P3: every cursor and the walker finish, and the RCU worker frees what
+ * was handed to it and stops (pan -a -f: weak fairness). */
 ltl finish { <> (ndone == NCUR + 1 && rcu_worker_done) }
 
 init {
@@ -780,6 +854,7 @@ init {
 		run cursor(0, c0);
 		run cursor(1, c1);
 		run walker();
-		run rcu_worker()
+		run rcu_worker();
+		c0 = 0; c1 = 0
 	}
 }
