@@ -22,30 +22,66 @@
  * above), or NODE(k) (a pointer to node k).
  *
  * Processes: two cursors (map or unmap on a nondeterministic range), one
- * lock-free walker (query of a nondeterministic page), and the RCU
+ * lock-free walker (queries of nondeterministic pages), and the RCU
  * callback thread (liburcu's call_rcu worker) that frees handed-over nodes
  * after a grace period.
  *
- * Properties (see README.md):
- *   P1 mutual exclusion  - ghost `owner[page]`: assertion in claim_range.
- *   P2 no use after free - assert(!freed[n]) on every slot read, lock,
- *                          stray check and unlock, by cursors and walker.
- *   P3 no waiting forever - invalid end states (deadlock) in the safety
- *                          run, and the LTL property `finish` under weak
- *                          fairness in the liveness run.
- *   Also checked on the way: a cursor writes a slot only of a node it holds
- *   locked and that is not stray (no update lost in a detached subtree);
- *   every node of a detached subtree is stray-marked while locked by the
- *   detaching cursor.
+ * Where each part is (DESIGN §6 steps; C functions in src/):
+ *   step 1  proctype cursor, walk_step     cursor_lock's lock-free descent
+ *                                          (cursor/cursor_template.h)
+ *   step 2  proctype cursor, lock_body +   cursor_lock: pt_node_lock,
+ *           the `st` retry                 pt_node_stray, retry
+ *   step 3  next_desc + the lock loop      lock_descendants
+ *   step 4  map_l1..3, map_prepare_body    map_prepare / map_commit
+ *           unmap_l1..3                    walk_commit, unmap_whole_run
+ *           alloc_node, keep_new           entry_alloc_child / pt_node_new,
+ *                                          entry_publish_new, entry_split_huge
+ *                                          (nodes/entry_template.h)
+ *           detach                         entry_detach_node + subtree_mark_stray
+ *                                          (being renamed subtree_retire)
+ *   step 5  the unlock loop                cursor_unlock / unlock_descendants
+ *           release_detached_body          flush finish -> subtree_release ->
+ *                                          rcu_defer = call_rcu
+ *                                          (table/table_template.h)
+ *   RCU     rcu_nest, rcu_unlock_body,     rcu_read_lock / rcu_read_unlock,
+ *           proctype rcu_worker            call_rcu worker -> node_free_rcu
+ *   walker  proctype walker                table_query / lookup_leaf (and the
+ *                                          MMU), under rcu_read_lock only
+ * The model follows the protocol as DESIGN §6 states it: a node this cursor
+ * allocates stays locked until step 5 (like the nodes of step 3); detached
+ * nodes are unlocked when they are retired; frees go through call_rcu.
  *
- * Broken variants (compile with spin -D...):
+ * Properties (see README.md):
+ *   P1 mutual exclusion  - ghost `owner[page]`, set when step 3 is over and
+ *                          cleared when step 5 starts: assertion in
+ *                          claim_body that no page is owned twice.
+ *   P2 no use after free - assert(!freed[n]) on every slot read, lock,
+ *                          unlock and slot write, by cursors and walker.
+ *   P3 no waiting forever - invalid end states (deadlock) in the safety
+ *                          run; the LTL property `finish` under weak
+ *                          fairness in the liveness runs.
+ *   Auxiliary checks (AUX, off with -DNO_AUX): a cursor writes a slot only
+ *   of a node it holds locked and that is not stray (no update lost in a
+ *   detached subtree); it marks stray only nodes it holds locked.
+ *
+ * Build-time switches (spin -D...):
+ *   NSESS=n         lock sessions per cursor (default 1; 2 is too big to
+ *                   search exhaustively)
+ *   NQUERY=n        queries of a finite walker (default 2)
+ *   WALKER_FOREVER  the walker never stops (for the liveness check)
+ *   REACH=k         COVER(k) fails: shows that case k is reached
+ *   NO_AUX          leave out the auxiliary checks
+ * Broken variants:
  *   BROKEN_NO_GRACE       free at hand-over time, no grace period      -> P2
- *   BROKEN_NO_STRAY_CHECK step 2 does not re-check `stray`             -> lost update
- *                         (with -DNSESS=2 also P1)
- *   BROKEN_NO_DESC_LOCK   step 3 skipped                               -> P1
+ *   BROKEN_NO_STRAY_CHECK step 2 does not re-check `stray`             -> P1
+ *                         (and the AUX lost-update check)
+ *   BROKEN_NO_DESC_LOCK   step 3 left out                              -> P1
  *   BROKEN_BOTTOM_UP      step 3 locks descendants deepest-first       -> P3 (deadlock)
  *   BROKEN_UNLOCK_NEW     a node allocated by map/split is unlocked
  *                         right after it is published                 -> P1
+ *   BROKEN_GP_ALL_OUT     the grace period waits for a moment with no
+ *                         reader at all: safe, but starves            -> P3 (liveness,
+ *                                                                       with WALKER_FOREVER)
  */
 
 #ifndef NSESS
@@ -55,8 +91,13 @@
 #define NCUR     2              /* cursors: process ids 0, 1 in the RCU arrays */
 #define WALKER   2              /* the walker's index in the RCU arrays */
 #define NREAD    3              /* processes that enter RCU read sections */
+#ifdef WALKER_FOREVER
+#define NFINITE  NCUR           /* processes that finish: the cursors */
+#else
+#define NFINITE  (NCUR + 1)     /* processes that finish: cursors and walker */
+#endif
 #define NINIT    4              /* nodes present at start: root, M0, LT00, M1 */
-#define MAXALLOC (2 * NSESS)    /* nodes one cursor may allocate (2 per map/split at most) */
+#define MAXALLOC (3 * NSESS)    /* nodes one cursor may allocate (3 per map at most) */
 #define NNODES   (NINIT + NCUR * MAXALLOC)
 #define NPAGES   8
 #define NONE     255
@@ -122,6 +163,15 @@ bool rcu_worker_done;           /* the RCU worker freed everything and stopped *
 #ifndef REACH
 #define REACH 0
 #endif
+
+/* The auxiliary checks (a cursor writes only nodes it holds locked and
+ * that are in the tree; it detaches only nodes it holds locked).  -DNO_AUX
+ * leaves them out, so that a broken variant must be caught by P1-P3. */
+#ifdef NO_AUX
+#define AUX(e) skip
+#else
+#define AUX(e) assert(e)
+#endif
 #define COVER(k) assert(REACH != (k))
 
 /* ---- RCU (liburcu / the freestanding hooks) ---- */
@@ -139,11 +189,6 @@ inline rcu_unlock_body(r)
 
 /* ---- node access ---- */
 
-/* A lock-free read of slot i of node n (an acquire load of a PTE).  A cpp
- * macro, not an inline: Spin's inline arguments cannot hold the nested
- * conditional expressions of the geometry macros. */
-#define read_slot(n, i, s) atomic { assert(!freed[n]); s = slot[2 * (n) + (i)] }
-
 /* pt_node_lock: spin until free (the first statement of an atomic
  * sequence: the process waits there).  Modelled as a blocking wait, so a
  * cursor that can never get the lock shows up as an invalid end state.
@@ -152,13 +197,13 @@ inline lock_body(n)
 {
 	if
 	:: lk[n] == 0 -> assert(!freed[n]); lk[n] = me + 1
-	:: REACH == 4 && lk[n] != 0 && lk[n] != me + 1 -> assert(false)
+	:: REACH == 4 && lk[n] != 0 && lk[n] != me + 1 -> COVER(4)
 	fi
 }
 
 inline unlock_body(n)
 {
-	assert(!freed[n] && lk[n] == me + 1); lk[n] = 0
+	assert(!freed[n]); AUX(lk[n] == me + 1); lk[n] = 0
 }
 
 /* A store into a slot by a cursor: only into a node it holds locked that is
@@ -166,8 +211,9 @@ inline unlock_body(n)
 inline write_slot(n, i, v)
 {
 	atomic {
-		assert(!freed[n] && lk[n] == me + 1);
-		assert(!stray[n]);             /* no update lost in a detached subtree */
+		assert(!freed[n]);             /* P2 */
+		AUX(lk[n] == me + 1);
+		AUX(!stray[n]);                /* no update lost in a detached subtree */
 		slot[2 * (n) + (i)] = v
 	}
 }
@@ -188,9 +234,14 @@ inline write_slot(n, i, v)
  *   6 unmap [4,4]  stops at M1 (huge leaf), splits it: allocates LT10
  *   7 map   [0,1]  M0, whole entry: PT_EEXIST while page 0 is mapped,
  *                  else detaches the empty LT00 in the way, huge leaf
+ *   8 map   [1,2]  M0 (several entries) with LT00 below: page 1 in LT00,
+ *                  allocates LT01 for page 2
+ *   9 map   [3,4]  the root: PT_EEXIST while the huge leaf is there, else
+ *                  allocates LT01 under the locked M0 (or M0' + LT01') and
+ *                  maps page 4 in the split LT10
  * Ranges overlap for some pairs of choices and not for others.
  */
-#define NCHOICE 8
+#define NCHOICE 10
 inline choose_op(c)
 {
 	atomic {
@@ -203,6 +254,8 @@ inline choose_op(c)
 		:: c == 5 -> lo = 3; hi = 4; unmap = 1
 		:: c == 6 -> lo = 4; hi = 4; unmap = 1
 		:: c == 7 -> lo = 0; hi = 1; unmap = 0
+		:: c == 8 -> lo = 1; hi = 2; unmap = 0
+		:: c == 9 -> lo = 3; hi = 4; unmap = 0
 		fi;
 		/* The deepest position whose range holds [lo, hi], stopping
 		 * where the range spans several entries or exactly one whole
@@ -218,7 +271,8 @@ inline choose_op(c)
 	}
 }
 
-/* One step of the lock-free walk of step 1: read the slot towards tgt. */
+/* One step of the lock-free walk of step 1: read the slot towards tgt (an
+ * acquire load of a PTE; memory is sequentially consistent in the model). */
 inline walk_step()
 {
 	assert(!freed[n]);
@@ -292,7 +346,7 @@ inline next_desc()
 		q = PRE(k);
 		if
 		:: at[PARENT(q)] != NONE && OVL(q) && ISNODE(slot[2 * at[PARENT(q)] + CIDX(q)]) ->
-			assert(lk[at[PARENT(q)]] == me + 1);
+			AUX(lk[at[PARENT(q)]] == me + 1);
 			x = ID(slot[2 * at[PARENT(q)] + CIDX(q)]);
 			break
 		:: else -> k++
@@ -348,7 +402,7 @@ inline detach(n, i, x)
 {
 	write_slot(n, i, EMPTY);
 	atomic {
-		assert(lk[x] == me + 1 && !freed[x]);
+		assert(!freed[x]); AUX(lk[x] == me + 1);
 		stray[x] = 1; detby[x] = me + 1;
 		k = 0;
 		do
@@ -356,7 +410,7 @@ inline detach(n, i, x)
 			if
 			:: ISNODE(slot[2 * x + k]) ->
 				y = ID(slot[2 * x + k]);
-				assert(lk[y] == me + 1 && !freed[y]);
+				assert(!freed[y]); AUX(lk[y] == me + 1);
 				stray[y] = 1; detby[y] = me + 1; lk[y] = 0
 			:: else
 			fi;
@@ -623,39 +677,43 @@ retry:
 #if defined(BROKEN_BOTTOM_UP)
 		/* Broken: find them all first (lock-free), then lock them
 		 * deepest and rightmost first, not in the global order. */
-		atomic {
-			do
-			:: x != NONE ->
-				at[q] = x; held[nheld] = x; nheld++; k++;
-				x = NONE;
+		if
+		:: x != NONE ->
+			atomic {
 				do
-				:: k >= IDX(p) + SUBLEN(p) -> break
-				:: else ->
-					q = PRE(k);
-					if
-					:: at[PARENT(q)] != NONE && OVL(q) &&
-					   ISNODE(slot[2 * at[PARENT(q)] + CIDX(q)]) ->
-						assert(!freed[at[PARENT(q)]]);
-						x = ID(slot[2 * at[PARENT(q)] + CIDX(q)]);
-						break
-					:: else -> k++
-					fi
-				od
+				:: x != NONE ->
+					at[q] = x; held[nheld] = x; nheld++; k++;
+					x = NONE;
+					do
+					:: k >= IDX(p) + SUBLEN(p) -> break
+					:: else ->
+						q = PRE(k);
+						if
+						:: at[PARENT(q)] != NONE && OVL(q) &&
+						   ISNODE(slot[2 * at[PARENT(q)] + CIDX(q)]) ->
+							assert(!freed[at[PARENT(q)]]);
+							x = ID(slot[2 * at[PARENT(q)] + CIDX(q)]);
+							break
+						:: else -> k++
+						fi
+					od
+				:: else -> break
+				od;
+				k = nheld - 1
+			}
+			do
+			:: k > 0 -> atomic { lock_body(held[k]); k-- }
 			:: else -> break
 			od;
-			k = nheld - 1
-		}
-		do
-		:: k > 0 -> atomic { lock_body(held[k]); k-- }
-		:: else -> break
-		od;
-		atomic {
-			claim_body();
-			if
-			:: !unmap -> map_prepare_body()
-			:: else
-			fi
-		}
+			atomic {
+				claim_body();
+				if
+				:: !unmap -> map_prepare_body()
+				:: else
+				fi
+			}
+		:: else
+		fi;
 #else
 		do
 		:: x != NONE ->
@@ -740,40 +798,56 @@ retry:
 }
 
 /* ---- the lock-free walker (table_query / lookup_leaf, and the MMU's view):
- * inside a read section, read slots from the root down to the leaf for
- * one page; never locks, never checks stray. */
+ * NQUERY queries (-DWALKER_FOREVER: queries without end), each inside its
+ * own read section: read slots from the root down to the leaf of one
+ * page; never locks, never checks stray. */
+#ifndef NQUERY
+#define NQUERY 2
+#endif
+
 proctype walker()
 {
-	byte pg, n, p, s;
+	byte pg, n, p, s, nq;
 	bool fin;
 
-	if
-	:: pg = 0
-	:: pg = 1
-	:: pg = 2
-	:: pg = 4
-	fi;
-	atomic { rcu_nest[WALKER]++; n = ROOT; p = 0 }
 	do
-	:: !fin ->
-		atomic {
-			assert(!freed[n]);                       /* P2 */
-			if
-			:: stray[n] -> COVER(2)
-			:: else
-			fi;
-			if
-			:: LEVEL(p) == 1 -> s = slot[2 * n + pg - PFIRST(p)]   /* the leaf value */
-			:: else -> s = slot[2 * n + SIDX(p, pg)]
-			fi;
-			if
-			:: LEVEL(p) > 1 && ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, pg))
-			:: else ->                               /* a leaf, or absent: the answer */
-				rcu_unlock_body(WALKER);
-				fin = 1; pg = 0; n = 0; p = 0; ndone++
-			fi;
-			s = 0
-		}
+	:: nq < NQUERY ->
+		if
+		:: pg = 0
+		:: pg = 1
+		:: pg = 2
+		:: pg = 4
+		fi;
+		atomic { rcu_nest[WALKER]++; n = ROOT; p = 0 }
+		do
+		:: !fin ->
+			atomic {
+				assert(!freed[n]);                   /* P2 */
+				if
+				:: stray[n] -> COVER(2)
+				:: else
+				fi;
+				if
+				:: LEVEL(p) == 1 -> s = slot[2 * n + pg - PFIRST(p)]   /* the leaf value */
+				:: else -> s = slot[2 * n + SIDX(p, pg)]
+				fi;
+				if
+				:: LEVEL(p) > 1 && ISNODE(s) -> n = ID(s); p = CHILD(p, SIDX(p, pg))
+				:: else ->                           /* a leaf, or absent: the answer */
+					rcu_unlock_body(WALKER);
+					fin = 1; pg = 0; n = 0; p = 0;
+#ifndef WALKER_FOREVER
+					nq++;
+					if
+					:: nq == NQUERY -> ndone++
+					:: else
+					fi
+#endif
+				fi;
+				s = 0
+			}
+		:: else -> fin = 0; break
+		od
 	:: else -> break
 	od
 }
@@ -813,7 +887,14 @@ proctype rcu_worker()
 			fi
 		};
 		atomic {
+#ifdef BROKEN_GP_ALL_OUT
+			/* Broken: wait for a moment when no process at all is
+			 * inside a read section (safe, but readers that keep
+			 * coming can hold it up forever). */
+			rcu_nest[0] == 0 && rcu_nest[1] == 0 && rcu_nest[2] == 0;
+#else
 			!gp_wait[0] && !gp_wait[1] && !gp_wait[2];   /* ... and ends */
+#endif
 			COVER(6);
 			k = 0;
 			do
@@ -827,14 +908,15 @@ proctype rcu_worker()
 			od;
 			k = 0
 		}
-	:: ndone == NCUR + 1 && npending == 0 -> break
+	:: ndone == NFINITE && npending == 0 -> break
 	od;
 	rcu_worker_done = 1
 }
 
-/* P3: every cursor and the walker finish, and the RCU worker frees what
- * was handed to it and stops (pan -a -f: weak fairness). */
-ltl finish { <> (ndone == NCUR + 1 && rcu_worker_done) }
+/* P3: every cursor (and the walker, unless it runs forever) finishes, and
+ * the RCU worker frees what was handed to it and stops.  Checked with
+ * pan -a -f (weak fairness: a process that stays able to move does). */
+ltl finish { <> (ndone == NFINITE && rcu_worker_done) }
 
 init {
 	byte c0, c1;
