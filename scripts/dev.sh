@@ -2,14 +2,15 @@
 # dev.sh - the two things a new ptkit developer does, on a fresh Debian machine:
 #   scripts/dev.sh demo   build, then run `ptctl demo`
 #   scripts/dev.sh test   build and run every test: the plain build, then the
-#                         whole suite again under ASan+UBSan
+#                         whole suite again under ASan+UBSan, then the
+#                         concurrency tests under ThreadSanitizer
 #   scripts/dev.sh bench  a release build (no debug assertions): ptctl bench,
 #                         then instructions per operation under callgrind
 # Installs what is missing (apt-get, as root or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev)
+packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev spin)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -42,7 +43,14 @@ case "${1:-}" in
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"
     build build-asan -DPTKIT_SANITIZE=ON
-    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    # The Spin model does not change under sanitizers: checked once above.
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE spin
+    # ThreadSanitizer (gcc's libtsan2 comes with gcc): only the concurrency
+    # tests (label conc); liburcu's own internals are suppressed, nothing
+    # of ptkit (tests/concurrency/tsan.supp).
+    build build-tsan -DPTKIT_TSAN=ON -DPTKIT_BUILD_TOOLS=OFF
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/concurrency/tsan.supp" \
+      ctest --test-dir build-tsan -L conc --output-on-failure -j "$jobs"
     ;;
   bench)
     packages+=(valgrind)

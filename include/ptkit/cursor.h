@@ -3,10 +3,11 @@
  * ptkit/cursor.h - a locked virtual range (DESIGN §6, §7).
  *
  * A cursor owns [va, va + len) of one table from open to close: it holds the
- * lock of the node covering that range.  (Until the concurrency work lands,
- * one thread uses a table at a time: descendants are not locked yet.)  It
- * has a current address, starting at va, which the operations below move
- * forward (or jump moves anywhere inside).
+ * locks of every node in that range (DESIGN §6) and an RCU read section.
+ * While a thread holds one, it must not open another cursor or call a
+ * changing whole-range operation on the same table (it could deadlock), nor
+ * call pt_phys_barrier.  A cursor has a current address, starting at va,
+ * which the operations below move forward (or jump moves anywhere inside).
  */
 #ifndef PTKIT_CURSOR_H
 #define PTKIT_CURSOR_H

@@ -49,6 +49,9 @@ const struct pt_format *pt_table_format(const struct pt_table *table);
 struct pt_phys *pt_table_phys(const struct pt_table *table);
 enum pt_space pt_table_space(const struct pt_table *table);
 
+/* PT_ENOMEM may be temporary: removed nodes come back after an RCU grace
+ * period (pt_phys_barrier, then retry, from outside any cursor). */
+
 /* Untracked: largest page per position (alignment of va and pa, length). */
 int pt_map(struct pt_table *table, uint64_t va, uint64_t pa, uint64_t len,
 	   struct pt_prop prop);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <urcu/urcu-bp.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "frames/phys_internal.h"
 #include "platform/platform.h"
@@ -91,7 +94,10 @@ int pt_phys_create(uint64_t bytes, struct pt_phys **out)
 		return PT_ENOMEM;
 	}
 	pt__phys_setup(phys, 0, nr_frames, (uintptr_t)ram, meta, 0, NULL);
-	phys->hosted = true;
+	phys->hosted = true; /* free frames are poisoned for ASan (phys.c) */
+#ifdef __SANITIZE_ADDRESS__
+	ASAN_POISON_MEMORY_REGION(ram, bytes); /* all free so far */
+#endif
 	*out = phys;
 	return 0;
 }
@@ -104,6 +110,10 @@ void pt_phys_destroy(struct pt_phys *phys)
 	if (!phys->hosted)
 		return; /* freestanding storage belongs to the caller */
 	munmap(phys->meta, phys->nr_frames * sizeof(struct pt_frame_meta));
+#ifdef __SANITIZE_ADDRESS__
+	/* The next mapping at this address must not inherit the poison. */
+	ASAN_UNPOISON_MEMORY_REGION((void *)phys->linear_offset, phys->nr_frames << PT_PAGE_SHIFT);
+#endif
 	munmap((void *)phys->linear_offset, phys->nr_frames << PT_PAGE_SHIFT);
 	free(phys);
 }
