@@ -2,23 +2,27 @@
 # SPDX-License-Identifier: MPL-2.0
 #
 # Instructions per operation of each `ptctl bench` workload, ptkit next to
-# the bare reference, counted by callgrind over the measured loop only.
+# the same engine built without node locks and RCU (nosync: what they cost
+# one thread) and to the bare reference, counted by callgrind over the
+# measured loop only.
 #
 #   bench/callgrind.sh [PTCTL [WORKLOAD...]]
 #
 # PTCTL defaults to build/tools/ptctl/ptctl; the workloads default to all
-# (`ptctl bench --list`).  ptctl must have been built with
-# <valgrind/callgrind.h> available: its measured loops then start and stop
-# callgrind's instrumentation themselves, and everything else (setup, the
-# other phases, teardown) runs uninstrumented (--instr-atstart=no).  Each
-# side runs in its own process (--ptkit / --bare) so the counts don't mix.
+# single-thread ones (`ptctl bench --list` without the par_* workloads,
+# which callgrind's serialised threads could not measure).  ptctl must have
+# been built with <valgrind/callgrind.h> available: its measured loops then
+# start and stop callgrind's instrumentation themselves, and everything
+# else (setup, the other phases, teardown) runs uninstrumented
+# (--instr-atstart=no).  Each side runs in its own process (--ptkit /
+# --nosync / --bare) so the counts don't mix.
 # --quick keeps this fast: one round of fewer operations, which changes the
 # per-operation count very little.
 set -eu
 
 ptctl=${1:-build/tools/ptctl/ptctl}
 [ $# -gt 0 ] && shift
-workloads=${*:-$("$ptctl" bench --list)}
+workloads=${*:-$("$ptctl" bench --list | grep -v '^par_')}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -42,10 +46,17 @@ per_op() {
 	awk -v ir="$ir" -v n="$((ops * rounds))" 'BEGIN { printf "%.1f", ir / n }'
 }
 
-printf '%-14s %12s %12s %7s\n' workload ptkit_Ir/op bare_Ir/op ratio
+printf '%-14s %12s %12s %7s %12s %7s\n' workload ptkit_Ir/op nosync_Ir/op \
+	sync% bare_Ir/op ratio
 for w in $workloads; do
+	case $w in par_*)
+		echo "callgrind.sh: $w: parallel, skipped" >&2
+		continue ;;
+	esac
 	pk=$(per_op "$w" ptkit)
+	nk=$(per_op "$w" nosync)
 	bw=$(per_op "$w" bare)
-	awk -v w="$w" -v pk="$pk" -v bw="$bw" \
-		'BEGIN { printf "%-14s %12s %12s %7.2f\n", w, pk, bw, pk / bw }'
+	awk -v w="$w" -v pk="$pk" -v nk="$nk" -v bw="$bw" 'BEGIN {
+		printf "%-14s %12s %12s %6.1f%% %12s %7.2f\n", w, pk, nk,
+			(pk / nk - 1) * 100, bw, pk / bw }'
 done
