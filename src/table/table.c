@@ -107,11 +107,13 @@ void pt__cursor_advance(struct pt_cursor_state *c, uint64_t va, uint64_t len)
 	c->va = last + 1; /* at the end: the range's end (0 for 2^64) */
 }
 
-/* The end of a search of `len` bytes from the current address. */
+/* The last byte of a search of `len` bytes from the current address: the
+ * page holding byte len - 1 counts whole (the walkers see pages), and
+ * lengths past the end, even wrapping ones, stop at the range's end. */
 static uint64_t cursor_limit(const struct pt_cursor_state *c, uint64_t len)
 {
 	uint64_t last = c->va + (len - 1);
-	return last < c->va ? c->last : pt_min_u64(last, c->last);
+	return last < c->va ? c->last : pt_min_u64(last | (PT_PAGE_SIZE - 1), c->last);
 }
 
 static bool cursor_usable(struct pt_cursor *c)
