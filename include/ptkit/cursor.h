@@ -49,8 +49,9 @@ int pt_cursor_query(struct pt_cursor *c, struct pt_mapping *out);
 
 /*
  * Moves to the first mapped address in [cur, cur + len), clipped to the
- * cursor's range (len may be anything, even UINT64_MAX; a partly covered
- * last page counts whole, here and in take_next and protect_next).  If cur is inside a
+ * cursor's range (len may be anything, even UINT64_MAX; an address in a
+ * partly covered last page counts; take_next and protect_next consider only
+ * whole pages of their window).  If cur is inside a
  * mapping, that is cur.  PT_ENOENT if none: the cursor then stays.
  * PT_EINVAL for len 0 or a cursor already at its end.
  */

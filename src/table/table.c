@@ -107,13 +107,27 @@ void pt__cursor_advance(struct pt_cursor_state *c, uint64_t va, uint64_t len)
 	c->va = last + 1; /* at the end: the range's end (0 for 2^64) */
 }
 
-/* The last byte of a search of `len` bytes from the current address: the
- * page holding byte len - 1 counts whole (the walkers see pages), and
- * lengths past the end, even wrapping ones, stop at the range's end. */
-static uint64_t cursor_limit(const struct pt_cursor_state *c, uint64_t len)
+/*
+ * The last byte of the window [cur, cur + len) clipped to the cursor's range
+ * (lengths past its end, even wrapping ones, stop there).  find_next counts
+ * a partly covered last page (an address in it is in the window);
+ * take_next and protect_next only whole pages, since a 4 KiB leaf cannot be
+ * split: PT_ENOENT if not one is left.
+ */
+static int cursor_window(const struct pt_cursor_state *c, uint64_t len, bool whole_pages,
+			 uint64_t *last_out)
 {
 	uint64_t last = c->va + (len - 1);
-	return last < c->va ? c->last : pt_min_u64(last | (PT_PAGE_SIZE - 1), c->last);
+
+	if (last < c->va)
+		last = c->last;
+	else if (!whole_pages)
+		last |= PT_PAGE_SIZE - 1;
+	else if ((last & (PT_PAGE_SIZE - 1)) != PT_PAGE_SIZE - 1 &&
+		 (last = (last & ~(uint64_t)(PT_PAGE_SIZE - 1)) - 1) < c->va)
+		return PT_ENOENT;
+	*last_out = pt_min_u64(last, c->last);
+	return 0;
 }
 
 static bool cursor_usable(struct pt_cursor *c)
@@ -164,10 +178,12 @@ int pt_cursor_find_next(struct pt_cursor *c, uint64_t len, uint64_t *va_out)
 	if (!cursor_usable(c) || len == 0)
 		return PT_EINVAL;
 	struct pt_cursor_state *s = pt_cursor_state(c);
-	uint64_t found;
+	uint64_t found, last;
 	if (s->at_end)
 		return PT_EINVAL;
-	int err = s->table->fmt->ops->cursor_find(s, cursor_limit(s, len), &found);
+	int err = cursor_window(s, len, false, &last);
+	if (err == 0)
+		err = s->table->fmt->ops->cursor_find(s, last, &found);
 	if (err)
 		return err;
 	s->va = found & ~(uint64_t)(PT_PAGE_SIZE - 1);
@@ -265,11 +281,14 @@ int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
 {
 	struct pt_taken ignored;
 	struct pt_flush local;
+	uint64_t last;
 	int err = cursor_step_begin(c, len, flush, &local);
 	if (err)
 		return err;
 	struct pt_cursor_state *s = pt_cursor_state(c);
-	err = s->table->fmt->ops->cursor_take_next(s, cursor_limit(s, len), out ? out : &ignored,
+	if ((err = cursor_window(s, len, true, &last)))
+		return err;
+	err = s->table->fmt->ops->cursor_take_next(s, last, out ? out : &ignored,
 						   flush ? flush : &local);
 	pt__flush_finish_pending(&local);
 	return err;
@@ -280,12 +299,15 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 			   uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush)
 {
 	struct pt_flush local;
+	uint64_t last;
 	int err = op ? cursor_step_begin(c, len, flush, &local) : PT_EINVAL;
 	if (err)
 		return err;
 	struct pt_cursor_state *s = pt_cursor_state(c);
-	err = s->table->fmt->ops->cursor_protect_next(s, cursor_limit(s, len), op, arg, va_out,
-						      len_out, flush ? flush : &local);
+	if ((err = cursor_window(s, len, true, &last)))
+		return err;
+	err = s->table->fmt->ops->cursor_protect_next(s, last, op, arg, va_out, len_out,
+						      flush ? flush : &local);
 	pt__flush_finish_pending(&local);
 	return err;
 }
