@@ -1,0 +1,1949 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * fuzz_ops.c - libFuzzer target: input bytes decode into a sequence of at
+ * most MAX_OPS operations on three x86-64 tables, each step checked against a
+ * model of the view (DESIGN §4, §5) and by pt_check.
+ *
+ * Tables: U (user), K (kernel) and UK (a user table made from K, sharing K's
+ * kernel half).  The first input byte picks their max_leaf_level, the `live`
+ * option and whether their creation meets an allocation failure first.
+ * Address windows are a few GiB at the start of each half, across the first
+ * 512 GiB boundary and at the top of each half (the kernel top makes
+ * va + len == 2^64), so operations collide.  gen_corpus.py documents the
+ * encoding.
+ *
+ * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
+ * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
+ * query / find_next / jump / take_next / protect_next / map, flush batches
+ * kept open across steps, and rare invalid arguments.  Every result, error
+ * codes included, is predicted from DESIGN §5 and docs/api.md by a model of
+ * the view (sorted leaves per half) and of the page-table nodes those rules
+ * imply, not from the code.  Any changing step may carry fault injection
+ * (pt_phys_fail_nth_alloc, n = 1..4): a PT_ENOMEM must leave the view, the
+ * nodes, the reference counts, the free frames and the cursor as they were.
+ *
+ * After every step: the view of every table the step may have touched
+ * (pt_for_each_mapping over every window, leaf by leaf), pt_check of every
+ * table it changed (deferred while a cursor holds it: the API wants it
+ * quiet), frame conservation (free-or-pending frames plus the model's nodes
+ * are constant; exact with no batch open), the reference count of every
+ * pool frame (exact, or within what open batches still hold) and the
+ * cursor's position.  Every COUNT_EVERY steps: pt_table_stats, leaves and
+ * nodes per level, against the model.  At the end of the input: PT_EBUSY
+ * for K while UK lives, every table destroyed, every pool count back to 1,
+ * not a frame lost.
+ *
+ * A divergence prints the steps so far and abort()s, which libFuzzer records
+ * as a crash.  Environment: PTKIT_FUZZ_TRACE=1 prints every step as it
+ * runs; PTKIT_FUZZ_PAGE_WINDOWS=1 keeps cursor windows (take_next,
+ * protect_next, find_next) to whole pages, to fuzz on past the bug of
+ * regress/lib-01-* while it is open.
+ *
+ * The same file builds without libFuzzer: replay_main.c feeds it files.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ptkit/ptkit.h>
+
+#include "testutil.h"
+
+#define PAGE ((uint64_t)PT_PAGE_SIZE)
+#define ARENA_BYTES (64 * PT_MiB)
+#define NPOOL 16          /* tracked frames the harness holds (1 ref each) */
+#define MAX_OPS 64
+#define MAX_MAPF 300      /* > PT_FLUSH_MAX_FRAMES: batches finish early */
+#define MAP_LEAF_CAP 1024 /* a map that would make more leaves is shrunk */
+#define LOW_FRAMES 64     /* below this, an uninjected PT_ENOMEM is fair */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ----------------------------------------------------------- failure */
+
+static char hist[MAX_OPS + 8][256]; /* every step of this input */
+static unsigned nhist;
+static char *desc;                  /* hist[nhist]: the step being run */
+static bool trace;
+static bool page_windows; /* PTKIT_FUZZ_PAGE_WINDOWS: whole pages only */
+
+#define DESC(...) dappend(__VA_ARGS__)
+static void __attribute__((format(printf, 1, 2))) dappend(const char *f, ...)
+{
+	size_t n = strlen(desc);
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(desc + n, sizeof(hist[0]) - n, f, ap);
+	va_end(ap);
+	if (trace) /* as it is built: an abort inside ptkit still shows the step */
+		fputs(desc + n, stderr);
+}
+
+#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
+static void __attribute__((format(printf, 2, 3), noreturn))
+fail_at(int line, const char *f, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(msg, sizeof(msg), f, ap);
+	va_end(ap);
+	fprintf(stderr, "\nfuzz_ops: DIVERGENCE (fuzz_ops.c:%d): %s\n", line, msg);
+	fprintf(stderr, "steps of this input (the last one failed):\n");
+	for (unsigned i = 0; i <= nhist && i < MAX_OPS + 8; i++)
+		if (hist[i][0])
+			fprintf(stderr, "  #%u %s\n", i, hist[i]);
+	abort();
+}
+
+/* ------------------------------------------------------------- input */
+
+static const uint8_t *in_p;
+static size_t in_n;
+
+static uint8_t u8(void)
+{
+	if (!in_n)
+		return 0;
+	in_n--;
+	return *in_p++;
+}
+
+/* ----------------------------------------------------------- model */
+
+struct leaf {
+	uint64_t va, pa, size;
+	struct pt_prop prop;
+	bool tracked;
+};
+
+struct leafvec {
+	struct leaf *v;
+	size_t n, cap;
+};
+
+struct u64vec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+/*
+ * One half of a view, and the page-table nodes DESIGN §5 says exist there
+ * (bases per level, root excluded): a leaf needs the nodes above it; a huge
+ * leaf replaces the empty nodes in its way; a split adds one node; unmap
+ * (and take_next, before its item) detaches every node whose whole range it
+ * covers, except the kernel table's nodes under the root (pinned_level).
+ */
+struct half {
+	const char *name;
+	uint64_t start, last;   /* the whole half */
+	unsigned max_level;     /* largest leaf map may use here */
+	unsigned pinned_level;  /* 0, or the level never detached */
+	struct leafvec lv;      /* sorted, disjoint */
+	struct u64vec nodes[PT_MAX_LEVELS + 1];
+};
+
+enum { T_U, T_K, T_UK, NT };
+#define M(t) (1u << (t)) /* a set of tables */
+
+struct mtable {
+	const char *name;
+	struct pt_table *t;
+	struct half *user, *kern;
+	bool kern_ro;           /* UK: writes to the kernel half are PT_EPERM */
+	struct pt_flush batch;
+	bool batch_on;
+};
+
+static const struct pt_format *fmt;
+static struct pt_phys *phys;
+static uint32_t allowed_flags;
+static struct half h_u, h_uk, h_k;
+static struct mtable T[NT];
+static uint64_t pool[NPOOL];
+static uint64_t pool_maps[NPOOL]; /* tracked leaves mapping it */
+static uint64_t pool_pend[NPOOL]; /* unmapped into a batch not yet finished */
+static struct leafvec scratch, plan;
+static struct pt_flush foreign;   /* bound to no table of the op: EINVAL */
+
+static struct {
+	bool open;
+	int t;
+	struct half *h;
+	uint64_t start, last, cur;
+	bool at_end;
+	struct pt_cursor c;
+} cur;
+
+static uint64_t leaf_last(const struct leaf *l)
+{
+	return l->va + (l->size - 1);
+}
+
+static void push(struct leafvec *v, const struct leaf *l)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 256;
+		v->v = realloc(v->v, v->cap * sizeof(*v->v));
+		if (!v->v)
+			abort();
+	}
+	v->v[v->n++] = *l;
+}
+
+/* First leaf whose last byte is at or after va. */
+static size_t lower(const struct half *h, uint64_t va)
+{
+	size_t lo = 0, hi = h->lv.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (leaf_last(&h->lv.v[mid]) < va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first leaf overlapping [va, last], or h->lv.n. */
+static size_t first_in(const struct half *h, uint64_t va, uint64_t last)
+{
+	size_t i = lower(h, va);
+
+	return i < h->lv.n && h->lv.v[i].va <= last ? i : h->lv.n;
+}
+
+/* Replaces lv[i, j) with src[0, n). */
+static void splice(struct leafvec *lv, size_t i, size_t j, const struct leaf *src,
+		   size_t n)
+{
+	size_t nn = lv->n - (j - i) + n;
+
+	if (nn > lv->cap) {
+		lv->cap = nn + nn / 2 + 256;
+		lv->v = realloc(lv->v, lv->cap * sizeof(*lv->v));
+		if (!lv->v)
+			abort();
+	}
+	if (lv->n > j)
+		memmove(lv->v + i + n, lv->v + j, (lv->n - j) * sizeof(*lv->v));
+	if (n)
+		memcpy(lv->v + i, src, n * sizeof(*src));
+	lv->n = nn;
+}
+
+static int pool_slot(uint64_t pa)
+{
+	for (int i = 0; i < NPOOL; i++)
+		if (pool[i] == pa)
+			return i;
+	return -1;
+}
+
+/* A pool frame containing pa (aligned or not). */
+static bool pool_held(uint64_t pa)
+{
+	return pool_slot(pa & ~(PAGE - 1)) >= 0;
+}
+
+/* x86-64's normalize (DESIGN §1), written from the spec: W or X imply R; WC
+ * needs a feature these tables lack; unknown flags cannot be expressed. */
+static int model_normalize(struct pt_prop p, struct pt_prop *out)
+{
+	if ((p.flags & ~allowed_flags) || p.cache >= PT_CACHE_COUNT ||
+	    p.cache == PT_CACHE_WC)
+		return PT_EINVAL;
+	if (p.flags & (PT_W | PT_X))
+		p.flags |= PT_R;
+	*out = p;
+	return 0;
+}
+
+/* A removed leaf: its reference goes now, or when the batch is finished. */
+static void release(const struct leaf *l, bool batched)
+{
+	int s;
+
+	if (!l->tracked)
+		return;
+	s = pool_slot(l->pa);
+	if (s < 0 || pool_maps[s] == 0)
+		FAIL("model: tracked leaf of unknown frame %#" PRIx64, l->pa);
+	pool_maps[s]--;
+	if (batched)
+		pool_pend[s]++;
+}
+
+/* ------------------------------------------------------ node model */
+
+static unsigned levels;
+
+/* Bytes a node at `level` covers (its 512 entries). */
+static uint64_t node_span(unsigned level)
+{
+	return pt_level_size(level + 1);
+}
+
+static unsigned level_of(uint64_t size)
+{
+	unsigned l = 1;
+
+	while (pt_level_size(l) != size)
+		l++;
+	return l;
+}
+
+static size_t u64_lower(const struct u64vec *s, uint64_t x)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool node_has(const struct half *h, unsigned level, uint64_t base)
+{
+	const struct u64vec *s = &h->nodes[level];
+	size_t i = u64_lower(s, base);
+
+	return i < s->n && s->v[i] == base;
+}
+
+static void node_add(struct half *h, unsigned level, uint64_t base)
+{
+	struct u64vec *s = &h->nodes[level];
+	size_t i = u64_lower(s, base);
+
+	if (i < s->n && s->v[i] == base)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			abort();
+	}
+	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
+	s->v[i] = base;
+	s->n++;
+}
+
+/* Detaches every node whose whole range lies in [va, last]. */
+static void nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
+{
+	for (unsigned m = 1; m < levels; m++) {
+		struct u64vec *s = &h->nodes[m];
+		uint64_t span = node_span(m);
+		size_t i, j;
+
+		if (m == h->pinned_level || last - va < span - 1)
+			continue;
+		i = u64_lower(s, va);
+		for (j = i; j < s->n && s->v[j] + (span - 1) <= last; j++)
+			;
+		if (j == i)
+			continue;
+		memmove(s->v + i, s->v + j, (s->n - j) * sizeof(*s->v));
+		s->n -= j - i;
+	}
+}
+
+/* A map's leaves: the nodes they need, and the empty ones a huge leaf
+ * replaces; references for tracked ones. */
+static void model_insert(struct half *h, const struct leaf *nl, size_t n)
+{
+	size_t i = lower(h, nl[0].va);
+
+	splice(&h->lv, i, i, nl, n);
+	for (size_t k = 0; k < n; k++) {
+		unsigned lvl = level_of(nl[k].size);
+
+		if (lvl > 1)
+			nodes_remove_inside(h, nl[k].va, leaf_last(&nl[k]));
+		for (unsigned m = lvl; m < levels; m++)
+			node_add(h, m, nl[k].va & ~(node_span(m) - 1));
+		if (nl[k].tracked)
+			pool_maps[pool_slot(nl[k].pa)]++;
+	}
+}
+
+/* Leaves pt_map makes: at each position the largest page the alignment of
+ * va and pa and the remaining length allow (DESIGN §5).  Stops past cap. */
+static void plan_map(unsigned max_level, uint64_t va, uint64_t pa, uint64_t len,
+		     struct pt_prop prop, size_t cap)
+{
+	plan.n = 0;
+	for (uint64_t off = 0; off < len && plan.n <= cap;) {
+		unsigned l = max_level;
+		uint64_t sz = pt_level_size(l);
+		struct leaf lf;
+
+		while (l > 1 && ((((va + off) | (pa + off)) & (sz - 1)) || len - off < sz))
+			sz = pt_level_size(--l);
+		lf = (struct leaf){va + off, pa + off, sz, prop, false};
+		push(&plan, &lf);
+		off += sz;
+	}
+}
+
+struct cut {
+	bool unmap, batched;
+	uint32_t set, clear;
+};
+
+/* One leaf against an unmap/protect of [va, last]: inside parts go or
+ * change, a huge leaf partly inside is split one level at a time, only as
+ * deep as the boundaries need. */
+static void cut_leaf(struct half *h, const struct leaf *lf, uint64_t va, uint64_t last,
+		     const struct cut *c)
+{
+	if (leaf_last(lf) < va || lf->va > last) {
+		push(&scratch, lf);
+		return;
+	}
+	if (lf->va >= va && leaf_last(lf) <= last) {
+		struct leaf n = *lf;
+		struct pt_prop p = {(lf->prop.flags | c->set) & ~c->clear, lf->prop.cache};
+
+		if (c->unmap) {
+			release(lf, c->batched);
+			return;
+		}
+		if (model_normalize(p, &n.prop))
+			FAIL("model: protect result inexpressible");
+		push(&scratch, &n);
+		return;
+	}
+	node_add(h, level_of(lf->size) - 1, lf->va); /* the split's node */
+	for (unsigned k = 0; k < 512; k++) {
+		struct leaf s = *lf;
+
+		s.size = lf->size / 512;
+		s.va += k * s.size;
+		s.pa += k * s.size;
+		cut_leaf(h, &s, va, last, c);
+	}
+}
+
+static void model_cut(struct half *h, uint64_t va, uint64_t last, const struct cut *c)
+{
+	size_t i = lower(h, va), j = i;
+
+	scratch.n = 0;
+	while (j < h->lv.n && h->lv.v[j].va <= last)
+		j++;
+	for (size_t k = i; k < j; k++)
+		cut_leaf(h, &h->lv.v[k], va, last, c);
+	splice(&h->lv, i, j, scratch.v, scratch.n);
+	if (c->unmap)
+		nodes_remove_inside(h, va, last);
+}
+
+/* take_next / protect_next on leaf i, partly inside [lo, hi]: split level by
+ * level, each time into the piece holding max(lo, leaf.va), until the piece
+ * lies inside.  Returns its index, or h->lv.n if even a 4 KiB piece does not
+ * fit (a window ending inside a page). */
+static size_t chain_split(struct half *h, size_t i, uint64_t lo, uint64_t hi)
+{
+	for (;;) {
+		struct leaf l = h->lv.v[i];
+		struct leaf sub[512];
+		uint64_t at = l.va > lo ? l.va : lo;
+
+		if (l.va >= lo && leaf_last(&l) <= hi)
+			return i;
+		if (l.size == PAGE)
+			return h->lv.n;
+		for (unsigned k = 0; k < 512; k++) {
+			sub[k] = l;
+			sub[k].size = l.size / 512;
+			sub[k].va += k * sub[k].size;
+			sub[k].pa += k * sub[k].size;
+		}
+		splice(&h->lv, i, i + 1, sub, 512);
+		node_add(h, level_of(l.size) - 1, l.va);
+		i += (at - l.va) / (l.size / 512);
+	}
+}
+
+/* Whether chain_split would find a piece (no change to the model). */
+static bool chain_fits(const struct leaf *l, uint64_t lo, uint64_t hi)
+{
+	/* A 4 KiB piece at max(lo, va) inside [lo, hi] is always reachable
+	 * unless the window ends before that page does. */
+	uint64_t at = l->va > lo ? l->va : lo;
+
+	return (at & ~(PAGE - 1)) + (PAGE - 1) <= hi;
+}
+
+/* ------------------------------------------------- expected errors */
+
+static int err_rank(int e)
+{
+	switch (e) {
+	case PT_EINVAL: return 1;
+	case PT_EALIGN: return 2;
+	case PT_ERANGE: return 3;
+	case PT_EPERM: return 4;
+	default: return e ? 5 : 99;
+	}
+}
+
+static int first_err(int a, int b)
+{
+	return err_rank(a) <= err_rank(b) ? a : b;
+}
+
+/* DESIGN §5 range rules; *hp is the half when 0. */
+static int range_err(const struct mtable *m, uint64_t va, uint64_t len, bool write,
+		     struct half **hp)
+{
+	uint64_t last = va + (len - 1);
+
+	if (len == 0 || last < va)
+		return PT_EINVAL;
+	if ((va | len) & (PAGE - 1))
+		return PT_EALIGN;
+	if (last < fmt->user_end) {
+		if (!m->user)
+			return PT_ERANGE;
+		*hp = m->user;
+		return 0;
+	}
+	if (va < fmt->kernel_start || !m->kern)
+		return PT_ERANGE;
+	if (write && m->kern_ro)
+		return PT_EPERM;
+	*hp = m->kern;
+	return 0;
+}
+
+static int pa_err(uint64_t pa, uint64_t len)
+{
+	if (pa & (PAGE - 1))
+		return PT_EALIGN;
+	if (pa + (len - 1) < pa || pa + (len - 1) >= fmt->pa_limit)
+		return PT_ERANGE;
+	return 0;
+}
+
+static bool overlaps(const struct half *h, uint64_t va, uint64_t last)
+{
+	return first_in(h, va, last) < h->lv.n;
+}
+
+/* ------------------------------------------------------ verification */
+
+static const char *fmt_leaf(const struct leaf *l, char *buf, size_t n)
+{
+	struct pt_mapping m = {l->va, l->pa, l->size, l->prop, l->tracked};
+
+	return pt_test_fmt_mapping(&m, buf, n);
+}
+
+static bool same(const struct pt_mapping *m, const struct leaf *l)
+{
+	return m->va == l->va && m->pa == l->pa && m->size == l->size &&
+	       m->prop.flags == l->prop.flags && m->prop.cache == l->prop.cache &&
+	       m->tracked == l->tracked;
+}
+
+struct vcmp {
+	const struct leaf *v;
+	size_t n, i;
+	size_t stop_after; /* 0: never */
+	char why[400];
+};
+
+#define VCMP_BAD 0x5eed
+
+static int vcmp_fn(const struct pt_mapping *m, void *arg)
+{
+	struct vcmp *c = arg;
+	char a[160], b[160];
+
+	if (c->i >= c->n) {
+		snprintf(c->why, sizeof(c->why), "extra leaf #%zu %s", c->i,
+			 pt_test_fmt_mapping(m, a, sizeof(a)));
+		return VCMP_BAD;
+	}
+	if (!same(m, &c->v[c->i])) {
+		snprintf(c->why, sizeof(c->why), "leaf #%zu: want %s, got %s", c->i,
+			 fmt_leaf(&c->v[c->i], a, sizeof(a)),
+			 pt_test_fmt_mapping(m, b, sizeof(b)));
+		return VCMP_BAD;
+	}
+	c->i++;
+	if (c->stop_after && c->i == c->stop_after)
+		return 7;
+	return 0;
+}
+
+/* pt_for_each_mapping over [va, va + len) must give v[0, n) and want_err. */
+static void compare_walk(const struct mtable *m, uint64_t va, uint64_t len, int want_err,
+			 const struct leaf *v, size_t n, size_t stop_after, const char *what)
+{
+	struct vcmp c = {v, n, 0, stop_after, ""};
+	int err = pt_for_each_mapping(m->t, va, len, vcmp_fn, &c);
+	char a[160];
+
+	if (err == VCMP_BAD)
+		FAIL("%s %s: %s", m->name, what, c.why);
+	if (stop_after && n >= stop_after) {
+		n = stop_after;
+		want_err = 7;
+	}
+	if (err != want_err)
+		FAIL("%s %s: for_each_mapping returned %d, want %d", m->name, what, err,
+		     want_err);
+	if (err == 0 && c.i < n)
+		FAIL("%s %s: %zu leaves, want %zu; first missing %s", m->name, what, c.i, n,
+		     fmt_leaf(&v[c.i], a, sizeof(a)));
+}
+
+struct window {
+	uint64_t start, last;
+};
+
+static struct window user_win[3], kern_win[3];
+
+/* The view of a table over the windows, where every modelled leaf lies.
+ * A leaf anywhere else shows in the leaf counts of pt_table_stats. */
+static void verify_view(const struct mtable *m)
+{
+	const struct half *hs[2] = {m->user, m->kern};
+	const struct window *ws[2] = {user_win, kern_win};
+	static const char *const hname[2] = {"user-half view", "kernel-half view"};
+
+	for (int k = 0; k < 2; k++) {
+		const struct half *h = hs[k];
+
+		for (int w = 0; w < 3; w++) {
+			uint64_t va = ws[k][w].start, len = ws[k][w].last - va + 1;
+			size_t i, j;
+
+			if (!h) {
+				compare_walk(m, va, len, PT_ERANGE, NULL, 0, 0, "half it lacks");
+				continue;
+			}
+			for (i = j = lower(h, va); j < h->lv.n && h->lv.v[j].va <= ws[k][w].last;)
+				j++;
+			compare_walk(m, va, len, 0, h->lv.v + i, j - i, 0, hname[k]);
+		}
+	}
+}
+
+/* Whether pt_check / pt_table_stats may look at table t now: not while a
+ * cursor holds it (or, for UK, holds K, whose kernel nodes UK walks). */
+static bool quiet(int t)
+{
+	if (!cur.open)
+		return true;
+	return !(cur.t == t || (cur.t == T_K && t == T_UK));
+}
+
+static void check_table(int t)
+{
+	char why[512] = "";
+	int err = pt_check(T[t].t, why, sizeof(why));
+
+	if (err)
+		FAIL("%s: pt_check %d: %s", T[t].name, err, why);
+}
+
+static unsigned unchecked;       /* changed, pt_check not run since */
+static unsigned uncounted;       /* changed, pt_table_stats not run since */
+
+/* pt_table_stats must be the model's: leaves per level (which also finds a
+ * leaf outside every window), tracked leaves, bytes, and nodes per level. */
+static void count_table(int t)
+{
+	const struct mtable *m = &T[t];
+	const struct half *hs[2] = {m->user, m->kern};
+	struct pt_table_stats want, st;
+	char why[512];
+	int err;
+
+	if ((err = pt_table_stats(m->t, &st)))
+		FAIL("%s: pt_table_stats %d", m->name, err);
+	memset(&want, 0, sizeof(want));
+	want.nodes[levels] = 1;
+	for (int k = 0; k < 2; k++) {
+		if (!hs[k])
+			continue;
+		for (unsigned l = 1; l < levels; l++)
+			want.nodes[l] += hs[k]->nodes[l].n;
+		for (size_t i = 0; i < hs[k]->lv.n; i++) {
+			const struct leaf *l = &hs[k]->lv.v[i];
+
+			want.mappings[level_of(l->size)]++;
+			want.tracked += l->tracked;
+			want.mapped_bytes += l->size;
+		}
+	}
+	if (pt_stats_diff(&want, &st, why, sizeof(why)))
+		FAIL("%s: %s", m->name, why);
+	uncounted &= ~M(t);
+}
+
+static bool any_batch(void)
+{
+	for (int i = 0; i < NT; i++)
+		if (T[i].batch_on)
+			return true;
+	return false;
+}
+
+static void verify_refs(void)
+{
+	for (int i = 0; i < NPOOL; i++) {
+		uint64_t rc = pt_frame_refcount(phys, pool[i]);
+		uint64_t lo = 1 + pool_maps[i], hi = lo + pool_pend[i];
+
+		if (rc < lo || rc > hi)
+			FAIL("frame %#" PRIx64 ": refcount %" PRIu64 ", want %" PRIu64
+			     " (+ up to %" PRIu64 " in open batches)", pool[i], rc, lo,
+			     pool_pend[i]);
+	}
+}
+
+static uint64_t conserved;     /* reclaimable + table nodes, at input start */
+
+static uint64_t model_nodes(void)
+{
+	uint64_t n = NT; /* roots */
+
+	for (unsigned l = 1; l < levels; l++)
+		n += h_u.nodes[l].n + h_uk.nodes[l].n + h_k.nodes[l].n;
+	return n;
+}
+
+/* Free-or-pending frames plus the model's page-table nodes never change:
+ * fewer is a leak (a node kept, or not freed; or a batch still holding
+ * nodes), more a frame freed twice or a node freed while in a table. */
+static void verify_conservation(void)
+{
+	uint64_t nodes = model_nodes();
+	uint64_t now = pt_phys_reclaimable_frames(phys) + nodes;
+
+	if (now > conserved || (now < conserved && !any_batch()))
+		FAIL("frames: %" PRIu64 " free-or-pending + %" PRIu64 " nodes in the model"
+		     " = %" PRIu64 ", want %" PRIu64 ": %s", now - nodes, nodes, now,
+		     conserved, now > conserved ? "a frame freed twice or a node freed in use"
+						: "frames leaked or a node not detached");
+}
+
+/*
+ * After a step on the tables in mask (reads: only look): the views (UK's
+ * too when K changed), pt_check of every changed table the cursor does not
+ * hold, frame conservation, the reference counts and the cursor's
+ * position.  Every COUNT_EVERY steps, and with `full` (end of input, when
+ * every view is compared and every table changed during the input checked),
+ * pt_table_stats too.
+ */
+#define COUNT_EVERY 8
+static unsigned touched;         /* tables changed during this input */
+static unsigned step_no;
+
+static void verify(unsigned mask, bool read, bool full)
+{
+	unsigned views = mask & M(T_K) ? mask | M(T_UK) : mask; /* UK shows K's half */
+
+	if (!read) {
+		touched |= mask;
+		unchecked |= mask;
+		uncounted |= mask;
+	}
+	if (full) {
+		views = M(T_U) | M(T_K) | M(T_UK);
+		unchecked |= touched & M(T_K) ? touched | M(T_UK) : touched;
+	}
+	for (int t = 0; t < NT; t++)
+		if (views & M(t))
+			verify_view(&T[t]);
+	for (int t = 0; t < NT; t++)
+		if ((unchecked & M(t)) && quiet(t)) {
+			check_table(t);
+			unchecked &= ~M(t);
+		}
+	if (full || step_no % COUNT_EVERY == 0)
+		for (int t = 0; t < NT; t++)
+			if ((uncounted & M(t)) && quiet(t))
+				count_table(t);
+	verify_conservation();
+	verify_refs();
+	if (cur.open && pt_cursor_va(&cur.c) != (cur.at_end ? cur.last + 1 : cur.cur))
+		FAIL("cursor at %#" PRIx64 ", want %#" PRIx64, pt_cursor_va(&cur.c),
+		     cur.at_end ? cur.last + 1 : cur.cur);
+}
+
+/* ------------------------------------------------- fault injection */
+
+struct inj {
+	bool on;
+	uint64_t nth;
+	uint64_t reclaimable;
+	uint64_t cursor_va;    /* of an open cursor, on any table */
+	int t;
+};
+
+static void inj_begin(struct inj *j, int t, uint8_t flags)
+{
+	j->on = flags & 0x04;
+	j->nth = 1 + ((flags >> 3) & 3);
+	j->t = t;
+	j->reclaimable = pt_phys_reclaimable_frames(phys);
+	j->cursor_va = cur.open ? pt_cursor_va(&cur.c) : 0;
+	if (j->on) {
+		DESC(" [alloc #%" PRIu64 " fails]", j->nth);
+		pt_phys_fail_nth_alloc(phys, j->nth);
+	}
+}
+
+/* After the call: PT_ENOMEM is fine when injected (or the arena is really
+ * full), and then nothing may have changed: the model still holds (the
+ * caller's verify), and the free frames, the table's node count (when it
+ * may be counted) and the cursor are as before.  True for PT_ENOMEM. */
+static bool inj_end(struct inj *j, int err)
+{
+	pt_phys_fail_nth_alloc(phys, 0);
+	if (err != PT_ENOMEM)
+		return false;
+	if (!j->on && pt_phys_free_frames(phys) >= LOW_FRAMES)
+		FAIL("PT_ENOMEM without fault injection, %" PRIu64 " frames free",
+		     pt_phys_free_frames(phys));
+	if (pt_phys_reclaimable_frames(phys) != j->reclaimable)
+		FAIL("PT_ENOMEM changed the free frames: %" PRIu64 ", was %" PRIu64,
+		     pt_phys_reclaimable_frames(phys), j->reclaimable);
+	if (quiet(j->t))
+		count_table(j->t); /* nodes and leaves still the model's */
+	if (cur.open && pt_cursor_va(&cur.c) != j->cursor_va)
+		FAIL("PT_ENOMEM moved the cursor to %#" PRIx64 ", was %#" PRIx64,
+		     pt_cursor_va(&cur.c), j->cursor_va);
+	DESC(" -> PT_ENOMEM, nothing changed");
+	return true;
+}
+
+/* ------------------------------------------------------ generators */
+
+static const uint64_t hot8[8] = {0, 1, 2, 3, 508, 509, 510, 511};
+
+/* Half the time one of the first and last entries of a node (where ranges
+ * cross nodes), else one of 256 spread over the node, both parities. */
+static uint64_t idx512(uint8_t a)
+{
+	return a < 128 ? hot8[a & 7] : ((uint64_t)(a - 128) << 2) | (a & 1);
+}
+
+/* A va in one of the windows of a half of table m (rarely the half it
+ * lacks: PT_ERANGE).  *w gets the window. */
+static uint64_t gen_va(const struct mtable *m, struct window *w)
+{
+	uint8_t s = u8(), a = u8(), b = u8();
+	bool kernel;
+
+	if (m->user && m->kern)
+		kernel = s & 0x80;
+	else
+		kernel = ((s & 0xc0) == 0xc0) ? !m->kern : !!m->kern;
+	*w = kernel ? kern_win[(s & 3) % 3] : user_win[(s & 3) % 3];
+	return w->start + ((s >> 2) & 3) * PT_GiB + idx512(a) * 2 * PT_MiB + idx512(b) * PAGE;
+}
+
+static uint64_t gen_len(uint64_t va, const struct window *w)
+{
+	uint8_t c = u8(), d = u8();
+	uint64_t len;
+
+	switch (c & 7) {
+	case 0:
+	case 1: len = (1 + (d & 15)) * PAGE; break;
+	case 2: len = (1 + (uint64_t)d) * PAGE; break;
+	case 3: len = (1 + (d & 3)) * 2 * PT_MiB; break;
+	case 4: len = (1 + (d & 3)) * 2 * PT_MiB + ((d >> 2) & 7) * PAGE; break;
+	case 5: len = (1 + (d & 1)) * PT_GiB + ((d >> 1) & 3) * 2 * PT_MiB; break;
+	case 6: len = w->last - va + 1; break; /* to the window's end: maybe 2^64 */
+	default: len = (1 + (uint64_t)d) * 2 * PT_MiB; break;
+	}
+	if (len - 1 > w->last - va)
+		len = w->last - va + 1;
+	return len;
+}
+
+static uint64_t gen_pa(uint64_t va, uint64_t len)
+{
+	uint8_t e = u8(), g = u8();
+	uint64_t base = (uint64_t)(g & 63) * PT_GiB;
+
+	switch (e & 3) {
+	case 0: return base + (va & (PT_GiB - 1));
+	case 1: return base + ((uint64_t)(e >> 2) * 2 * PT_MiB) + (va & (2 * PT_MiB - 1));
+	case 2: return ((uint64_t)g << 20 | (uint64_t)e << 12);
+	default: /* at the physical limit: PT_ERANGE when it does not fit */
+		return fmt->pa_limit - ((len + PAGE - 1) & ~(PAGE - 1)) +
+		       ((e & 4) ? PAGE : 0) - ((e & 8) ? PT_GiB : 0);
+	}
+}
+
+static struct pt_prop gen_prop(void)
+{
+	uint8_t f = u8(), c = u8();
+	struct pt_prop p = {f & 0x7fu, PT_CACHE_WB};
+	unsigned k = c & 15;
+
+	if (f & 0x80)
+		p.flags |= (uint32_t)(c >> 4) << PT_SW_SHIFT;
+	p.cache = k < 7 ? PT_CACHE_WB : k < 11 ? PT_CACHE_WT : k < 14 ? PT_CACHE_UC :
+		  k == 14 ? PT_CACHE_WC : PT_CACHE_COUNT; /* last two inexpressible */
+	return p;
+}
+
+/* Set and clear from two bytes: bits 0-6 R..D, bit 7 a software bit. */
+static void gen_set_clear(uint32_t *set, uint32_t *clear)
+{
+	uint8_t s = u8(), c = u8();
+
+	*set = s & 0x7fu;
+	*clear = (c & 0x7fu) & ~*set;
+	if (s & 0x80)
+		*set |= PT_SW0 << ((c >> 4) & 3);
+	else if (c & 0x80)
+		*clear |= PT_SW0 << ((s >> 4) & 3);
+}
+
+/* A window length for the cursor's searching calls. */
+static uint64_t gen_window(void)
+{
+	uint8_t k = u8(), d = u8();
+
+	switch (k & 7) {
+	case 0: return UINT64_MAX;
+	case 1: return k == 0xf9 ? 0 : (1 + (d & 15)) * PAGE;
+	case 2: return (1 + (uint64_t)d) * PAGE;
+	case 3: return (1 + (d & 3)) * 2 * PT_MiB;
+	case 4: return PT_GiB;
+	case 5: /* ends inside a page */
+		return (uint64_t)d * PAGE + (page_windows ? PAGE : 0x800);
+	case 6: return UINT64_MAX - (uint64_t)d * PAGE; /* wraps: to the end */
+	default: return UINT64_MAX;
+	}
+}
+
+/* A batch for table t's op: the table's open batch (opened on demand),
+ * none, or one bound elsewhere (PT_EINVAL). */
+static struct pt_flush *pick_batch(int t, uint8_t flags, bool bad, bool *batched)
+{
+	*batched = false;
+	if (bad) {
+		pt_flush_init(&foreign, T[(t + 1) % NT].t);
+		DESC(" batch=foreign");
+		return &foreign;
+	}
+	if (!(flags & 0x20))
+		return NULL;
+	if (!T[t].batch_on) {
+		pt_flush_init(&T[t].batch, T[t].t);
+		T[t].batch_on = true;
+	}
+	*batched = true;
+	DESC(" batch");
+	return &T[t].batch;
+}
+
+static void batch_finish(int t)
+{
+	int err;
+
+	if (!T[t].batch_on)
+		return;
+	if ((err = pt_flush_finish(&T[t].batch)))
+		FAIL("%s: pt_flush_finish returned %d", T[t].name, err);
+	T[t].batch_on = false;
+	if (!any_batch())
+		memset(pool_pend, 0, sizeof(pool_pend));
+}
+
+/* Finishing one table's batch releases only what it held; without knowing
+ * which frames those were, keep the others' slack until all are done. */
+static void batches_finish_all(void)
+{
+	for (int t = 0; t < NT; t++)
+		batch_finish(t);
+}
+
+static const char *err_name(int err)
+{
+	static const char *const n[] = {"ok", "EINVAL", "EALIGN", "ERANGE", "EPERM",
+					"EEXIST", "ENOENT", "ENOMEM", "EBUSY", "ECORRUPT"};
+
+	return err <= 0 && err >= -9 ? n[-err] : "?";
+}
+
+static void check_result(const char *what, int err, int want)
+{
+	DESC(" = %s", err_name(err));
+	if (err != want)
+		FAIL("%s returned %d (%s), want %d (%s)", what, err, pt_strerror(err), want,
+		     pt_strerror(want));
+}
+
+static void cursor_close(void)
+{
+	if (!cur.open)
+		return;
+	pt_cursor_close(&cur.c);
+	cur.open = false;
+}
+
+/* Whole-range changes on the cursor's table would deadlock (DESIGN §6):
+ * the cursor is closed first, as a program would. */
+static void cursor_yield_to(int t)
+{
+	if (cur.open && cur.t == t) {
+		DESC(" (closes cursor)");
+		cursor_close();
+	}
+}
+
+/* ------------------------------------------------------------ ops */
+
+static void op_map(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w), pa = gen_pa(va, len);
+	struct pt_prop prop = gen_prop(), norm = {0, 0};
+	struct half *h = NULL;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40) { /* an invalid argument */
+		uint8_t c = u8() & 7;
+
+		DESC("[invalid #%u] ", c);
+		switch (c) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: pa += 0x100; break;
+		case 3: va = 0 - 2 * PAGE; len = 4 * PAGE; break; /* wraps */
+		case 4: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
+		case 5: va = fmt->user_end + PT_GiB; break; /* non-canonical */
+		case 6: prop.flags |= 1u << 20; break;
+		default: pa = fmt->pa_limit - PAGE; break;
+		}
+	}
+	want = model_normalize(prop, &norm) ? PT_EINVAL :
+	       first_err(range_err(m, va, len, true, &h), pa_err(pa, len));
+	if (len == 0 || va + (len - 1) < va)
+		want = PT_EINVAL;
+	if (want == 0) {
+		plan_map(h->max_level, va, pa, len, norm, MAP_LEAF_CAP);
+		if (plan.n > MAP_LEAF_CAP) { /* keep the per-step checks cheap */
+			len = 16 * PAGE;
+			if (len - 1 > w.last - va)
+				len = w.last - va + 1;
+			plan_map(h->max_level, va, pa, len, norm, MAP_LEAF_CAP);
+		}
+		if (overlaps(h, va, va + (len - 1)))
+			want = PT_EEXIST;
+	}
+	DESC("map %s va=%#" PRIx64 " len=%#" PRIx64 " pa=%#" PRIx64 " flags=%#x cache=%u",
+	     m->name, va, len, pa, prop.flags, prop.cache);
+	cursor_yield_to(t);
+	inj_begin(&j, t, flags);
+	err = pt_map(m->t, va, pa, len, prop);
+	if (inj_end(&j, err))
+		return;
+	check_result("pt_map", err, want);
+	if (err == 0)
+		model_insert(h, plan.v, plan.n);
+}
+
+static void op_map_frames(int t, uint8_t flags)
+{
+	static uint64_t frames[MAX_MAPF + 1];
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w);
+	uint8_t nb = u8(), fs = u8();
+	size_t n = nb < 240 ? 1 + (nb & 31) : MAX_MAPF - (nb - 240);
+	struct pt_prop prop = gen_prop(), norm = {0, 0};
+	struct half *h = NULL;
+	bool frames_bad = false;
+	int want, err, ferr = 0;
+	struct inj j;
+
+	if ((n - 1) * PAGE > w.last - va)
+		n = (w.last - va) / PAGE + 1;
+	for (size_t i = 0; i <= MAX_MAPF; i++) /* fs: first frame and stride */
+		frames[i] = pool[((fs & 15) + i * (1 + (fs >> 4))) % NPOOL];
+	if (flags & 0x40) {
+		uint8_t c = u8() & 7;
+
+		DESC("[invalid #%u] ", c);
+		switch (c) {
+		case 0: n = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: frames[n - 1] += 0x80; break;                /* unaligned */
+		case 3: frames[0] = pt_table_root(T[T_U].t); break;  /* a node */
+		case 4: frames[n / 2] = ARENA_BYTES + PAGE; break;   /* unmanaged */
+		case 5: va = fmt->user_end - PAGE; n = n < 2 ? 2 : n; break;
+		case 6: prop.cache = PT_CACHE_WC; break;
+		default: va = 0 - PAGE; n = n < 2 ? 2 : n; break; /* wraps */
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!pool_held(frames[i]))
+			frames_bad = true;
+		else if (frames[i] & (PAGE - 1))
+			ferr = PT_EALIGN;
+	}
+	if (n == 0 || frames_bad || model_normalize(prop, &norm))
+		want = PT_EINVAL;
+	else
+		want = first_err(range_err(m, va, n * PAGE, true, &h), ferr);
+	if (want == 0 && overlaps(h, va, va + (n * PAGE - 1)))
+		want = PT_EEXIST;
+	DESC("map_frames %s va=%#" PRIx64 " n=%zu frames=%#" PRIx64 ",%#" PRIx64
+	     "... flags=%#x cache=%u", m->name, va, n, n ? frames[0] : 0,
+	     n > 1 ? frames[1] : 0, prop.flags, prop.cache);
+	cursor_yield_to(t);
+	inj_begin(&j, t, flags);
+	err = pt_map_frames(m->t, va, frames, n, prop);
+	if (inj_end(&j, err))
+		return;
+	check_result("pt_map_frames", err, want);
+	if (err == 0) {
+		plan.n = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct leaf l = {va + i * PAGE, frames[i], PAGE, norm, true};
+
+			push(&plan, &l);
+		}
+		model_insert(h, plan.v, plan.n);
+	}
+}
+
+/* Unmap (protect == false) or protect. */
+static void op_unmap_protect(int t, uint8_t flags, bool protect)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint32_t set = 0, clear = 0;
+	bool bad_batch = false, batched;
+	struct half *h = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	int want, err;
+
+	if (protect)
+		gen_set_clear(&set, &clear);
+	if (flags & 0x40) {
+		uint8_t c = u8() & 7;
+
+		if (!protect && c >= 6) /* set and clear: protect only */
+			c -= 6;
+		DESC("[invalid #%u] ", c);
+		switch (c) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: len += 0x100; break;
+		case 3: va = 0 - 2 * PAGE; len = 4 * PAGE; break;
+		case 4: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
+		case 5: bad_batch = true; break;
+		case 6: set |= PT_W; clear |= PT_W; break;
+		default: set |= 1u << 20; break;
+		}
+	}
+	want = range_err(m, va, len, true, &h);
+	if (bad_batch || (set & clear) || ((set | clear) & ~allowed_flags))
+		want = PT_EINVAL;
+	DESC("%s %s va=%#" PRIx64 " len=%#" PRIx64, protect ? "protect" : "unmap", m->name,
+	     va, len);
+	if (protect)
+		DESC(" set=%#x clear=%#x", set, clear);
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	inj_begin(&j, t, flags);
+	err = protect ? pt_protect(m->t, va, len, set, clear, fl) : pt_unmap(m->t, va, len, fl);
+	if (inj_end(&j, err))
+		return;
+	check_result(protect ? "pt_protect" : "pt_unmap", err, want);
+	if (err == 0) {
+		struct cut c = {!protect, batched, set, clear};
+
+		model_cut(h, va, va + (len - 1), &c);
+	}
+}
+
+static void op_query(int t)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w) + u8() * 16u;
+	struct half *h = NULL;
+	struct pt_mapping got;
+	char a[160], b[160];
+	int want = range_err(m, va & ~(PAGE - 1), PAGE, false, &h), err;
+	size_t i = 0;
+
+	if (want == 0) {
+		i = first_in(h, va, va);
+		if (i == h->lv.n)
+			want = PT_ENOENT;
+	}
+	DESC("query %s va=%#" PRIx64, m->name, va);
+	err = pt_query(m->t, va, &got);
+	check_result("pt_query", err, want);
+	if (err == 0 && !same(&got, &h->lv.v[i]))
+		FAIL("pt_query: want %s, got %s", fmt_leaf(&h->lv.v[i], a, sizeof(a)),
+		     pt_test_fmt_mapping(&got, b, sizeof(b)));
+}
+
+static void op_walk(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	size_t stop = u8() & 7, i = 0, n = 0;
+	struct half *h = NULL;
+	int want;
+
+	if (flags & 0x40) {
+		uint8_t c = u8() & 3;
+
+		DESC("[invalid #%u] ", c);
+		switch (c) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
+		default: va = 0 - 2 * PAGE; len = 4 * PAGE; break;
+		}
+	}
+	want = range_err(m, va, len, false, &h);
+	if (want == 0) {
+		i = lower(h, va);
+		for (n = i; n < h->lv.n && h->lv.v[n].va <= va + (len - 1); n++)
+			;
+		n -= i;
+	}
+	DESC("for_each %s va=%#" PRIx64 " len=%#" PRIx64 " stop_after=%zu", m->name, va, len,
+	     stop);
+	compare_walk(m, va, len, want, want ? NULL : h->lv.v + i, n, stop, "ranged walk");
+}
+
+/* ---------------------------------------------------------- cursor */
+
+static void op_cursor_open(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	struct half *h = NULL;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t c = u8() & 3;
+
+		DESC("[invalid #%u] ", c);
+		switch (c) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
+		default: va = 0 - 2 * PAGE; len = 4 * PAGE; break;
+		}
+	}
+	want = range_err(m, va, len, true, &h);
+	DESC("cursor_open %s va=%#" PRIx64 " len=%#" PRIx64, m->name, va, len);
+	if (cur.open)
+		DESC(" (closes the open one)");
+	cursor_close();
+	err = pt_cursor_open(&cur.c, m->t, va, len);
+	check_result("pt_cursor_open", err, want);
+	if (err)
+		return;
+	cur.open = true;
+	cur.t = t;
+	cur.h = h;
+	cur.start = cur.cur = va;
+	cur.last = va + (len - 1);
+	cur.at_end = false;
+}
+
+/* The window [cur, min(cur + n, end)) as an inclusive last byte. */
+static uint64_t window_last(uint64_t n)
+{
+	uint64_t l = cur.cur + (n - 1);
+
+	return l < cur.cur || l > cur.last ? cur.last : l;
+}
+
+static void advance(uint64_t item_va, uint64_t item_len)
+{
+	uint64_t last = item_va + (item_len - 1);
+
+	cur.at_end = last >= cur.last;
+	cur.cur = last + 1;
+}
+
+/* A closed cursor: every call is PT_EINVAL. */
+static void closed_cursor_calls(void)
+{
+	struct pt_mapping m;
+	uint64_t va;
+
+	DESC(" on a closed cursor");
+	check_result("find_next (closed)", pt_cursor_find_next(&cur.c, UINT64_MAX, &va),
+		     PT_EINVAL);
+	check_result("query (closed)", pt_cursor_query(&cur.c, &m), PT_EINVAL);
+	check_result("jump (closed)", pt_cursor_jump(&cur.c, 0), PT_EINVAL);
+	check_result("take_next (closed)", pt_cursor_take_next(&cur.c, UINT64_MAX, NULL, NULL),
+		     PT_EINVAL);
+}
+
+static void op_cursor_query(void)
+{
+	struct pt_mapping got;
+	char a[160], b[160];
+	size_t i = cur.h->lv.n;
+	int want = PT_ENOENT, err;
+
+	if (!cur.at_end && (i = first_in(cur.h, cur.cur, cur.cur)) < cur.h->lv.n)
+		want = 0;
+	DESC("cursor_query at %#" PRIx64 "%s", cur.cur, cur.at_end ? " (end)" : "");
+	err = pt_cursor_query(&cur.c, &got);
+	check_result("pt_cursor_query", err, want);
+	if (err == 0 && !same(&got, &cur.h->lv.v[i]))
+		FAIL("pt_cursor_query: want %s, got %s",
+		     fmt_leaf(&cur.h->lv.v[i], a, sizeof(a)),
+		     pt_test_fmt_mapping(&got, b, sizeof(b)));
+}
+
+static void op_find_next(void)
+{
+	uint64_t n = gen_window(), found = 0, want_va = 0;
+	int want, err;
+
+	DESC("find_next n=%#" PRIx64 " from %#" PRIx64 "%s", n, cur.cur,
+	     cur.at_end ? " (end)" : "");
+	if (n == 0 || cur.at_end) {
+		want = PT_EINVAL;
+	} else {
+		size_t i = first_in(cur.h, cur.cur, window_last(n));
+
+		want = i < cur.h->lv.n ? 0 : PT_ENOENT;
+		if (want == 0)
+			want_va = cur.h->lv.v[i].va > cur.cur ? cur.h->lv.v[i].va : cur.cur;
+	}
+	err = pt_cursor_find_next(&cur.c, n, &found);
+	check_result("pt_cursor_find_next", err, want);
+	if (err == 0) {
+		if (found != want_va)
+			FAIL("find_next found %#" PRIx64 ", want %#" PRIx64, found, want_va);
+		cur.cur = found;
+	}
+}
+
+static void op_jump(uint8_t flags)
+{
+	uint8_t a = u8(), b = u8();
+	uint64_t span = cur.last - cur.start; /* may be 2^64 - 1 */
+	uint64_t off = (((uint64_t)(a & 0x7f) << 8 | b) % (span / PAGE + 1)) * PAGE;
+	uint64_t va = cur.start + (a & 0x80 ? (span & ~(PAGE - 1)) - off : off);
+	int want, err;
+
+	if (flags & 0x40) {
+		switch (b & 3) {
+		case 0: va += 0x10; break;
+		case 1: va = cur.start - PAGE; break;
+		case 2: va = cur.last + 1; break;
+		default: va = 0; break;
+		}
+	}
+	want = (va & (PAGE - 1)) ? PT_EALIGN : (va < cur.start || va > cur.last) ? PT_ERANGE : 0;
+	DESC("jump to %#" PRIx64, va);
+	err = pt_cursor_jump(&cur.c, va);
+	check_result("pt_cursor_jump", err, want);
+	if (err == 0) {
+		cur.cur = va;
+		cur.at_end = false;
+	}
+}
+
+static void op_take_next(uint8_t flags)
+{
+	uint64_t n = gen_window(), wl = 0;
+	bool bad_batch = (flags & 0x40) && (u8() & 1), batched;
+	struct half *h = cur.h;
+	struct pt_flush *fl;
+	struct pt_taken tk;
+	size_t i = h->lv.n;
+	char a[160], b[160];
+	struct inj j;
+	int want, err;
+
+	DESC("take_next n=%#" PRIx64 " from %#" PRIx64 "%s", n, cur.cur,
+	     cur.at_end ? " (end)" : "");
+	fl = pick_batch(cur.t, flags, bad_batch, &batched);
+	if (n == 0 || bad_batch) {
+		want = PT_EINVAL;
+	} else if (cur.at_end) {
+		want = PT_ENOENT;
+	} else {
+		wl = window_last(n);
+		i = first_in(h, cur.cur, wl);
+		want = i < h->lv.n && chain_fits(&h->lv.v[i], cur.cur, wl) ? 0 : PT_ENOENT;
+	}
+	memset(&tk, 0xa5, sizeof(tk));
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_take_next(&cur.c, n, &tk, fl);
+	if (inj_end(&j, err))
+		return;
+	check_result("pt_cursor_take_next", err, want);
+	if (err)
+		return;
+	/* DESIGN §5, docs/api.md: the first item at or after cur is the largest
+	 * node below the root on the way to the first mapping whose range lies
+	 * in the window (the kernel table's root-slot nodes never), else that
+	 * mapping's leaf, split until a piece lies in the window.  Empty nodes
+	 * wholly in the window before it are detached too. */
+	{
+		uint64_t f = h->lv.v[i].va > cur.cur ? h->lv.v[i].va : cur.cur;
+		uint64_t iv, len = 0;
+		size_t k, e, nm = 0, ntr = 0;
+		unsigned sub = 0;
+
+		for (unsigned m = levels - 1; m >= 1 && !sub; m--) {
+			uint64_t base = f & ~(node_span(m) - 1);
+
+			if (m != h->pinned_level && base >= cur.cur &&
+			    base + (node_span(m) - 1) <= wl && node_has(h, m, base))
+				sub = m;
+		}
+		if (sub) {
+			len = node_span(sub);
+			iv = f & ~(len - 1);
+			k = lower(h, iv);
+			for (e = k; e < h->lv.n && h->lv.v[e].va <= iv + (len - 1); e++) {
+				nm++;
+				ntr += h->lv.v[e].tracked;
+			}
+			DESC(" -> subtree va=%#" PRIx64 " len=%#" PRIx64 " maps=%" PRIu64
+			     " tracked=%" PRIu64, tk.va, tk.len, tk.nr_mappings, tk.nr_tracked);
+			if (!tk.subtree)
+				FAIL("take_next took the leaf %s, want the node [%#" PRIx64 ", +%#"
+				     PRIx64 ")", pt_test_fmt_mapping(&tk.mapping, a, sizeof(a)), iv,
+				     len);
+			if (tk.va != iv || tk.len != len || tk.nr_mappings != nm ||
+			    tk.nr_tracked != ntr)
+				FAIL("take_next: want the node [%#" PRIx64 ", +%#" PRIx64 ") with %zu"
+				     " mappings (%zu tracked)", iv, len, nm, ntr);
+			for (size_t x = k; x < e; x++)
+				release(&h->lv.v[x], batched);
+			splice(&h->lv, k, e, NULL, 0);
+			nodes_remove_inside(h, iv, iv + (len - 1));
+		} else {
+			struct leaf l;
+
+			k = chain_split(h, i, cur.cur, wl);
+			l = h->lv.v[k];
+			iv = l.va;
+			len = l.size;
+			DESC(" -> leaf %s", fmt_leaf(&l, a, sizeof(a)));
+			if (tk.subtree)
+				FAIL("take_next took the node [%#" PRIx64 ", +%#" PRIx64 "), want"
+				     " the leaf %s", tk.va, tk.len, a);
+			if (!same(&tk.mapping, &l))
+				FAIL("take_next took %s, want %s",
+				     pt_test_fmt_mapping(&tk.mapping, b, sizeof(b)), a);
+			release(&l, batched);
+			splice(&h->lv, k, k + 1, NULL, 0);
+		}
+		if (iv > cur.cur)
+			nodes_remove_inside(h, cur.cur, iv - 1);
+		advance(iv, len);
+	}
+}
+
+struct pn_op {
+	uint32_t set, clear;
+	int cache;             /* -1: keep */
+	unsigned calls;
+	struct pt_prop seen;
+};
+
+static void pn_apply(struct pt_prop *p, void *arg)
+{
+	struct pn_op *o = arg;
+
+	o->calls++;
+	o->seen = *p;
+	p->flags = (p->flags | o->set) & ~o->clear;
+	if (o->cache >= 0)
+		p->cache = (uint32_t)o->cache;
+}
+
+static void op_protect_next(uint8_t flags)
+{
+	uint64_t n = gen_window(), wl = 0, got_va = 0,
+		 got_len = 0;
+	struct pn_op o = {0, 0, -1, 0, {0, 0}};
+	uint8_t cb = u8();
+	bool bad_batch = (flags & 0x40) && (cb & 0x80), batched;
+	struct half *h = cur.h;
+	struct pt_prop newp = {0, 0};
+	struct pt_flush *fl;
+	size_t i = h->lv.n;
+	char a[160];
+	struct inj j;
+	int want, err;
+
+	gen_set_clear(&o.set, &o.clear);
+	if (cb & 0x40) /* may be WC or past the last policy: inexpressible */
+		o.cache = cb & 7 ? (cb & 7) % 5 : PT_CACHE_UC;
+	if ((flags & 0x40) && (cb & 0x20))
+		o.set |= 1u << 21;
+	DESC("protect_next n=%#" PRIx64 " from %#" PRIx64 "%s set=%#x clear=%#x cache=%d", n,
+	     cur.cur, cur.at_end ? " (end)" : "", o.set, o.clear, o.cache);
+	fl = pick_batch(cur.t, flags, bad_batch, &batched);
+	if (n == 0 || bad_batch) {
+		want = PT_EINVAL;
+	} else if (cur.at_end) {
+		want = PT_ENOENT;
+	} else {
+		wl = window_last(n);
+		i = first_in(h, cur.cur, wl);
+		want = i < h->lv.n && chain_fits(&h->lv.v[i], cur.cur, wl) ? 0 : PT_ENOENT;
+		if (want == 0) {
+			struct pt_prop p = h->lv.v[i].prop;
+
+			p.flags = (p.flags | o.set) & ~o.clear;
+			if (o.cache >= 0)
+				p.cache = (uint32_t)o.cache;
+			if (model_normalize(p, &newp))
+				want = PT_EINVAL;
+		}
+	}
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_protect_next(&cur.c, n, pn_apply, &o, &got_va, &got_len, fl);
+	if (o.calls > 1 || ((want == PT_ENOENT || n == 0 || bad_batch) && o.calls))
+		FAIL("protect_next called op %u times", o.calls);
+	if (inj_end(&j, err))
+		return;
+	check_result("pt_cursor_protect_next", err, want);
+	if (i < h->lv.n && o.calls &&
+	    (o.seen.flags != h->lv.v[i].prop.flags || o.seen.cache != h->lv.v[i].prop.cache))
+		FAIL("protect_next gave op flags %#x cache %u, the leaf has %#x %u",
+		     o.seen.flags, o.seen.cache, h->lv.v[i].prop.flags, h->lv.v[i].prop.cache);
+	if (err)
+		return;
+	if (o.calls != 1)
+		FAIL("protect_next succeeded with op called %u times", o.calls);
+	{
+		size_t k = chain_split(h, i, cur.cur, wl);
+		struct leaf *l = &h->lv.v[k];
+
+		l->prop = newp;
+		DESC(" -> %s", fmt_leaf(l, a, sizeof(a)));
+		if (got_va != l->va || got_len != l->size)
+			FAIL("protect_next reported [%#" PRIx64 ", +%#" PRIx64 "), want %s",
+			     got_va, got_len, a);
+		advance(l->va, l->size);
+	}
+}
+
+static void op_cursor_map(uint8_t flags)
+{
+	uint8_t s = u8(), f = u8();
+	struct pt_mapping item;
+	struct pt_prop norm = {0, 0};
+	struct half *h = cur.h;
+	unsigned level;
+	struct inj j;
+	int want = 0, err;
+	bool held;
+
+	memset(&item, 0, sizeof(item));
+	item.size = (s & 3) == 0 ? PAGE : (s & 3) == 1 ? 2 * PT_MiB :
+		    (s & 3) == 2 ? PT_GiB : (s & 4) ? 512 * PT_GiB : 2 * PAGE;
+	item.va = cur.at_end ? cur.last + 1 : cur.cur;
+	item.prop = gen_prop();
+	item.tracked = (s & 0x18) == 0x18;
+	item.pa = item.tracked ? pool[f % NPOOL] :
+		  ((uint64_t)f << 30 | (cur.cur & (PT_GiB - 1))) & ~(item.size - 1);
+	if (s & 0x20) /* congruent only modulo 4 KiB */
+		item.pa = ((uint64_t)f << 21) + ((uint64_t)(s >> 6) << 12);
+	if (flags & 0x40) {
+		switch (s >> 6) {
+		case 0: item.va += PAGE; break;
+		case 1: item.pa += 0x40; break;
+		case 2: item.pa = fmt->pa_limit - (item.size > PAGE ? item.size : PAGE) / 2; break;
+		default: item.tracked = true; item.pa = pt_table_root(T[T_K].t); break;
+		}
+	}
+	for (level = 1; level <= fmt->levels && pt_level_size(level) != item.size; level++)
+		;
+	held = pool_held(item.pa);
+	if (cur.at_end || item.va != cur.cur || level > fmt->levels ||
+	    level > h->max_level || (item.tracked && level != 1) ||
+	    model_normalize(item.prop, &norm) || (item.tracked && !held))
+		want = PT_EINVAL;
+	else if ((item.va | item.pa) & (item.size - 1))
+		want = PT_EALIGN;
+	else if (item.va + (item.size - 1) > cur.last || item.va + (item.size - 1) < item.va ||
+		 pa_err(item.pa, item.size))
+		want = PT_ERANGE;
+	else if (overlaps(h, item.va, item.va + (item.size - 1)))
+		want = PT_EEXIST;
+	{
+		char a[160];
+
+		DESC("cursor_map %s%s", pt_test_fmt_mapping(&item, a, sizeof(a)),
+		     cur.at_end ? " (end)" : "");
+	}
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_map(&cur.c, &item);
+	if (inj_end(&j, err))
+		return;
+	check_result("pt_cursor_map", err, want);
+	if (err == 0) {
+		struct leaf l = {item.va, item.pa, item.size, norm, item.tracked};
+
+		model_insert(h, &l, 1);
+		advance(item.va, item.size);
+	}
+}
+
+/* NULL and out-of-range arguments the generators never make: PT_EINVAL. */
+static void op_null_args(int t)
+{
+	struct pt_prop p = {PT_R, PT_CACHE_WB};
+	struct pt_table_opts bad = {.max_leaf_level = fmt->max_leaf_level + 1};
+	struct pt_table_stats st;
+	struct pt_table *x = NULL;
+	uint64_t va = T[t].user ? 0 : fmt->kernel_start;
+
+	DESC("NULL arguments on %s", T[t].name);
+	check_result("pt_map(NULL)", pt_map(NULL, va, 0, PAGE, p), PT_EINVAL);
+	check_result("pt_map_frames(frames NULL)", pt_map_frames(T[t].t, va, NULL, 1, p),
+		     PT_EINVAL);
+	check_result("pt_unmap(NULL)", pt_unmap(NULL, va, PAGE, NULL), PT_EINVAL);
+	check_result("pt_protect(NULL)", pt_protect(NULL, va, PAGE, PT_W, 0, NULL),
+		     PT_EINVAL);
+	check_result("pt_query(out NULL)", pt_query(T[t].t, va, NULL), PT_EINVAL);
+	check_result("pt_for_each_mapping(fn NULL)",
+		     pt_for_each_mapping(T[t].t, va, PAGE, NULL, NULL), PT_EINVAL);
+	check_result("pt_check(NULL)", pt_check(NULL, NULL, 0), PT_EINVAL);
+	check_result("pt_table_stats(out NULL)", pt_table_stats(T[t].t, NULL), PT_EINVAL);
+	check_result("pt_table_stats(NULL)", pt_table_stats(NULL, &st), PT_EINVAL);
+	check_result("pt_flush_finish(NULL)", pt_flush_finish(NULL), PT_EINVAL);
+	check_result("pt_table_create_user(user table)", pt_table_create_user(T[T_U].t, &x),
+		     PT_EINVAL);
+	check_result("pt_table_create_opts(max_leaf_level too high)",
+		     pt_table_create_opts(phys, fmt, PT_SPACE_USER, &bad, &x), PT_EINVAL);
+	check_result("pt_table_create(space 7)",
+		     pt_table_create(phys, fmt, (enum pt_space)7, &x), PT_EINVAL);
+	check_result("pt_table_destroy(NULL)", pt_table_destroy(NULL), PT_EINVAL);
+	if (cur.open) {
+		check_result("pt_cursor_map(item NULL)", pt_cursor_map(&cur.c, NULL), PT_EINVAL);
+		check_result("pt_cursor_query(out NULL)", pt_cursor_query(&cur.c, NULL),
+			     PT_EINVAL);
+		check_result("pt_cursor_protect_next(op NULL)",
+			     pt_cursor_protect_next(&cur.c, UINT64_MAX, NULL, NULL, NULL, NULL,
+						    NULL), PT_EINVAL);
+		check_result("pt_cursor_take_next(n 0)",
+			     pt_cursor_take_next(&cur.c, 0, NULL, NULL), PT_EINVAL);
+	}
+	check_result("pt_cursor_open(NULL)", pt_cursor_open(NULL, T[t].t, va, PAGE),
+		     PT_EINVAL);
+	if (x)
+		FAIL("a failed create wrote its table");
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void on_invalidate(void *arg, const struct pt_flush_info *info)
+{
+	(void)arg;
+	if (info->nr_ranges > PT_FLUSH_MAX_RANGES || (info->all && info->nr_ranges))
+		FAIL("invalidation: %zu ranges, all=%d", info->nr_ranges, info->all);
+	for (size_t i = 0; i < info->nr_ranges; i++) {
+		const struct pt_flush_range *r = &info->ranges[i];
+
+		if (r->len == 0 || ((r->va | r->len) & (PAGE - 1)) ||
+		    r->va + (r->len - 1) < r->va)
+			FAIL("invalidation range [%#" PRIx64 ", +%#" PRIx64 ")", r->va, r->len);
+	}
+}
+
+static void half_init(struct half *h, const char *name, bool kernel, unsigned max_level)
+{
+	h->name = name;
+	h->start = kernel ? fmt->kernel_start : 0;
+	h->last = kernel ? UINT64_MAX : fmt->user_end - 1;
+	h->max_level = max_level;
+	if (kernel && h->max_level > fmt->levels - 1)
+		h->max_level = fmt->levels - 1; /* kernel root slots hold shared nodes */
+	h->lv.n = 0;
+	h->pinned_level = 0;
+	for (unsigned l = 0; l <= PT_MAX_LEVELS; l++)
+		h->nodes[l].n = 0;
+	if (kernel) {
+		/* DESIGN §5: a kernel table allocates every node under the root
+		 * in its half when it is created and never detaches them. */
+		h->pinned_level = levels - 1;
+		for (uint64_t b = h->start; b >= h->start; b += node_span(levels - 1))
+			node_add(h, levels - 1, b);
+	}
+	if (!h->lv.v) { /* never NULL: pointer arithmetic on it is then fine */
+		h->lv.cap = 256;
+		h->lv.v = malloc(h->lv.cap * sizeof(*h->lv.v));
+		if (!h->lv.v)
+			abort();
+	}
+}
+
+static void check_normalize_agrees(void)
+{
+	for (uint32_t cache = 0; cache <= PT_CACHE_COUNT; cache++) {
+		for (uint32_t f = 0; f < 0x1000; f++) {
+			struct pt_prop p = {f, cache}, a = {0, 0}, b = {0, 0};
+			int ea = model_normalize(p, &a), eb = fmt->normalize(p, 0, &b);
+
+			if (ea != eb || (!ea && (a.flags != b.flags || a.cache != b.cache))) {
+				fprintf(stderr, "fuzz_ops: the model's normalize disagrees with"
+					" the format at flags %#x cache %u\n", f, cache);
+				abort();
+			}
+		}
+	}
+}
+
+static void global_init(void)
+{
+	const char *tr = getenv("PTKIT_FUZZ_TRACE");
+
+	trace = tr && *tr && *tr != '0';
+	tr = getenv("PTKIT_FUZZ_PAGE_WINDOWS");
+	page_windows = tr && *tr && *tr != '0';
+	fmt = &pt_format_x86_64;
+	levels = fmt->levels;
+	allowed_flags = PT_R | PT_W | PT_X | PT_U | PT_G | PT_A | PT_D;
+	for (unsigned i = 0; i < fmt->nr_sw_bits && i < 4; i++)
+		allowed_flags |= PT_SW0 << i;
+	check_normalize_agrees();
+	if (pt_phys_create(ARENA_BYTES, &phys))
+		abort();
+	for (int i = 0; i < NPOOL; i++)
+		if (pt_frame_alloc(phys, &pool[i]))
+			abort();
+	user_win[0] = (struct window){0, 4 * PT_GiB - 1};
+	user_win[1] = (struct window){512 * PT_GiB - 2 * PT_GiB, 512 * PT_GiB + 2 * PT_GiB - 1};
+	user_win[2] = (struct window){fmt->user_end - 4 * PT_GiB, fmt->user_end - 1};
+	kern_win[0] = (struct window){fmt->kernel_start, fmt->kernel_start + 4 * PT_GiB - 1};
+	kern_win[1] = (struct window){fmt->kernel_start + 510 * PT_GiB,
+				      fmt->kernel_start + 514 * PT_GiB - 1};
+	kern_win[2] = (struct window){0 - 4 * PT_GiB, UINT64_MAX};
+}
+
+static unsigned leaf_level_opt(unsigned bits)
+{
+	return bits == 1 ? 2 : bits == 2 ? 1 : 0; /* 0: the format's highest */
+}
+
+static void tables_create(uint8_t cfg)
+{
+	struct pt_table_opts ou = {.max_leaf_level = leaf_level_opt(cfg & 3),
+				   .invalidate = on_invalidate, .live = cfg & 0x10};
+	struct pt_table_opts ok = {.max_leaf_level = leaf_level_opt((cfg >> 2) & 3),
+				   .invalidate = on_invalidate, .live = cfg & 0x20};
+	unsigned lu = ou.max_leaf_level ? ou.max_leaf_level : fmt->max_leaf_level;
+	unsigned lk = ok.max_leaf_level ? ok.max_leaf_level : fmt->max_leaf_level;
+
+	half_init(&h_u, "U.user", false, lu);
+	half_init(&h_k, "K.kernel", true, lk);
+	half_init(&h_uk, "UK.user", false, lk);
+	T[T_U] = (struct mtable){.name = "U", .user = &h_u};
+	T[T_K] = (struct mtable){.name = "K", .kern = &h_k};
+	T[T_UK] = (struct mtable){.name = "UK", .user = &h_uk, .kern = &h_k, .kern_ro = true};
+	for (int t = 0; t < NT; t++) {
+		/* cfg bit 6: one allocation of each creation fails first (the
+		 * next byte says which); PT_ENOMEM must give back everything,
+		 * and a failed UK must not count as a user of K. */
+		unsigned tries = cfg & 0x40 ? 2 : 1;
+		uint8_t b = cfg & 0x40 ? u8() : 0;
+		int err = PT_ENOMEM;
+
+		for (unsigned k = 0; k < tries && err == PT_ENOMEM; k++) {
+			uint64_t before = pt_phys_reclaimable_frames(phys);
+			uint64_t nth = t == T_K ? 1 + b : 1 + (b & 1);
+
+			if (k + 1 < tries) {
+				DESC(" [%s: alloc #%" PRIu64 " fails]", T[t].name, nth);
+				pt_phys_fail_nth_alloc(phys, nth);
+			}
+			err = t == T_U ? pt_table_create_opts(phys, fmt, PT_SPACE_USER, &ou, &T[t].t) :
+			      t == T_K ? pt_table_create_opts(phys, fmt, PT_SPACE_KERNEL, &ok,
+							      &T[t].t) :
+					 pt_table_create_user(T[T_K].t, &T[t].t);
+			pt_phys_fail_nth_alloc(phys, 0);
+			if (err == PT_ENOMEM && k + 1 < tries &&
+			    pt_phys_reclaimable_frames(phys) != before)
+				FAIL("creating %s: PT_ENOMEM left %" PRIu64 " frames free, %" PRIu64
+				     " before", T[t].name, pt_phys_reclaimable_frames(phys), before);
+		}
+		if (err)
+			FAIL("creating %s returned %d", T[t].name, err);
+	}
+}
+
+static void tables_destroy(uint64_t reclaimable0)
+{
+	int err;
+
+	cursor_close();
+	batches_finish_all();
+	memset(pool_pend, 0, sizeof(pool_pend));
+	if ((err = pt_table_destroy(T[T_K].t)) != PT_EBUSY)
+		FAIL("destroying K while UK shares it returned %d, want PT_EBUSY", err);
+	verify(0, false, true);
+	if (pt_table_destroy(T[T_UK].t) || pt_table_destroy(T[T_K].t) ||
+	    pt_table_destroy(T[T_U].t))
+		FAIL("pt_table_destroy failed");
+	for (int i = 0; i < NPOOL; i++)
+		if (pt_frame_refcount(phys, pool[i]) != 1)
+			FAIL("after destroy frame %#" PRIx64 " has refcount %" PRIu64
+			     ", want 1", pool[i], pt_frame_refcount(phys, pool[i]));
+	if (pt_phys_reclaimable_frames(phys) != reclaimable0)
+		FAIL("after destroying every table %" PRIu64 " frames are free or pending,"
+		     " %" PRIu64 " were before", pt_phys_reclaimable_frames(phys),
+		     reclaimable0);
+	memset(pool_maps, 0, sizeof(pool_maps));
+}
+
+/* ------------------------------------------------------------- entry */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool inited;
+	uint64_t reclaimable0;
+	if (!inited) {
+		global_init();
+		inited = true;
+	}
+	/* Removed nodes come back after a grace period; wait for them only
+	 * when many are pending (the wait costs ~10 ms). */
+	if (pt_phys_free_frames(phys) < pt_phys_reclaimable_frames(phys) / 2)
+		pt_phys_barrier(phys);
+	in_p = data;
+	in_n = size;
+	memset(hist, 0, sizeof(hist));
+	memset(&cur, 0, sizeof(cur));
+	nhist = 0;
+	desc = hist[0];
+	reclaimable0 = pt_phys_reclaimable_frames(phys);
+	{
+		uint8_t cfg = u8();
+
+		if (trace)
+			fputs("#0 ", stderr);
+		DESC("tables: U max_leaf %u, K max_leaf %u%s%s", leaf_level_opt(cfg & 3),
+		     leaf_level_opt((cfg >> 2) & 3), cfg & 0x10 ? ", U live" : "",
+		     cfg & 0x20 ? ", K live" : "");
+		tables_create(cfg);
+	}
+	unchecked = uncounted = touched = 0;
+	conserved = pt_phys_reclaimable_frames(phys) + model_nodes();
+	for (step_no = 1; in_n > 0 && step_no <= MAX_OPS; step_no++) {
+		uint8_t k = u8(), flags = u8();
+		int t = (flags & 3) % 3;
+		unsigned mask = M(t);
+		bool read = true; /* the step changes no table */
+
+		desc = hist[++nhist];
+		if (trace)
+			fprintf(stderr, "\n#%u ", nhist);
+		switch (k % 16) {
+		case 0:
+		case 1: op_map(t, flags), read = false; break;
+		case 2: op_map_frames(t, flags), read = false; break;
+		case 3: op_unmap_protect(t, flags, false), read = false; break;
+		case 4: op_unmap_protect(t, flags, true), read = false; break;
+		case 5: op_query(t); break;
+		case 6: op_walk(t, flags); break;
+		case 7: op_cursor_open(t, flags); break;
+		case 8:
+			DESC("cursor_close");
+			if (cur.open)
+				mask = M(cur.t);
+			cursor_close();
+			break;
+		case 14:
+			DESC("flush_finish %s", T[t].name);
+			batch_finish(t);
+			break;
+		case 15:
+			if ((k & 0x30) == 0x20) {
+				op_null_args(t);
+			} else if (k & 0x10) {
+				int err = pt_table_destroy(T[T_K].t);
+
+				DESC("destroy K while UK lives");
+				check_result("pt_table_destroy(K)", err, PT_EBUSY);
+				mask = M(T_K);
+				read = false;
+			} else {
+				DESC("flush_finish all");
+				batches_finish_all();
+			}
+			break;
+		default:
+			if (!cur.open) {
+				DESC("cursor op %u", k % 16);
+				closed_cursor_calls();
+				break;
+			}
+			mask = M(cur.t);
+			switch (k % 16) {
+			case 9: op_find_next(); break;
+			case 10: op_jump(flags); break;
+			case 11: op_take_next(flags), read = false; break;
+			case 12: op_protect_next(flags), read = false; break;
+			default:
+				if (k & 0x10) {
+					op_cursor_query();
+				} else {
+					op_cursor_map(flags);
+					read = false;
+				}
+				break;
+			}
+			break;
+		}
+		verify(mask, read, false);
+	}
+	desc = hist[++nhist < MAX_OPS + 8 ? nhist : MAX_OPS + 7];
+	if (trace)
+		fprintf(stderr, "\n#%u ", nhist);
+	DESC("end: close, finish batches, destroy");
+	tables_destroy(reclaimable0);
+	if (trace)
+		fputc('\n', stderr);
+	return 0;
+}
