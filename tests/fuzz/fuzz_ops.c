@@ -34,10 +34,8 @@
  * not a frame lost.
  *
  * A divergence prints the steps so far and abort()s, which libFuzzer records
- * as a crash.  Environment: PTKIT_FUZZ_TRACE=1 prints every step as it
- * runs; PTKIT_FUZZ_PAGE_WINDOWS=1 keeps cursor windows (take_next,
- * protect_next, find_next) to whole pages, to fuzz on past the bug of
- * regress/lib-01-* while it is open.
+ * as a crash.  PTKIT_FUZZ_TRACE=1 in the environment prints every step as it
+ * runs, with its result.
  *
  * The same file builds without libFuzzer: replay_main.c feeds it files.
  */
@@ -70,7 +68,6 @@ static char hist[MAX_OPS + 8][256]; /* every step of this input */
 static unsigned nhist;
 static char *desc;                  /* hist[nhist]: the step being run */
 static bool trace;
-static bool page_windows; /* PTKIT_FUZZ_PAGE_WINDOWS: whole pages only */
 
 #define DESC(...) dappend(__VA_ARGS__)
 static void __attribute__((format(printf, 1, 2))) dappend(const char *f, ...)
@@ -937,8 +934,7 @@ static uint64_t gen_window(void)
 	case 2: return (1 + (uint64_t)d) * PAGE;
 	case 3: return (1 + (d & 3)) * 2 * PT_MiB;
 	case 4: return PT_GiB;
-	case 5: /* ends inside a page */
-		return (uint64_t)d * PAGE + (page_windows ? PAGE : 0x800);
+	case 5: return (uint64_t)d * PAGE + 0x800; /* ends inside a page */
 	case 6: return UINT64_MAX - (uint64_t)d * PAGE; /* wraps: to the end */
 	default: return UINT64_MAX;
 	}
@@ -1740,8 +1736,6 @@ static void global_init(void)
 	const char *tr = getenv("PTKIT_FUZZ_TRACE");
 
 	trace = tr && *tr && *tr != '0';
-	tr = getenv("PTKIT_FUZZ_PAGE_WINDOWS");
-	page_windows = tr && *tr && *tr != '0';
 	fmt = &pt_format_x86_64;
 	levels = fmt->levels;
 	allowed_flags = PT_R | PT_W | PT_X | PT_U | PT_G | PT_A | PT_D;
