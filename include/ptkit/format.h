@@ -49,7 +49,21 @@ struct pt_format {
 	const struct pt_format_ops *ops;
 };
 
-extern const struct pt_format pt_format_x86_64;
+/*
+ * The formats (README "Formats" lists their software bits and
+ * normalizations):
+ *   x86_64        4-level, 48-bit; x86_64_la57: 5-level, 57-bit
+ *   riscv_sv39    3-level, 39-bit; riscv_sv48: 4-level, 48-bit
+ *   aarch64_4k    stage 1, 4 KiB granule, 48-bit, one root per half
+ *                 (TTBR0 user, TTBR1 kernel); MAIR_EL1 must be
+ *                 PT_AARCH64_MAIR
+ */
+extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
+	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k;
+
+/* MAIR_EL1 for pt_format_aarch64_4k: attribute index = enum pt_cache
+ * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */
+#define PT_AARCH64_MAIR 0x0444bbffull
 
 /* Bytes mapped by one entry at `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB ...). */
 static inline uint64_t pt_level_size(unsigned level)

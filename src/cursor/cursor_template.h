@@ -46,10 +46,11 @@ static inline void span_set(struct span *s, uint64_t va, uint64_t last)
 	     (s).i <= (s).end && (span_set(&(s), (va), (last)), true); (s).i++)
 
 /* The kernel half's root slots hold the nodes user tables share: never
- * detached, never replaced by a leaf (DESIGN §5). */
+ * detached, never replaced by a leaf (DESIGN §5).  Formats with one root
+ * per half (AArch64) share nothing. */
 static inline bool slot_pinned(const struct pt_table *t, unsigned level)
 {
-	return level == FMT_LEVELS && t->space == PT_SPACE_KERNEL;
+	return FMT_SHARED_KERNEL_ROOT && level == FMT_LEVELS && t->space == PT_SPACE_KERNEL;
 }
 
 /* ---- locking (DESIGN §6 steps 1, 2, 5) ---- */
@@ -294,11 +295,18 @@ static void map_commit_leaf_run(const struct eng *e, struct pt_node n, unsigned 
 				struct pt_flush *flush)
 {
 	uint64_t size = pt_level_size(level);
+	bool detached = false;
 
-	for (unsigned i = i0; i <= i1; i++)
-		if (!entry_is_none(pt_pte_load(n, i)))
-			entry_detach_node(e->phys, n, i, base + (uint64_t)(i - i0) * size, flush,
-					  NULL, e->features);
+	for (unsigned i = i0; i <= i1; i++) {
+		if (entry_is_none(pt_pte_load(n, i)))
+			continue;
+		entry_detach_node(e->phys, n, i, base + (uint64_t)(i - i0) * size, flush, NULL,
+				  e->features);
+		detached = true;
+	}
+	/* A table becoming a block changes a size: break-before-make. */
+	if (detached && fmt_resize_needs_break(e->features))
+		pt__invalidate_now(e->t, base, (uint64_t)(i1 - i0 + 1) * size, true);
 	entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, level));
 }
 
@@ -418,7 +426,7 @@ static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_
 		map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
 		PT_ASSERT(r.count == 0);
 	}
-	if (FMT_FLUSH_NEW_MAPPINGS)
+	if (fmt_flush_new_mappings(e.features))
 		pt__flush_add_range(flush, c->va, last - c->va + 1);
 	return 0;
 }
@@ -594,12 +602,13 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 {
 	uint64_t size = pt_level_size(level);
 
+	if (w->action == WALK_UNMAP)
+		pte = entry_clear(w->e.t, n, idx, pte); /* final accessed/dirty */
 	if (w->taken) {
 		w->taken->subtree = false;
 		mapping_of_leaf(pte, level, base, w->e.features, &w->taken->mapping);
 	}
 	if (w->action == WALK_UNMAP) {
-		entry_clear(n, idx, pte);
 		pt__flush_add_range(w->flush, base, size);
 		if (fmt_pte_tracked(pte))
 			pt__flush_add_frame(w->flush, fmt_pte_leaf_pa(pte, level));
@@ -610,7 +619,7 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 			PT_ASSERT(err == 0); /* op_total: always expressible */
 			(void)err;
 		}
-		entry_protect(n, idx, p, w->e.features);
+		entry_protect(w->e.t, n, idx, base, p);
 		pt__flush_add_range(w->flush, base, size); /* upgrades too */
 	}
 	walk_record_item(w, base, size);
@@ -653,7 +662,7 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 			continue;
 		}
 		PT_ASSERT(!fmt_pte_tracked(pte));
-		entry_clear(n, i, pte);
+		entry_clear(w->e.t, n, i, pte);
 		pt__flush_add_range(w->flush, base, size);
 	}
 }
@@ -684,8 +693,8 @@ static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64
 				walk_leaf(w, n, s.i, level, s.base, pte);
 				continue;
 			}
-			struct pt_node child = entry_split_huge(w->e.phys, n, s.i, &w->reserve,
-								w->e.features);
+			struct pt_node child = entry_split_huge(w->e.t, n, s.i, s.base,
+								&w->reserve);
 			walk_commit(w, child, level - 1, s.lo, s.hi);
 			continue;
 		}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * x86_64.h - the x86-64 4-level PTE format (Intel SDM vol. 3, §4.5).
+ * x86_64.h - the x86-64 PTE format (Intel SDM vol. 3, §4.5): 4-level paging,
+ * or 5-level (LA57, 57-bit addresses) when X86_LA57 is defined first.  The
+ * entries are the same; only the root level and the halves differ.
  *
  * Every format header defines the same set of FMT_* constants and fmt_*
  * static inline functions; the engine (src/formats/engine_instance.h) is
@@ -27,17 +29,21 @@
 
 #include "base.h"
 
+#ifdef X86_LA57
+#define FMT_NAME "x86-64-la57"
+#define FMT_LEVELS 5
+#define FMT_VA_BITS 57
+#else
 #define FMT_NAME "x86-64"
 #define FMT_LEVELS 4
-#define FMT_MAX_LEAF_LEVEL 3
 #define FMT_VA_BITS 48
-#define FMT_USER_END ((uint64_t)1 << 47)
-#define FMT_KERNEL_START (~(uint64_t)0 << 47)
+#endif
+#define FMT_MAX_LEAF_LEVEL 3
+#define FMT_USER_END ((uint64_t)1 << (FMT_VA_BITS - 1))
+#define FMT_KERNEL_START (~(uint64_t)0 << (FMT_VA_BITS - 1))
 #define FMT_PA_LIMIT ((uint64_t)1 << 52)
 #define FMT_NR_SW_BITS 4
 #define FMT_SHARED_KERNEL_ROOT true
-/* x86 walkers never cache not-present entries: new mappings need no flush. */
-#define FMT_FLUSH_NEW_MAPPINGS false
 
 #define X86_P (1ull << 0)
 #define X86_W (1ull << 1)
@@ -58,6 +64,16 @@
 #define X86_ADDR_MASK 0x000ffffffffff000ull
 
 typedef uint64_t pt_pte_t;
+
+/* What the CPU sets in a present leaf by itself (a live table keeps them). */
+#define FMT_HW_BITS (X86_A | X86_D)
+
+/* x86 walkers never cache not-present entries: new mappings need no flush. */
+static inline bool fmt_flush_new_mappings(uint32_t features) { return false; }
+
+/* x86 allows any change of a present entry in place (no break-before-make). */
+static inline bool fmt_resize_needs_break(uint32_t features) { return false; }
+static inline bool fmt_update_needs_break(pt_pte_t old, pt_pte_t new) { return false; }
 
 static inline uint64_t x86_addr_mask(unsigned level)
 {

@@ -103,20 +103,74 @@ static struct child entry_replace(struct pt_node n, unsigned idx, const struct c
 	return old;
 }
 
-/* The seed's replace(None) for a leaf the caller already read: the slot
- * becomes absent, nr_children drops (no decode: hot in unmap). */
-static inline void entry_clear(struct pt_node n, unsigned idx, pt_pte_t old)
+/* Whether two values of one slot differ only in what the hardware sets. */
+static inline bool entry_same_but_hw(pt_pte_t a, pt_pte_t b)
 {
-	PT_ASSERT(pt_pte_load(n, idx) == old && fmt_pte_present(old));
+	return ((a ^ b) & ~FMT_HW_BITS) == 0;
+}
+
+/* The seed's replace(None) for a leaf the caller already read: the slot
+ * becomes absent, nr_children drops (no decode: hot in unmap).  Returns the
+ * leaf's final value: on a live table an exchange, so accessed/dirty bits
+ * the hardware set since the read are not lost (take_next reports them). */
+static inline pt_pte_t entry_clear(const struct pt_table *t, struct pt_node n, unsigned idx,
+				   pt_pte_t old)
+{
+	PT_ASSERT(entry_same_but_hw(pt_pte_load(n, idx), old) && fmt_pte_present(old));
 	PT_ASSERT(n.meta->nr_children > 0);
-	entry_store(n, idx, 0);
+	if (t->live)
+		old = atomic_exchange_explicit(&n.ptes[idx], 0, memory_order_relaxed);
+	else
+		entry_store(n, idx, 0);
 	n.meta->nr_children--;
 	n.meta->nr_tracked -= fmt_pte_tracked(old);
+	return old;
+}
+
+/*
+ * Break-before-make (AArch64): the slot becomes invalid and its range is
+ * invalidated now, before the caller writes what replaces it.  Returns the
+ * old value.  The slot's counters are the caller's: it refills the slot.
+ */
+static pt_pte_t entry_break(const struct pt_table *t, struct pt_node n, unsigned idx,
+			    uint64_t va, bool nodes_removed)
+{
+	pt_pte_t old = atomic_exchange_explicit(&n.ptes[idx], 0, memory_order_relaxed);
+
+	pt__invalidate_now(t, va, pt_level_size(pt_node_level(n)), nodes_removed);
+	return old;
+}
+
+/*
+ * Replaces a present leaf the caller read as `old` by `new` (protect).  On a
+ * live table the hardware may set accessed/dirty between the read and the
+ * write: a compare-exchange keeps what it set meanwhile (and only that: a
+ * bit the caller cleared stays clear).
+ */
+static void entry_rewrite_leaf(const struct pt_table *t, struct pt_node n, unsigned idx,
+			       uint64_t va, pt_pte_t old, pt_pte_t new)
+{
+	if (fmt_update_needs_break(old, new)) {
+		pt_pte_t last = entry_break(t, n, idx, va, false);
+		entry_store(n, idx, new | (last & ~old & FMT_HW_BITS));
+		return;
+	}
+	if (!t->live || FMT_HW_BITS == 0) {
+		entry_store(n, idx, new);
+		return;
+	}
+	pt_pte_t seen = old;
+	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, new,
+						      memory_order_relaxed, memory_order_relaxed)) {
+		PT_ASSERT(entry_same_but_hw(seen, old));
+		new |= seen & ~old & FMT_HW_BITS;
+		old = seen;
+	}
 }
 
 /* The seed's protect(): a present leaf gets new (normalized) properties. */
-static void entry_protect(struct pt_node n, unsigned idx, struct pt_prop prop,
-			  uint32_t features)
+static void entry_protect(const struct pt_table *t, struct pt_node n, unsigned idx,
+			  uint64_t va, struct pt_prop prop)
 {
 	unsigned level = pt_node_level(n);
 	pt_pte_t pte = pt_pte_load(n, idx);
@@ -124,9 +178,9 @@ static void entry_protect(struct pt_node n, unsigned idx, struct pt_prop prop,
 
 	PT_ASSERT(fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level));
 	pt_pte_t new = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level, prop,
-				    fmt_pte_tracked(pte), features);
+				    fmt_pte_tracked(pte), t->features);
 	if (new != pte)
-		entry_store(n, idx, new);
+		entry_rewrite_leaf(t, n, idx, va, pte, new);
 	PT_ASSERT(fmt_pte_leaf_pa(new, level) == fmt_pte_leaf_pa(pte, level));
 	PT_ASSERT(fmt_pte_tracked(new) == fmt_pte_tracked(pte));
 	PT_ASSERT(n.meta->nr_children == nr_before);
@@ -176,14 +230,52 @@ static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t 
 	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
 }
 
+/* Bits the hardware set in a huge leaf while it was being split go to
+ * every piece (the pieces are not visible yet). */
+static void entry_or_all(struct pt_node n, pt_pte_t bits)
+{
+	for (unsigned i = 0; bits && i < PT_NR_ENTRIES; i++)
+		entry_store(n, i, pt_pte_load(n, i) | bits);
+}
+
 /*
- * The seed's split_if_mapped_huge(): the huge leaf at idx becomes a child
- * node of 512 leaves of the next size, same properties, same physical range
- * (child nr_children = 512, parent's unchanged), published only complete.
- * Returns the child, locked until the cursor closes.
+ * Publishes the split child of the huge leaf `old` at idx.  Where the
+ * format needs break-before-make for a size change, the leaf is cleared
+ * and invalidated first; on a live table a compare-exchange carries the
+ * accessed/dirty bits the hardware set meanwhile into the pieces.
  */
-static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, unsigned idx,
-				       struct pt_reserve *r, uint32_t features)
+static void entry_publish_split(const struct pt_table *t, struct pt_node n, unsigned idx,
+				uint64_t va, pt_pte_t old, struct pt_node child)
+{
+	pt_pte_t table = fmt_pte_table(child.pa);
+
+	if (fmt_resize_needs_break(t->features)) {
+		entry_or_all(child, entry_break(t, n, idx, va, false) & ~old & FMT_HW_BITS);
+		entry_publish(n, idx, table);
+		return;
+	}
+	if (!t->live || FMT_HW_BITS == 0) {
+		entry_publish(n, idx, table);
+		return;
+	}
+	pt_pte_t seen = old;
+	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, table,
+						      memory_order_release, memory_order_relaxed)) {
+		PT_ASSERT(entry_same_but_hw(seen, old));
+		entry_or_all(child, seen & ~old & FMT_HW_BITS);
+		old = seen;
+	}
+}
+
+/*
+ * The seed's split_if_mapped_huge(): the huge leaf at idx (mapping from va)
+ * becomes a child node of 512 leaves of the next size, same properties,
+ * same physical range (child nr_children = 512, parent's unchanged),
+ * published only complete.  Returns the child, locked until the cursor
+ * closes.
+ */
+static struct pt_node entry_split_huge(const struct pt_table *t, struct pt_node n,
+				       unsigned idx, uint64_t va, struct pt_reserve *r)
 {
 	unsigned level = pt_node_level(n);
 	pt_pte_t pte = pt_pte_load(n, idx);
@@ -191,11 +283,12 @@ static struct pt_node entry_split_huge(struct pt_phys *phys, struct pt_node n, u
 
 	PT_ASSERT(level > 1 && fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level));
 	PT_ASSERT(!fmt_pte_tracked(pte)); /* tracked mappings are base pages */
-	struct pt_node child = pt_node_new(phys, r, level - 1);
+	struct pt_node child = pt_node_new(t->phys, r, level - 1);
 	pt_pte_t first = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level - 1,
-				      fmt_pte_leaf_prop(pte, level, features), false, features);
+				      fmt_pte_leaf_prop(pte, level, t->features), false,
+				      t->features);
 	entry_fill_run(child, 0, PT_NR_ENTRIES - 1, first, fmt_pte_leaf_step(first, level - 1));
-	entry_publish(n, idx, fmt_pte_table(child.pa));
+	entry_publish_split(t, n, idx, va, pte, child);
 	n.meta->nr_nodes++;
 	PT_ASSERT(n.meta->nr_children == nr_before);
 	(void)nr_before;

@@ -102,7 +102,7 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 		tracked += fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level) &&
 			   fmt_pte_tracked(pte);
 		nodes += entry_is_node(pte, level);
-		uint64_t va = level == FMT_LEVELS ? root_entry_va(i)
+		uint64_t va = level == FMT_LEVELS ? root_entry_va(ck->t, i)
 						  : base + (uint64_t)i * pt_level_size(level);
 		int err = check_entry(ck, n, level, i, va);
 		if (err)
@@ -123,7 +123,7 @@ static int check_borrowed(struct check *ck)
 	struct pt_node root = pt_node_at(ck->phys, ck->t->root_pa);
 	struct pt_node kroot = pt_node_at(ck->phys, ck->t->kernel->root_pa);
 
-	for (unsigned i = kernel_first_slot(); i < PT_NR_ENTRIES; i++)
+	for (unsigned i = kernel_first_slot(ck->t); i < PT_NR_ENTRIES; i++)
 		if (pt_pte_load(root, i) != pt_pte_load(kroot, i))
 			return CHECK_FAIL(ck, 2, "borrowed kernel slot differs from the kernel's",
 					  root, FMT_LEVELS, i);

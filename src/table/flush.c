@@ -53,6 +53,16 @@ void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa)
 	f->nodes_removed = true;
 }
 
+void pt__invalidate_now(const struct pt_table *t, uint64_t va, uint64_t len,
+			bool nodes_removed)
+{
+	struct pt_flush_range range = { va, len };
+	struct pt_flush_info info = { .root_pa = t->root_pa, .ranges = &range, .nr_ranges = 1,
+				      .nodes_removed = nodes_removed };
+
+	t->invalidate(t->invalidate_arg, &info);
+}
+
 int pt_flush_finish(struct pt_flush *f)
 {
 	if (!f || !f->table)

@@ -83,11 +83,12 @@ static int frames_check(const struct pt_table *t, const uint64_t *frames, size_t
 }
 
 /* The largest leaf a map at va may use: the table's cap, and one level
- * below the root in a kernel half (its root slots hold shared nodes). */
+ * below the root in a shared kernel half (its root slots hold shared
+ * nodes). */
 static unsigned max_leaf_at(const struct pt_table *t, uint64_t va)
 {
 	unsigned cap = t->max_leaf_level;
-	if (va >= t->fmt->kernel_start && cap >= t->fmt->levels)
+	if (t->fmt->shared_kernel_root && va >= t->fmt->kernel_start && cap >= t->fmt->levels)
 		cap = t->fmt->levels - 1;
 	return cap;
 }
@@ -487,24 +488,28 @@ int pt_table_create(struct pt_phys *phys, const struct pt_format *fmt, enum pt_s
 	return pt_table_create_opts(phys, fmt, space, NULL, out);
 }
 
+/* Shares the kernel half where the format has one root for both halves;
+ * otherwise (AArch64: TTBR0 and TTBR1) an empty user table with the kernel
+ * table's settings. */
 int pt_table_create_user(struct pt_table *kernel, struct pt_table **out)
 {
 	struct pt_table *t;
+	bool share;
 
-	if (!kernel || !out || kernel->space != PT_SPACE_KERNEL ||
-	    !kernel->fmt->shared_kernel_root)
+	if (!kernel || !out || kernel->space != PT_SPACE_KERNEL)
 		return PT_EINVAL;
+	share = kernel->fmt->shared_kernel_root;
 	int err = table_new(kernel->phys, kernel->fmt, PT_SPACE_USER, &t);
 	if (err)
 		return err;
-	t->kernel = kernel;
+	t->kernel = share ? kernel : NULL;
 	t->max_leaf_level = kernel->max_leaf_level;
 	t->features = kernel->features;
 	t->invalidate = kernel->invalidate;
 	t->invalidate_arg = kernel->invalidate_arg;
 	t->live = kernel->live;
 	err = table_setup(t, out);
-	if (err == 0)
+	if (err == 0 && share)
 		atomic_fetch_add_explicit(&kernel->nr_users, 1, memory_order_relaxed);
 	return err;
 }

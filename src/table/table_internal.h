@@ -127,4 +127,9 @@ void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len);
 void pt__flush_add_frame(struct pt_flush *f, uint64_t pa);
 void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa);
 
+/* Invalidates [va, va + len) at once, outside any batch: the "invalidate"
+ * step of break-before-make. */
+void pt__invalidate_now(const struct pt_table *t, uint64_t va, uint64_t len,
+			bool nodes_removed);
+
 #endif

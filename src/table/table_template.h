@@ -5,31 +5,37 @@
  * statistics.  Per-format, like entry_template.h.
  */
 
-/* Root slots of the kernel half: [first, PT_NR_ENTRIES). */
-static inline unsigned kernel_first_slot(void)
+/* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
+ * With one root per half (AArch64), a kernel root is all kernel half and
+ * a user root has none. */
+static inline unsigned kernel_first_slot(const struct pt_table *t)
 {
+	if (!FMT_SHARED_KERNEL_ROOT)
+		return t->space == PT_SPACE_KERNEL ? 0 : PT_NR_ENTRIES;
 	return pt_index(FMT_KERNEL_START, FMT_LEVELS);
 }
 
 /* The first va of root slot i, sign-extended in the kernel half. */
-static inline uint64_t root_entry_va(unsigned i)
+static inline uint64_t root_entry_va(const struct pt_table *t, unsigned i)
 {
 	uint64_t va = (uint64_t)i * pt_level_size(FMT_LEVELS);
-	return i >= kernel_first_slot() ? va | FMT_KERNEL_START : va;
+	return i >= kernel_first_slot(t) ? va | FMT_KERNEL_START : va;
 }
 
 static int table_init(struct pt_table *t)
 {
 	struct pt_phys *phys = t->phys;
 	bool kernel = t->space == PT_SPACE_KERNEL;
-	uint64_t pinned = kernel ? PT_NR_ENTRIES - kernel_first_slot() : 0;
+	/* Nodes under a kernel root's slots exist for sharing only. */
+	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : PT_NR_ENTRIES;
+	uint64_t pinned = kernel ? PT_NR_ENTRIES - first : 0;
 	struct pt_reserve r;
 
 	int err = pt__reserve(phys, &r, 1 + pinned);
 	if (err)
 		return err;
 	struct pt_node root = pt_node_new(phys, &r, FMT_LEVELS);
-	for (unsigned i = kernel_first_slot(); i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = first; i < PT_NR_ENTRIES; i++) {
 		if (kernel) {
 			/* Allocated now and kept for life, so kernel mappings
 			 * made later reach every user table (DESIGN §5). */
@@ -95,7 +101,7 @@ static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
 static void table_teardown(struct pt_table *t)
 {
 	struct pt_node root = pt_node_at(t->phys, t->root_pa);
-	unsigned borrowed_from = t->kernel ? kernel_first_slot() : PT_NR_ENTRIES;
+	unsigned borrowed_from = t->kernel ? kernel_first_slot(t) : PT_NR_ENTRIES;
 
 	for (unsigned i = 0; i < borrowed_from; i++) {
 		pt_pte_t pte = pt_pte_load(root, i);
