@@ -466,6 +466,7 @@ struct walk {
 	bool op_total;            /* op is pure and always expressible (set/clear) */
 	bool prop_ready;          /* protect_next: new_prop computed by prepare */
 	struct pt_prop new_prop;
+	pt_pte_t prop_source_hw;  /* ... when the leaf had these hardware bits */
 	/* what the last item was (take_next / protect_next report it) */
 	struct pt_taken *taken;
 	uint64_t item_va, item_len;
@@ -513,6 +514,7 @@ static int walk_prepare_span(struct walk *w, struct pt_node n, const struct span
 		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &w->new_prop))
 			return PT_EINVAL;
 		w->prop_ready = true;
+		w->prop_source_hw = pte & FMT_HW_BITS;
 	}
 	if (!s->whole)
 		*need += split_cost(level, s->lo, s->hi);
@@ -619,7 +621,8 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 			PT_ASSERT(err == 0); /* op_total: always expressible */
 			(void)err;
 		}
-		entry_protect(w->e.t, n, idx, base, p);
+		entry_protect(w->e.t, n, idx, base,
+			      (w->prop_ready ? w->prop_source_hw : pte) & FMT_HW_BITS, p);
 		pt__flush_add_range(w->flush, base, size); /* upgrades too */
 	}
 	walk_record_item(w, base, size);

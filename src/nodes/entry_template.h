@@ -168,9 +168,14 @@ static void entry_rewrite_leaf(const struct pt_table *t, struct pt_node n, unsig
 	}
 }
 
-/* The seed's protect(): a present leaf gets new (normalized) properties. */
+/*
+ * The seed's protect(): a present leaf gets new (normalized) properties,
+ * computed when the leaf's hardware-set bits were `seen_hw` (maybe before
+ * a split made it out of a huge leaf).  What the hardware set since then is
+ * kept.
+ */
 static void entry_protect(const struct pt_table *t, struct pt_node n, unsigned idx,
-			  uint64_t va, struct pt_prop prop)
+			  uint64_t va, pt_pte_t seen_hw, struct pt_prop prop)
 {
 	unsigned level = pt_node_level(n);
 	pt_pte_t pte = pt_pte_load(n, idx);
@@ -178,7 +183,8 @@ static void entry_protect(const struct pt_table *t, struct pt_node n, unsigned i
 
 	PT_ASSERT(fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level));
 	pt_pte_t new = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level, prop,
-				    fmt_pte_tracked(pte), t->features);
+				    fmt_pte_tracked(pte), t->features) |
+		       (pte & ~seen_hw & FMT_HW_BITS);
 	if (new != pte)
 		entry_rewrite_leaf(t, n, idx, va, pte, new);
 	PT_ASSERT(fmt_pte_leaf_pa(new, level) == fmt_pte_leaf_pa(pte, level));
