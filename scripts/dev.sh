@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # dev.sh - the two things a new ptkit developer does, on a fresh Debian machine:
 #   scripts/dev.sh demo   build, then run `ptctl demo`
-#   scripts/dev.sh test   build and run every test: the plain build, then the
-#                         whole suite again under ASan+UBSan, then the
-#                         concurrency tests under ThreadSanitizer
+#   scripts/dev.sh test   build and run every test: the plain build (with the
+#                         QEMU test kernels), then the whole suite again
+#                         under ASan+UBSan, the concurrency tests under
+#                         ThreadSanitizer, and the fuzzer for two minutes
 #   scripts/dev.sh bench  a release build (no debug assertions): ptctl bench,
 #                         then instructions per operation under callgrind
 # Installs what is missing (apt-get, as root or through sudo).
@@ -11,6 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev spin)
+# The QEMU test kernels (tests/qemu): emulators and cross compilers.
+qemu_packages=(qemu-system-x86 qemu-system-misc qemu-system-arm
+               gcc-riscv64-linux-gnu gcc-aarch64-linux-gnu)
+# libFuzzer comes with clang's runtime.
+fuzz_packages=(clang libclang-rt-14-dev)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -39,6 +45,7 @@ case "${1:-}" in
     ./build/tools/ptctl/ptctl demo
     ;;
   test)
+    packages+=("${qemu_packages[@]}" "${fuzz_packages[@]}")
     install_missing
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"
@@ -51,6 +58,9 @@ case "${1:-}" in
     build build-tsan -DPTKIT_TSAN=ON -DPTKIT_BUILD_TOOLS=OFF
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/concurrency/tsan.supp" \
       ctest --test-dir build-tsan -L conc --output-on-failure -j "$jobs"
+    # libFuzzer over operation sequences (tests/fuzz), for a bounded time.
+    CC=clang build build-fuzz -DPTKIT_SANITIZE=ON -DPTKIT_FUZZ=ON -DPTKIT_BUILD_TOOLS=OFF
+    ctest --test-dir build-fuzz -R fuzz_run --output-on-failure
     ;;
   bench)
     packages+=(valgrind)

@@ -27,8 +27,8 @@ struct pt_table_opts {
 	/* Overrides the platform's invalidation hook for this table. */
 	void (*invalidate)(void *arg, const struct pt_flush_info *info);
 	void *invalidate_arg;
-	bool live;               /* may be walked by hardware; accepted and inherited
-				  * now, A/D-preserving atomic updates to come */
+	bool live;               /* may be walked by hardware: leaf rewrites keep the
+				  * accessed/dirty bits it sets (atomic updates) */
 	uint32_t features;       /* PT_FEAT_* added to the platform's */
 };
 
@@ -38,7 +38,8 @@ int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 			 enum pt_space space, const struct pt_table_opts *opts,
 			 struct pt_table **out);
 /* A user table that shares `kernel`'s kernel half (formats with
- * shared_kernel_root).  Writes to that half through it are PT_EPERM. */
+ * shared_kernel_root; writes to that half through it are PT_EPERM), or an
+ * empty user table with kernel's settings (AArch64: a TTBR0 root). */
 int pt_table_create_user(struct pt_table *kernel, struct pt_table **out);
 /* Synchronous: releases every node and every tracked reference.  PT_EBUSY
  * for a kernel table that user tables still share. */
