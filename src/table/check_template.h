@@ -117,14 +117,22 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 	return 0;
 }
 
-/* A user table's kernel slots must be exactly its kernel table's. */
+/* The same table entry, but for what the CPU sets in table entries it
+ * walks (x86: A): a user root is walked, its kernel table's root maybe not. */
+static bool same_table_entry(pt_pte_t a, pt_pte_t b)
+{
+	return a == b || (fmt_pte_is_canonical_table(a) && fmt_pte_is_canonical_table(b) &&
+			  fmt_pte_table_pa(a) == fmt_pte_table_pa(b));
+}
+
+/* A user table's kernel slots must point where its kernel table's do. */
 static int check_borrowed(struct check *ck)
 {
 	struct pt_node root = pt_node_at(ck->phys, ck->t->root_pa);
 	struct pt_node kroot = pt_node_at(ck->phys, ck->t->kernel->root_pa);
 
 	for (unsigned i = kernel_first_slot(ck->t); i < PT_NR_ENTRIES; i++)
-		if (pt_pte_load(root, i) != pt_pte_load(kroot, i))
+		if (!same_table_entry(pt_pte_load(root, i), pt_pte_load(kroot, i)))
 			return CHECK_FAIL(ck, 2, "borrowed kernel slot differs from the kernel's",
 					  root, FMT_LEVELS, i);
 	return 0;

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * arch.c - the AArch64 layer of the QEMU test kernel (tests/qemu/common/
+ * arch.h): QEMU -machine virt, one Cortex-A57, EL1, 4 KiB granule, 48-bit
+ * regions for TTBR0 (the user table) and TTBR1 (the kernel table).
+ *
+ * PL011 UART at 0x09000000 (polled), exit through Arm semihosting
+ * (SYS_EXIT with ADP_Stopped_ApplicationExit and a status: QEMU needs
+ * -semihosting-config enable=on,target=native), faults caught by the
+ * vector table in vectors.S.
+ */
+#include "arch.h"
+
+#define RAM_PA 0x40000000ull
+#ifndef ARCH_RAM_SIZE
+#define ARCH_RAM_SIZE (256ull << 20) /* -m 256M */
+#endif
+#define UART_PA 0x09000000ull
+#define UART_DR 0x00
+#define UART_FR 0x18
+#define UART_FR_TXFF (1u << 5)
+
+extern char __image_start[], __image_end[];
+
+const struct arch_desc arch = {
+	.name = "aarch64 4K (48-bit, TTBR0 + TTBR1)",
+	.fmt = &pt_format_aarch64_4k,
+	.features = 0, /* Cortex-A57: no FEAT_BBM, no hardware AF/dirty */
+	.image_start = (uint64_t)__image_start,
+	.image_end = (uint64_t)__image_end,
+	.ram_end = RAM_PA + ARCH_RAM_SIZE,
+	.uart_pa = UART_PA,
+	.uart_len = 0x1000,
+	.has_1g = true,
+	.gig_pa = RAM_PA, /* [1 GiB, 2 GiB) holds RAM, the image included */
+	.split_running_code = false,
+	.shared_kernel_root = false,
+};
+
+#define sysreg_read(name) ({ uint64_t v_; \
+	__asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
+#define sysreg_write(name, v) \
+	__asm__ volatile("msr " #name ", %0" : : "r"((uint64_t)(v)) : "memory")
+#define isb() __asm__ volatile("isb" : : : "memory")
+#define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
+
+/* ---- serial and exit ---------------------------------------------------- */
+
+void arch_putc(char c)
+{
+	volatile uint32_t *uart = (volatile uint32_t *)UART_PA;
+
+	while (uart[UART_FR / 4] & UART_FR_TXFF)
+		;
+	uart[UART_DR / 4] = (uint32_t)(unsigned char)c;
+}
+
+static void put_str(const char *s)
+{
+	while (*s)
+		arch_putc(*s++);
+}
+
+static void put_hex(uint64_t v)
+{
+	put_str("0x");
+	for (int shift = 60; shift >= 0; shift -= 4)
+		arch_putc("0123456789abcdef"[(v >> shift) & 0xf]);
+}
+
+#define SEMIHOSTING_SYS_EXIT 0x18
+#define ADP_STOPPED_APPLICATION_EXIT 0x20026
+
+_Noreturn void arch_exit(bool pass)
+{
+	/* The AArch64 SYS_EXIT takes a block {reason, subcode}; QEMU exits
+	 * with the subcode when the reason is ApplicationExit. */
+	static volatile uint64_t block[2];
+
+	block[0] = ADP_STOPPED_APPLICATION_EXIT;
+	block[1] = pass ? 0 : 1;
+	register uint64_t x0 __asm__("x0") = SEMIHOSTING_SYS_EXIT;
+	register uint64_t x1 __asm__("x1") = (uint64_t)block;
+	__asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	/* Semihosting disabled: say so and stop. */
+	put_str("FAIL arch_exit: semihosting SYS_EXIT returned "
+		"(run QEMU with -semihosting-config enable=on,target=native)\n");
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+/* ---- traps -------------------------------------------------------------- */
+
+struct trap_frame {
+	uint64_t x[31];
+	uint64_t elr;
+	uint64_t spsr;
+	uint64_t pad;
+};
+_Static_assert(sizeof(struct trap_frame) == 272, "vectors.S FRAME_SIZE");
+
+struct extable_entry {
+	uint64_t insn, fixup;
+};
+
+extern char arch_vectors[];
+extern const struct extable_entry arch_extable[], arch_extable_end[];
+extern char arch_probe_exec_ret[];
+void arch_trap(struct trap_frame *f, uint64_t vector);
+
+#define EC_IABT_CUR 0x21 /* instruction abort taken without a change in EL */
+#define EC_DABT_CUR 0x25 /* data abort taken without a change in EL */
+#define VEC_CUR_SPX_SYNC 4
+
+/* DFSC/IFSC: 0b0001LL translation fault, 0b0011LL permission fault. */
+static bool is_page_fault(uint64_t esr)
+{
+	uint64_t fsc = esr & 0x3f;
+
+	return (fsc & 0x3c) == 0x04 || (fsc & 0x3c) == 0x0c;
+}
+
+static const char *const vector_names[16] = {
+	"current EL SP_EL0 sync", "current EL SP_EL0 IRQ",
+	"current EL SP_EL0 FIQ", "current EL SP_EL0 SError",
+	"current EL SP_ELx sync", "current EL SP_ELx IRQ",
+	"current EL SP_ELx FIQ", "current EL SP_ELx SError",
+	"lower EL AArch64 sync", "lower EL AArch64 IRQ",
+	"lower EL AArch64 FIQ", "lower EL AArch64 SError",
+	"lower EL AArch32 sync", "lower EL AArch32 IRQ",
+	"lower EL AArch32 FIQ", "lower EL AArch32 SError",
+};
+
+void arch_trap(struct trap_frame *f, uint64_t vector)
+{
+	uint64_t esr = sysreg_read(esr_el1);
+	uint64_t far = sysreg_read(far_el1);
+	uint64_t ec = esr >> 26;
+
+	if (vector == VEC_CUR_SPX_SYNC && is_page_fault(esr)) {
+		if (ec == EC_DABT_CUR) {
+			for (const struct extable_entry *e = arch_extable; e < arch_extable_end; e++) {
+				if (f->elr == e->insn) {
+					f->elr = e->fixup;
+					return;
+				}
+			}
+		}
+		/* The fetch of an exec probe's target: back to the probe with 1. */
+		if (ec == EC_IABT_CUR && f->elr == far &&
+		    f->x[30] == (uint64_t)arch_probe_exec_ret) {
+			f->x[0] = 1;
+			f->elr = f->x[30];
+			return;
+		}
+	}
+
+	put_str("FAIL unexpected trap: ");
+	put_str(vector < 16 ? vector_names[vector] : "?");
+	put_str("\n  ESR_EL1 ");
+	put_hex(esr);
+	put_str(" (EC ");
+	put_hex(ec);
+	put_str(")\n  ELR_EL1 ");
+	put_hex(f->elr);
+	put_str("\n  FAR_EL1 ");
+	put_hex(far);
+	put_str("\n  SPSR_EL1 ");
+	put_hex(f->spsr);
+	put_str("\n  x30 ");
+	put_hex(f->x[30]);
+	put_str("\n");
+	arch_exit(false);
+}
+
+void arch_trap_init(void)
+{
+	sysreg_write(vbar_el1, (uint64_t)arch_vectors);
+	isb();
+}
+
+/* ---- code --------------------------------------------------------------- */
+
+void arch_put_return(void *code)
+{
+	*(volatile uint32_t *)code = 0xd65f03c0; /* ret */
+	__asm__ volatile("dc cvau, %0" : : "r"(code) : "memory");
+	dsb(ish);
+	__asm__ volatile("ic ivau, %0" : : "r"(code) : "memory");
+	dsb(ish);
+	isb();
+}
+
+/* ---- MMU ---------------------------------------------------------------- */
+
+/* MAIR_EL1: PT_AARCH64_MAIR (<ptkit/format.h>, src/formats/aarch64.h): the
+ * AttrIndx of a leaf is its enum pt_cache: 0 = 0xff Normal WB, 1 = 0xbb
+ * Normal WT, 2 = 0x44 Normal non-cacheable, 3 = 0x04 Device-nGnRE. */
+#define MAIR_VALUE PT_AARCH64_MAIR
+
+#define TCR_T0SZ(n) ((uint64_t)(n) << 0)
+#define TCR_IRGN0_WBWA (1ull << 8)
+#define TCR_ORGN0_WBWA (1ull << 10)
+#define TCR_SH0_INNER (3ull << 12)
+#define TCR_TG0_4K (0ull << 14)
+#define TCR_T1SZ(n) ((uint64_t)(n) << 16)
+#define TCR_IRGN1_WBWA (1ull << 24)
+#define TCR_ORGN1_WBWA (1ull << 26)
+#define TCR_SH1_INNER (3ull << 28)
+#define TCR_TG1_4K (2ull << 30)
+#define TCR_IPS_SHIFT 32
+
+#define SCTLR_M (1ull << 0)
+#define SCTLR_A (1ull << 1)
+#define SCTLR_C (1ull << 2)
+#define SCTLR_I (1ull << 12)
+#define SCTLR_WXN (1ull << 19)
+
+void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
+{
+	uint64_t parange = sysreg_read(id_aa64mmfr0_el1) & 0xf;
+	uint64_t ips = parange > 5 ? 5 : parange; /* 48 bits at most: no LPA */
+	uint64_t tcr = TCR_T0SZ(16) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
+		       TCR_TG0_4K | TCR_T1SZ(16) | TCR_IRGN1_WBWA | TCR_ORGN1_WBWA |
+		       TCR_SH1_INNER | TCR_TG1_4K | (ips << TCR_IPS_SHIFT);
+	uint64_t sctlr = sysreg_read(sctlr_el1);
+
+	/* Every table write (made with the MMU and caches off, or through the
+	 * cacheable identity map) is complete before the walker may look. */
+	dsb(ish);
+	sysreg_write(mair_el1, MAIR_VALUE);
+	sysreg_write(tcr_el1, tcr);
+	sysreg_write(ttbr0_el1, pt_table_root(user));
+	sysreg_write(ttbr1_el1, pt_table_root(kernel));
+	isb();
+	__asm__ volatile("tlbi vmalle1" : : : "memory");
+	dsb(nsh);
+	isb();
+	if (!(sctlr & SCTLR_M)) {
+		sctlr |= SCTLR_M | SCTLR_C | SCTLR_I;
+		sctlr &= ~(SCTLR_A | SCTLR_WXN);
+		sysreg_write(sctlr_el1, sctlr);
+		isb();
+	}
+}
+
+/* Past this many pages in one call, one vmalle1is is cheaper. */
+#define INVALIDATE_ALL_PAGES 512
+
+void arch_invalidate(const struct pt_flush_info *info)
+{
+	uint64_t pages = 0;
+	bool all = info->all;
+
+	for (size_t i = 0; i < info->nr_ranges && !all; i++) {
+		pages += (info->ranges[i].len + 4095) >> 12;
+		if (pages > INVALIDATE_ALL_PAGES)
+			all = true;
+	}
+
+	dsb(ishst); /* the PTE writes reach the walker before the invalidation */
+	if (all) {
+		__asm__ volatile("tlbi vmalle1is" : : : "memory");
+	} else {
+		for (size_t i = 0; i < info->nr_ranges; i++) {
+			/* va + len may be exactly 2^64: count pages, not bytes. */
+			uint64_t page = info->ranges[i].va >> 12;
+			uint64_t n = (info->ranges[i].len + 4095) >> 12;
+
+			for (uint64_t k = 0; k < n; k++) {
+				/* VA[55:12] in bits 43:0, ASID 0. */
+				uint64_t arg = (page + k) & ((1ull << 44) - 1);
+
+				if (info->nodes_removed)
+					__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+				else
+					__asm__ volatile("tlbi vale1is, %0" : : "r"(arg) : "memory");
+			}
+		}
+	}
+	dsb(ish);
+	isb();
+}

@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * kernel_tests.c - the common program of the QEMU test kernels (issue 4).
+ *
+ * It builds an address space with ptkit alone, loads it into the MMU, and
+ * proves by real accesses that the hardware sees what ptkit mapped: aliases,
+ * permissions, holes, execute rights, TLB invalidation (with a control run
+ * that shows the emulated TLB really goes stale without it), hardware dirty
+ * bits, 2 MiB and 1 GiB leaves, and splitting a huge leaf under data and
+ * under the very code that is running.  Arch-neutral: it uses only the hooks
+ * of arch.h and the public ptkit API.
+ *
+ * Every check prints exactly one line, "PASS name", "FAIL name: why" or
+ * "SKIP name: why"; then "RESULT pass=N fail=M skip=K", and the kernel exits
+ * with success iff M == 0 and N > 0 (tests/qemu/run_qemu.sh checks both).
+ *
+ * Physical layout, carved after the image (all 2 MiB aligned):
+ *
+ *   [img_lo, img_hi)     the image rounded out to 2 MiB: identity, RWX
+ *   [scratch, +6 MiB)    identity RW: 2 MiB for huge_2m, 2 MiB for
+ *                        split_data, 2 MiB of single test pages
+ *   [pool, +16 MiB)      pt_phys_init: ptkit's frames, identity RW (ptkit
+ *                        reaches them at va == pa) and, in the kernel half,
+ *                        at kernel_start + pa
+ *
+ * Test virtual addresses (TV_*) lie in [64 GiB, 256 GiB): inside the user
+ * half of every format (Sv39's is 256 GiB).
+ */
+#include <stdarg.h>
+
+#include "arch.h"
+#include "kprintf.h"
+
+#define SZ_4K UINT64_C(0x1000)
+#define SZ_2M UINT64_C(0x200000)
+#define SZ_1G UINT64_C(0x40000000)
+
+#define SCRATCH_LEN (3 * SZ_2M)
+#define POOL_MAX (UINT64_C(16) << 20)
+#define POOL_MIN (UINT64_C(4) << 20)
+
+#define TV_BASE UINT64_C(0x1000000000)              /* 64 GiB */
+#define TV_HUGE2M (TV_BASE)                  /* a 2 MiB leaf */
+#define TV_SPLIT (TV_BASE + 0x400000)        /* a 2 MiB leaf split by protect */
+#define TV_SMALL (TV_BASE + 0x800000)        /* one leaf table of 4 KiB tests */
+#define TV_EXEC (TV_SMALL + 0x1000)
+#define TV_NOEXEC (TV_SMALL + 0x2000)
+#define TV_DIRTY (TV_SMALL + 0x3000)
+#define TV_NEAR (TV_SMALL + 0x4000)          /* mapped ... */
+#define TV_HOLE (TV_SMALL + 0x5000)          /* ... and its unmapped neighbour */
+/* Low bits far from what the code touches meanwhile, so that no conflict
+ * evicts this page from QEMU's (direct-mapped) TLB between two reads. */
+#define TV_STALE (TV_SMALL + 0xd7000)
+#define TV_GIG UINT64_C(0x2000000000)               /* 128 GiB, 1 GiB aligned */
+#define TV_FAR_HOLE UINT64_C(0x3000000000)          /* 192 GiB: no node below the root */
+
+/* ---- results ------------------------------------------------------------ */
+
+enum { ST_PASS, ST_FAIL, ST_SKIP };
+static int state;
+static char why[256];
+static unsigned n_pass, n_fail, n_skip;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (state != ST_PASS)
+		return; /* keep the first reason */
+	state = ST_FAIL;
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+static void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	state = ST_SKIP;
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+static void run(const char *name, void (*check)(void))
+{
+	state = ST_PASS;
+	why[0] = '\0';
+	check();
+	switch (state) {
+	case ST_PASS:
+		n_pass++;
+		kprintf("PASS %s\n", name);
+		break;
+	case ST_FAIL:
+		n_fail++;
+		kprintf("FAIL %s: %s\n", name, why);
+		break;
+	default:
+		n_skip++;
+		kprintf("SKIP %s: %s\n", name, why);
+		break;
+	}
+}
+
+/* A ptkit call that must succeed: on error, records why and yields false. */
+#define OK(call) ok_((call), #call)
+static bool ok_(int err, const char *what)
+{
+	if (err)
+		fail("%s: %s", what, pt_strerror(err));
+	return err == 0;
+}
+
+static bool read_ok(uint64_t va, uint64_t *val, const char *what)
+{
+	if (arch_probe_read(va, val)) {
+		fail("read of %s (va %#lx) faulted", what, va);
+		return false;
+	}
+	return true;
+}
+
+/* Reads va and compares. */
+static bool read_is(uint64_t va, uint64_t want, const char *what)
+{
+	uint64_t got;
+
+	if (!read_ok(va, &got, what))
+		return false;
+	if (got != want) {
+		fail("read of %s (va %#lx) gave %#lx, expected %#lx", what, va, got, want);
+		return false;
+	}
+	return true;
+}
+
+static bool write_ok(uint64_t va, uint64_t val, const char *what)
+{
+	if (arch_probe_write(va, val)) {
+		fail("write to %s (va %#lx) faulted", what, va);
+		return false;
+	}
+	return true;
+}
+
+static bool read_faults(uint64_t va, const char *what)
+{
+	uint64_t got;
+
+	if (!arch_probe_read(va, &got)) {
+		fail("read of %s (va %#lx) did not fault (it read %#lx)", what, va, got);
+		return false;
+	}
+	return true;
+}
+
+static bool write_faults(uint64_t va, uint64_t val, const char *what)
+{
+	if (!arch_probe_write(va, val)) {
+		fail("write to %s (va %#lx) did not fault", what, va);
+		return false;
+	}
+	return true;
+}
+
+/* pt_query that must find a leaf of `size` (0: any size). */
+static bool query_is(struct pt_table *t, uint64_t va, uint64_t size,
+		     struct pt_mapping *m, const char *what)
+{
+	int err = pt_query(t, va, m);
+
+	if (err) {
+		fail("pt_query(%s, %#lx): %s", what, va, pt_strerror(err));
+		return false;
+	}
+	if (size && m->size != size) {
+		fail("pt_query(%s, %#lx): a leaf of %#lx bytes, expected %#lx", what, va,
+		     m->size, size);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the address space ---------------------------------------------------- */
+
+static struct pt_phys phys;
+static struct pt_table *kern, *user;
+static uint64_t img_lo, img_hi, scratch_pa, pool_pa, pool_len, ks;
+static uint64_t free_after_init;
+
+/* Invalidation: counted, and suppressible by the stale_tlb check. */
+static volatile bool inval_suppressed;
+static volatile uint64_t inval_calls;
+
+static void test_invalidate(void *arg, const struct pt_flush_info *info)
+{
+	(void)arg;
+	inval_calls++;
+	if (!inval_suppressed)
+		arch_invalidate(info);
+}
+
+/* Frames the checks allocate: our references, dropped before teardown. */
+static uint64_t test_frames[16];
+static unsigned nr_test_frames;
+
+static bool alloc_frame(uint64_t *pa)
+{
+	if (nr_test_frames == sizeof(test_frames) / sizeof(test_frames[0])) {
+		fail("test_frames[] is full");
+		return false;
+	}
+	if (!OK(pt_frame_alloc(&phys, pa)))
+		return false;
+	test_frames[nr_test_frames++] = *pa;
+	return true;
+}
+
+static const struct pt_prop PROP_RWX = { PT_R | PT_W | PT_X, PT_CACHE_WB };
+static const struct pt_prop PROP_RW = { PT_R | PT_W, PT_CACHE_WB };
+static const struct pt_prop PROP_RX = { PT_R | PT_X, PT_CACHE_WB };
+static const struct pt_prop PROP_R = { PT_R, PT_CACHE_WB };
+static const struct pt_prop PROP_DEV = { PT_R | PT_W, PT_CACHE_UC };
+
+static uint64_t scratch_page(unsigned i) /* the single test pages */
+{
+	return scratch_pa + 2 * SZ_2M + i * SZ_4K;
+}
+
+#define RO_PAGE scratch_page(0) /* the page with a read-only kernel alias */
+
+/*
+ * A kernel table and a user table seeing the image, the pool and the UART at
+ * va == pa (kernel-only pages); with `full`, also the scratch area and the
+ * kernel-half aliases.  The image gets one 2 MiB leaf where splitting the
+ * leaf under running code is allowed, 4 KiB leaves elsewhere.
+ */
+static int build_space(struct pt_table **kp, struct pt_table **up, bool full)
+{
+	struct pt_table_opts opts = { .live = true };
+	int err;
+
+	if ((err = pt_table_create_opts(&phys, arch.fmt, PT_SPACE_KERNEL, &opts, kp))) {
+		kprintf("pt_table_create_opts(kernel): %s\n", pt_strerror(err));
+		return err;
+	}
+	if ((err = pt_table_create_user(*kp, up))) {
+		kprintf("pt_table_create_user: %s\n", pt_strerror(err));
+		return err;
+	}
+	if (arch.split_running_code) {
+		err = pt_map(*up, img_lo, img_lo, img_hi - img_lo, PROP_RWX);
+	} else {
+		for (uint64_t a = img_lo; a < img_hi && !err; a += SZ_4K)
+			err = pt_map(*up, a, a, SZ_4K, PROP_RWX);
+	}
+	if (err) {
+		kprintf("pt_map(image [%#lx, %#lx)): %s\n", img_lo, img_hi, pt_strerror(err));
+		return err;
+	}
+	if ((err = pt_map(*up, pool_pa, pool_pa, pool_len, PROP_RW))) {
+		kprintf("pt_map(pool identity): %s\n", pt_strerror(err));
+		return err;
+	}
+	if (arch.uart_len) {
+		uint64_t lo = arch.uart_pa & ~(SZ_4K - 1);
+		uint64_t hi = (arch.uart_pa + arch.uart_len + SZ_4K - 1) & ~(SZ_4K - 1);
+		if ((err = pt_map(*up, lo, lo, hi - lo, PROP_DEV))) {
+			kprintf("pt_map(uart %#lx): %s\n", lo, pt_strerror(err));
+			return err;
+		}
+	}
+	if (!full)
+		return 0;
+	if ((err = pt_map(*up, scratch_pa, scratch_pa, SCRATCH_LEN, PROP_RW))) {
+		kprintf("pt_map(scratch identity): %s\n", pt_strerror(err));
+		return err;
+	}
+	if ((err = pt_map(*kp, ks + pool_pa, pool_pa, pool_len, PROP_RW))) {
+		kprintf("pt_map(pool kernel alias): %s\n", pt_strerror(err));
+		return err;
+	}
+	if ((err = pt_map(*kp, ks + RO_PAGE, RO_PAGE, SZ_4K, PROP_R))) {
+		kprintf("pt_map(read-only kernel alias): %s\n", pt_strerror(err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---- the checks ----------------------------------------------------------- */
+
+/* 1. One frame, two virtual addresses: identity (user half) and kernel half. */
+static void check_alias(void)
+{
+	uint64_t f;
+
+	if (!alloc_frame(&f))
+		return;
+	uint64_t alias = ks + f;
+	if (!write_ok(f, UINT64_C(0x1111222233334444), "the identity page") ||
+	    !read_is(alias, UINT64_C(0x1111222233334444), "the kernel-half alias") ||
+	    !write_ok(alias + 8, UINT64_C(0x5555666677778888), "the kernel-half alias") ||
+	    !read_is(f + 8, UINT64_C(0x5555666677778888), "the identity page"))
+		return;
+}
+
+/* 2. A read-only alias: reads work, writes fault and change nothing. */
+static void check_readonly(void)
+{
+	uint64_t alias = ks + RO_PAGE;
+	struct pt_mapping m;
+
+	if (!query_is(kern, alias, SZ_4K, &m, "kernel") ||
+	    !write_ok(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page") ||
+	    !read_is(alias, UINT64_C(0x0bad0bad12345678), "the read-only alias") ||
+	    !write_faults(alias, UINT64_C(0xdeadbeef), "the read-only alias") ||
+	    !read_is(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page (after the faulting write)"))
+		return;
+	if (m.prop.flags & PT_W)
+		fail("pt_query of the read-only alias shows PT_W (flags %#x)", m.prop.flags);
+}
+
+/* 3. Unmapped pages fault: inside a present leaf table, below a present
+ * node at level 2, with no node at all, and in the kernel half. */
+static void check_hole(void)
+{
+	struct pt_mapping m;
+	uint64_t f;
+	struct {
+		struct pt_table *t;
+		uint64_t va;
+		const char *what;
+	} holes[] = {
+		{ user, TV_HOLE, "a hole next to a 4 KiB page" },
+		{ user, pool_pa + pool_len, "the hole after the pool's identity map" },
+		{ user, TV_FAR_HOLE, "a hole with no page-table node" },
+		{ kern, ks + pool_pa + pool_len + SZ_2M, "a kernel-half hole" },
+	};
+
+	if (!alloc_frame(&f) || !OK(pt_map(user, TV_NEAR, f, SZ_4K, PROP_RW)) ||
+	    !write_ok(TV_NEAR, 42, "the hole's neighbour"))
+		return;
+	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
+		int err = pt_query(holes[i].t, holes[i].va, &m);
+		if (err != PT_ENOENT) {
+			fail("pt_query(%s, %#lx) = %s, expected PT_ENOENT", holes[i].what,
+			     holes[i].va, err ? pt_strerror(err) : "0");
+			return;
+		}
+		if (!read_faults(holes[i].va, holes[i].what))
+			return;
+	}
+}
+
+/* 4. Execute rights: one frame holding a return instruction, called through
+ * an alias with PT_X (works) and one without (the fetch faults). */
+static void check_nx(void)
+{
+	uint64_t f;
+
+	if (!alloc_frame(&f))
+		return;
+	arch_put_return((void *)(uintptr_t)f);
+	if (!OK(pt_map_frames(user, TV_EXEC, &f, 1, PROP_RX)) ||
+	    !OK(pt_map(user, TV_NOEXEC, f, SZ_4K, PROP_RW)))
+		return;
+	if (arch_probe_exec(TV_EXEC)) {
+		fail("calling through the PT_X alias (va %#lx) faulted", TV_EXEC);
+		return;
+	}
+	if (!arch_probe_exec(TV_NOEXEC)) {
+		fail("calling through an alias without PT_X (va %#lx) did not fault", TV_NOEXEC);
+		return;
+	}
+	if (!arch_probe_exec(f))
+		fail("calling through the pool's identity map (RW, no PT_X, va %#lx) did not fault", f);
+}
+
+/* 5. The TLB: a control run without invalidation shows that QEMU keeps the
+ * stale translation (so the next checks prove something), then the same
+ * change with ptkit's invalidation is seen at once. */
+static uint64_t stale_a, stale_b;
+static bool stale_ready;
+
+static void check_stale_tlb(void)
+{
+	const uint64_t a = UINT64_C(0xaaaa00000000aaaa), b = UINT64_C(0xbbbb00000000bbbb);
+
+	if (!alloc_frame(&stale_a) || !alloc_frame(&stale_b) ||
+	    !write_ok(stale_a, a, "frame A (identity)") ||
+	    !write_ok(stale_b, b, "frame B (identity)") ||
+	    !OK(pt_map(user, TV_STALE, stale_a, SZ_4K, PROP_RW)) ||
+	    !read_is(TV_STALE, a, "V -> A"))
+		return;
+	stale_ready = true;
+
+	uint64_t calls = inval_calls;
+	inval_suppressed = true;
+	int err1 = pt_unmap(user, TV_STALE, SZ_4K, NULL);
+	int err2 = err1 ? 0 : pt_map(user, TV_STALE, stale_b, SZ_4K, PROP_RW);
+	inval_suppressed = false;
+	if (!OK(err1) || !OK(err2))
+		return;
+	if (inval_calls == calls) {
+		fail("ptkit asked for no invalidation when it unmapped a page in use");
+		return;
+	}
+	uint64_t got;
+	if (!read_ok(TV_STALE, &got, "V after a remap without invalidation"))
+		return;
+	if (got == b)
+		fail("V read frame B's value right after a remap whose invalidation was "
+		     "suppressed: QEMU's TLB did not keep the old translation, so the "
+		     "remap/protect checks cannot tell a missing invalidation");
+	else if (got != a)
+		fail("V read %#lx, neither A's %#lx nor B's %#lx", got, a, b);
+}
+
+static void check_remap(void)
+{
+	const uint64_t b = UINT64_C(0xbbbb00000000bbbb);
+
+	if (!stale_ready) {
+		fail("stale_tlb did not set V up");
+		return;
+	}
+	/* The table already says V -> B; the TLB may still say V -> A. */
+	if (!OK(pt_unmap(user, TV_STALE, SZ_4K, NULL)) ||
+	    !OK(pt_map(user, TV_STALE, stale_b, SZ_4K, PROP_RW)))
+		return;
+	read_is(TV_STALE, b, "V -> B after ptkit's unmap and map");
+}
+
+static void check_protect(void)
+{
+	if (!stale_ready) {
+		fail("stale_tlb did not set V up");
+		return;
+	}
+	/* The write leaves a writable translation in the TLB. */
+	if (!write_ok(TV_STALE, 0x1234, "V (read-write)") ||
+	    !OK(pt_protect(user, TV_STALE, SZ_4K, 0, PT_W, NULL)) ||
+	    !write_faults(TV_STALE, 0x5678, "V after pt_protect(-W)") ||
+	    !read_is(TV_STALE, 0x1234, "V (read-only)") ||
+	    !OK(pt_protect(user, TV_STALE, SZ_4K, PT_W, 0, NULL)) ||
+	    !write_ok(TV_STALE, 0x9abc, "V after pt_protect(+W)") ||
+	    !read_is(stale_b, 0x9abc, "frame B (identity)"))
+		return;
+}
+
+/* 6. The hardware dirty bit, where the format stores one. */
+static void check_dirty(void)
+{
+	struct pt_prop clean, dirty, want_d = { PT_R | PT_W | PT_D, PT_CACHE_WB };
+	struct pt_mapping m;
+	uint64_t f;
+
+	if (arch.fmt->normalize(PROP_RW, arch.features, &clean) ||
+	    arch.fmt->normalize(want_d, arch.features, &dirty)) {
+		fail("%s: normalize refuses R|W or R|W|D", arch.fmt->name);
+		return;
+	}
+	if (clean.flags & PT_D) {
+		skip("%s sets D in every writable leaf: no hardware dirty bit to watch",
+		     arch.fmt->name);
+		return;
+	}
+	if (!(dirty.flags & PT_D)) {
+		skip("%s has no dirty bit", arch.fmt->name);
+		return;
+	}
+	if (!alloc_frame(&f) || !OK(pt_map(user, TV_DIRTY, f, SZ_4K, PROP_RW)) ||
+	    !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
+		return;
+	if (m.prop.flags & PT_D) {
+		fail("a fresh leaf mapped without PT_D reads back dirty (flags %#x)", m.prop.flags);
+		return;
+	}
+	uint64_t v;
+	if (!read_ok(TV_DIRTY, &v, "the clean page") || !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
+		return;
+	if (m.prop.flags & PT_D) {
+		fail("a read made the leaf dirty (flags %#x)", m.prop.flags);
+		return;
+	}
+	if (!(clean.flags & PT_A) && !(m.prop.flags & PT_A)) {
+		fail("the hardware did not set the accessed bit on a read (flags %#x)",
+		     m.prop.flags);
+		return;
+	}
+	if (!write_ok(TV_DIRTY, UINT64_C(0xd1d1d1d1), "the clean page") ||
+	    !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
+		return;
+	if (!(m.prop.flags & PT_D)) {
+		fail("the write did not show as PT_D in pt_query (flags %#x)", m.prop.flags);
+		return;
+	}
+	uint32_t set = arch.fmt->nr_sw_bits ? PT_SW0 : 0, clear = set ? 0 : PT_X;
+	if (!OK(pt_protect(user, TV_DIRTY, SZ_4K, set, clear, NULL)) ||
+	    !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
+		return;
+	if (!(m.prop.flags & PT_D))
+		fail("pt_protect lost the hardware's dirty bit (flags now %#x)", m.prop.flags);
+	else if ((m.prop.flags & set) != set)
+		fail("pt_protect did not set PT_SW0 (flags now %#x)", m.prop.flags);
+	else
+		read_is(TV_DIRTY, UINT64_C(0xd1d1d1d1), "the dirty page after pt_protect");
+}
+
+static uint64_t pattern(uint64_t page, uint64_t word)
+{
+	return UINT64_C(0x9e3779b97f4a7c15) * (page * 512 + word + 1);
+}
+
+/* 7. A 2 MiB leaf reads what was written at its pa through the identity map. */
+static void check_huge_2m(void)
+{
+	struct pt_mapping m;
+
+	for (uint64_t i = 0; i < 512; i++)
+		if (!write_ok(scratch_pa + i * SZ_4K + 8 * (i % 512), pattern(i, 7),
+			      "the scratch area (identity)"))
+			return;
+	if (!OK(pt_map(user, TV_HUGE2M, scratch_pa, SZ_2M, PROP_R)) ||
+	    !query_is(user, TV_HUGE2M + 0x12345, SZ_2M, &m, "user"))
+		return;
+	if (m.va != TV_HUGE2M || m.pa != scratch_pa) {
+		fail("pt_query: leaf va %#lx pa %#lx, expected %#lx -> %#lx", m.va, m.pa,
+		     TV_HUGE2M, scratch_pa);
+		return;
+	}
+	for (uint64_t i = 0; i < 512; i++)
+		if (!read_is(TV_HUGE2M + i * SZ_4K + 8 * (i % 512), pattern(i, 7),
+			     "the 2 MiB leaf"))
+			return;
+}
+
+/* 8. A 1 GiB leaf over the image reads a global the program just wrote. */
+static volatile uint64_t gig_marker = UINT64_C(0x1617181920212223);
+
+static void check_huge_1g(void)
+{
+	struct pt_mapping m;
+	uint64_t marker_pa = (uintptr_t)&gig_marker;
+
+	if (!arch.has_1g || arch.fmt->max_leaf_level < 3) {
+		skip("%s: no 1 GiB leaves here", arch.name);
+		return;
+	}
+	if (marker_pa - arch.gig_pa >= SZ_1G) {
+		fail("arch.gig_pa %#lx does not hold the image (a global at %#lx)",
+		     arch.gig_pa, marker_pa);
+		return;
+	}
+	gig_marker = UINT64_C(0x1600d1600d000000) ^ inval_calls;
+	uint64_t va = TV_GIG + (marker_pa - arch.gig_pa);
+	if (!OK(pt_map(user, TV_GIG, arch.gig_pa, SZ_1G, PROP_R)) ||
+	    !query_is(user, va, SZ_1G, &m, "user") ||
+	    !read_is(va, gig_marker, "a global through the 1 GiB leaf") ||
+	    !OK(pt_unmap(user, TV_GIG, SZ_1G, NULL)))
+		return;
+	read_faults(va, "the 1 GiB leaf's range after pt_unmap");
+}
+
+/* 9. Splitting a 2 MiB data leaf to protect one 4 KiB page of it. */
+static bool split_verify(uint64_t base)
+{
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t page = base + i * SZ_4K;
+		if (!read_is(page, pattern(i, 0), "the split leaf"))
+			return false;
+		volatile uint64_t *w = (volatile uint64_t *)(uintptr_t)page;
+		for (uint64_t j = 1; j < 512; j++) {
+			if (w[j] != pattern(i, j)) {
+				fail("the split leaf at va %#lx reads %#lx, expected %#lx",
+				     page + 8 * j, w[j], pattern(i, j));
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static void check_split_data(void)
+{
+	const uint64_t pa = scratch_pa + SZ_2M, ro = TV_SPLIT + 7 * SZ_4K;
+	struct pt_mapping m;
+
+	if (!OK(pt_map(user, TV_SPLIT, pa, SZ_2M, PROP_RW)) ||
+	    !query_is(user, TV_SPLIT, SZ_2M, &m, "user"))
+		return;
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t page = TV_SPLIT + i * SZ_4K;
+		if (!write_ok(page, pattern(i, 0), "the 2 MiB leaf"))
+			return;
+		volatile uint64_t *w = (volatile uint64_t *)(uintptr_t)page;
+		for (uint64_t j = 1; j < 512; j++)
+			w[j] = pattern(i, j);
+	}
+	if (!OK(pt_protect(user, ro, SZ_4K, 0, PT_W, NULL)) ||
+	    !query_is(user, ro, SZ_4K, &m, "user"))
+		return;
+	if (m.prop.flags & PT_W) {
+		fail("the protected page still has PT_W");
+		return;
+	}
+	if (!query_is(user, TV_SPLIT, SZ_4K, &m, "user") || !(m.prop.flags & PT_W) ||
+	    !query_is(user, TV_SPLIT + SZ_2M - SZ_4K, SZ_4K, &m, "user") ||
+	    !(m.prop.flags & PT_W)) {
+		fail("the split leaf's other pages are not 4 KiB and writable");
+		return;
+	}
+	if (!split_verify(TV_SPLIT) ||
+	    !write_faults(ro, 0x77, "the read-only page of the split leaf") ||
+	    !write_ok(ro - SZ_4K, pattern(6, 0), "its left neighbour") ||
+	    !write_ok(ro + SZ_4K, pattern(8, 0), "its right neighbour") ||
+	    !split_verify(TV_SPLIT))
+		return;
+	/* The identity view of the same frames agrees. */
+	read_is(pa + 7 * SZ_4K + 8, pattern(7, 1), "the split leaf's frame (identity)");
+}
+
+/* 10. Splitting the 2 MiB leaf that maps the code being executed: a page of
+ * data next to the code is made read-only and back. */
+static uint64_t code_neighbour[512] __attribute__((aligned(4096))) = { 0x5eed };
+
+static void check_split_code(void)
+{
+	uint64_t code = (uintptr_t)&check_split_code, arr = (uintptr_t)code_neighbour;
+	struct pt_mapping m;
+
+	if (!arch.split_running_code) {
+		skip("%s: splitting the leaf under running code is break-before-make here",
+		     arch.name);
+		return;
+	}
+	if ((code & ~(SZ_2M - 1)) != (arr & ~(SZ_2M - 1))) {
+		fail("layout: the code (%#lx) and the array (%#lx) are in different 2 MiB pages",
+		     code, arr);
+		return;
+	}
+	if (!query_is(user, code, SZ_2M, &m, "user") ||
+	    !write_ok(arr, 0xc0de, "the array next to the code"))
+		return;
+	if (!OK(pt_protect(user, arr, SZ_4K, 0, PT_W, NULL)))
+		return;
+	/* Still running: the leaf under this very code was split. */
+	if (!query_is(user, code, SZ_4K, &m, "user"))
+		return;
+	if ((m.prop.flags & (PT_W | PT_X)) != (PT_W | PT_X)) {
+		fail("the code's new 4 KiB leaf lost W or X (flags %#x)", m.prop.flags);
+		return;
+	}
+	if (!write_faults(arr, 0xbad, "the read-only array next to the code") ||
+	    !read_is(arr, 0xc0de, "the read-only array") ||
+	    !OK(pt_protect(user, arr, SZ_4K, PT_W, 0, NULL)) ||
+	    !write_ok(arr, 0x600d, "the array made writable again"))
+		return;
+	if (code_neighbour[0] != 0x600d)
+		fail("the array reads %#lx through the program's own pointer", code_neighbour[0]);
+}
+
+/* 11. The invariants, then a teardown that gives every frame back: a second,
+ * minimal pair of tables is loaded so the first can be destroyed. */
+static void check_check(void)
+{
+	char msg[160];
+	struct pt_table *k2, *u2;
+	int err;
+
+	if ((err = pt_check(user, msg, sizeof(msg)))) {
+		fail("pt_check(user): %s: %s", pt_strerror(err), msg);
+		return;
+	}
+	if ((err = pt_check(kern, msg, sizeof(msg)))) {
+		fail("pt_check(kernel): %s: %s", pt_strerror(err), msg);
+		return;
+	}
+	uint64_t before = pt_phys_free_frames(&phys);
+	if (build_space(&k2, &u2, false)) {
+		fail("building the second address space failed (see above)");
+		return;
+	}
+	uint64_t cost = before - pt_phys_free_frames(&phys);
+	arch_activate(u2, k2);
+	/* From here on nothing allocates: every frame given back stays free. */
+	for (unsigned i = 0; i < nr_test_frames; i++)
+		if (!OK(pt_frame_put(&phys, test_frames[i])))
+			return;
+	if (!OK(pt_table_destroy(user)) || !OK(pt_table_destroy(kern)))
+		return;
+	user = kern = NULL;
+	uint64_t now = pt_phys_free_frames(&phys);
+	if (now + cost != free_after_init) {
+		fail("after destroying the tables %lu frames are free, expected %lu "
+		     "(%lu after pt_phys_init, %lu held by the second tables)",
+		     now, free_after_init - cost, free_after_init, cost);
+		return;
+	}
+	for (unsigned i = 0; i < nr_test_frames; i++) {
+		if (pt_frame_refcount(&phys, test_frames[i]) != PT_REFCOUNT_UNUSED) {
+			fail("test frame %#lx is still in use after the teardown", test_frames[i]);
+			return;
+		}
+	}
+	if ((err = pt_check(u2, msg, sizeof(msg))) || (err = pt_check(k2, msg, sizeof(msg))))
+		fail("pt_check(second tables): %s: %s", pt_strerror(err), msg);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static _Noreturn void finish(void)
+{
+	kprintf("RESULT pass=%u fail=%u skip=%u\n", n_pass, n_fail, n_skip);
+	arch_exit(n_fail == 0 && n_pass > 0);
+}
+
+static _Noreturn void setup_failed(const char *what)
+{
+	kprintf("FAIL setup: %s\n", what);
+	n_fail++;
+	finish();
+}
+
+void kernel_main(void)
+{
+	char msg[160];
+
+	arch_trap_init();
+	kprintf("\nptkit QEMU test kernel: %s, format %s (%u levels)\n", arch.name,
+		arch.fmt->name, arch.fmt->levels);
+
+	ks = arch.fmt->kernel_start;
+	img_lo = arch.image_start & ~(SZ_2M - 1);
+	img_hi = (arch.image_end + SZ_2M - 1) & ~(SZ_2M - 1);
+	scratch_pa = img_hi;
+	pool_pa = scratch_pa + SCRATCH_LEN;
+	if (pool_pa + POOL_MIN > arch.ram_end)
+		setup_failed("not enough RAM after the image");
+	pool_len = arch.ram_end - pool_pa;
+	if (pool_len > POOL_MAX)
+		pool_len = POOL_MAX;
+	pool_len &= ~(SZ_2M - 1);
+	kprintf("image [%#lx, %#lx) mapped as [%#lx, %#lx), scratch [%#lx, %#lx), "
+		"pool [%#lx, %#lx), RAM ends at %#lx\n",
+		arch.image_start, arch.image_end, img_lo, img_hi, scratch_pa,
+		scratch_pa + SCRATCH_LEN, pool_pa, pool_pa + pool_len, arch.ram_end);
+
+	struct pt_platform platform = {
+		.invalidate = test_invalidate,
+		.features = arch.features,
+	};
+	int err = pt_phys_init(&phys, pool_pa, pool_len, 0, &platform);
+	if (err) {
+		kprintf("pt_phys_init: %s\n", pt_strerror(err));
+		setup_failed("pt_phys_init");
+	}
+	free_after_init = pt_phys_free_frames(&phys);
+	if (build_space(&kern, &user, true))
+		setup_failed("building the address space (see above)");
+	if ((err = pt_check(user, msg, sizeof(msg))) || (err = pt_check(kern, msg, sizeof(msg)))) {
+		kprintf("pt_check before activation: %s: %s\n", pt_strerror(err), msg);
+		setup_failed("pt_check before activation");
+	}
+	kprintf("tables built: %lu of %lu frames used; activating\n",
+		free_after_init - pt_phys_free_frames(&phys), free_after_init);
+	arch_activate(user, kern);
+	kprintf("running on ptkit's tables\n");
+
+	run("alias", check_alias);
+	run("readonly", check_readonly);
+	run("hole", check_hole);
+	run("nx", check_nx);
+	run("stale_tlb", check_stale_tlb);
+	run("remap", check_remap);
+	run("protect", check_protect);
+	run("dirty", check_dirty);
+	run("huge_2m", check_huge_2m);
+	run("huge_1g", check_huge_1g);
+	run("split_data", check_split_data);
+	run("split_code", check_split_code);
+	run("check", check_check);
+	kprintf("%lu invalidation calls\n", inval_calls);
+	finish();
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * boot.S - the x86-64 test kernel's entry, trap stubs and probes.
+ *
+ * QEMU's -kernel loads us as a Multiboot 1 kernel (the ELF64 is converted
+ * to ELF32 after linking: QEMU refuses 64-bit ELF for Multiboot) and jumps
+ * to _start in 32-bit protected mode, paging off.  We build a temporary
+ * identity map of the first GiB (2 MiB pages in .bss), enable PAE (and
+ * LA57 in the 5-level build), EFER.LME and EFER.NXE (ptkit sets NX in
+ * every non-executable leaf: without NXE that bit is reserved), paging with
+ * CR0.WP (so read-only pages bind the kernel too), then far-jump to 64-bit
+ * code and call kernel_main.
+ */
+#define MB_MAGIC 0x1badb002
+#define MB_FLAGS 0x00000003 /* page-aligned modules, memory info */
+
+#define CR0_PE (1 << 0)
+#define CR0_WP (1 << 16)
+#define CR0_PG (1 << 31)
+#define CR4_PAE (1 << 5)
+#define CR4_LA57 (1 << 12)
+#define MSR_EFER 0xc0000080
+#define EFER_LME (1 << 8)
+#define EFER_NXE (1 << 11)
+
+#define STACK_SIZE (64 * 1024)
+
+	.section .multiboot, "a"
+	.balign 4
+	.long MB_MAGIC
+	.long MB_FLAGS
+	.long -(MB_MAGIC + MB_FLAGS)
+
+/* ---- 32-bit entry --------------------------------------------------------- */
+
+	.section .text.boot, "ax"
+	.code32
+	.globl _start
+_start:
+	cli
+	cld
+	/* Zero .bss (the boot tables and the stack live there). */
+	movl $__bss_start, %edi
+	movl $__bss_end, %ecx
+	subl %edi, %ecx
+	xorl %eax, %eax
+	rep stosb
+
+	/* Identity map of [0, 1 GiB): PML4[0] -> PDPT, PDPT[0] -> PD,
+	 * PD[i] = i * 2 MiB | P | W | PS. */
+	movl $(boot_pdpt + 0x3), boot_pml4
+	movl $(boot_pd + 0x3), boot_pdpt
+	movl $boot_pd, %edi
+	movl $0x83, %eax
+	movl $512, %ecx
+1:	movl %eax, (%edi)
+	addl $0x200000, %eax
+	addl $8, %edi
+	loop 1b
+
+#ifdef PTKIT_QEMU_LA57
+	movl $(boot_pml4 + 0x3), boot_pml5
+	movl $boot_pml5, %eax
+	movl $(CR4_PAE | CR4_LA57), %edx
+#else
+	movl $boot_pml4, %eax
+	movl $CR4_PAE, %edx
+#endif
+	movl %eax, %cr3
+	movl %cr4, %eax
+	orl %edx, %eax
+	movl %eax, %cr4
+
+	movl $MSR_EFER, %ecx
+	rdmsr
+	orl $(EFER_LME | EFER_NXE), %eax
+	wrmsr
+
+	movl %cr0, %eax
+	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
+	movl %eax, %cr0
+
+	lgdt gdt_ptr
+	ljmp $0x08, $long_entry
+
+/* ---- 64-bit entry --------------------------------------------------------- */
+
+	.code64
+long_entry:
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movw %ax, %fs
+	movw %ax, %gs
+	movq $stack_top, %rsp
+	xorl %ebp, %ebp
+	call kernel_main
+2:	cli
+	hlt
+	jmp 2b
+
+	.section .rodata
+	.balign 8
+gdt:
+	.quad 0
+	.quad 0x00af9a000000ffff /* 0x08: 64-bit code, DPL 0 */
+	.quad 0x00cf92000000ffff /* 0x10: data */
+gdt_end:
+gdt_ptr:
+	.word gdt_end - gdt - 1
+	.long gdt
+
+/* ---- traps ---------------------------------------------------------------- */
+
+/* One stub per exception vector: push a dummy error code where the CPU
+ * pushes none, then the vector, then the common path. */
+	.text
+.macro TRAP_NOERR n
+	.balign 16
+trap_\n:
+	pushq $0
+	pushq $\n
+	jmp trap_common
+.endm
+.macro TRAP_ERR n
+	.balign 16
+trap_\n:
+	pushq $\n
+	jmp trap_common
+.endm
+
+	TRAP_NOERR 0
+	TRAP_NOERR 1
+	TRAP_NOERR 2
+	TRAP_NOERR 3
+	TRAP_NOERR 4
+	TRAP_NOERR 5
+	TRAP_NOERR 6
+	TRAP_NOERR 7
+	TRAP_ERR 8
+	TRAP_NOERR 9
+	TRAP_ERR 10
+	TRAP_ERR 11
+	TRAP_ERR 12
+	TRAP_ERR 13
+	TRAP_ERR 14
+	TRAP_NOERR 15
+	TRAP_NOERR 16
+	TRAP_ERR 17
+	TRAP_NOERR 18
+	TRAP_NOERR 19
+	TRAP_NOERR 20
+	TRAP_ERR 21
+	TRAP_NOERR 22
+	TRAP_NOERR 23
+	TRAP_NOERR 24
+	TRAP_NOERR 25
+	TRAP_NOERR 26
+	TRAP_NOERR 27
+	TRAP_NOERR 28
+	TRAP_ERR 29
+	TRAP_ERR 30
+	TRAP_NOERR 31
+	/* Vectors 32..255 (never raised: interrupts stay disabled). */
+	TRAP_NOERR 255
+
+/* Saves the general registers as a struct x86_trap_frame (arch.c), calls
+ * x86_trap(frame), which may change the saved rip and rsp, and returns. */
+trap_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	cld
+	call x86_trap
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp /* vector, error code */
+	iretq
+
+	.section .rodata
+	.balign 8
+	.globl x86_trap_stubs
+x86_trap_stubs:
+	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad trap_\n
+	.endr
+	.globl x86_trap_stub_other
+x86_trap_stub_other:
+	.quad trap_255
+
+/* ---- probes --------------------------------------------------------------- */
+
+/* Each probe's access is at a known address; on a page fault there the trap
+ * handler resumes at the matching fixup (x86_probe_table), which returns 1.
+ * Exec: the handler recognises a fetch fault at the called address whose
+ * return address is x86_probe_exec_ret, pops it and resumes at the fixup. */
+	.text
+	.globl x86_probe_read /* int x86_probe_read(uint64_t va, uint64_t *out) */
+x86_probe_read:
+probe_read_insn:
+	movq (%rdi), %rax
+	movq %rax, (%rsi)
+	xorl %eax, %eax
+	ret
+probe_read_fixup:
+	movl $1, %eax
+	ret
+
+	.globl x86_probe_write /* int x86_probe_write(uint64_t va, uint64_t val) */
+x86_probe_write:
+probe_write_insn:
+	movq %rsi, (%rdi)
+	xorl %eax, %eax
+	ret
+probe_write_fixup:
+	movl $1, %eax
+	ret
+
+	.globl x86_probe_exec /* int x86_probe_exec(uint64_t va) */
+x86_probe_exec:
+	call *%rdi
+	.globl x86_probe_exec_ret
+x86_probe_exec_ret:
+	xorl %eax, %eax
+	ret
+	.globl x86_probe_exec_fixup
+x86_probe_exec_fixup:
+	movl $1, %eax
+	ret
+
+	.section .rodata
+	.balign 8
+	.globl x86_probe_table, x86_probe_table_end
+x86_probe_table: /* { faulting instruction, fixup } */
+	.quad probe_read_insn, probe_read_fixup
+	.quad probe_write_insn, probe_write_fixup
+x86_probe_table_end:
+
+/* ---- boot page tables and stack ------------------------------------------- */
+
+	.section .bss
+	.balign 4096
+boot_pml5:
+	.skip 4096
+boot_pml4:
+	.skip 4096
+boot_pdpt:
+	.skip 4096
+boot_pd:
+	.skip 4096
+stack:
+	.skip STACK_SIZE
+stack_top:
+
+	.section .note.GNU-stack, "", @progbits
