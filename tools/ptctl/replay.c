@@ -4,7 +4,9 @@
  *
  * One command a line; '#' starts a comment; blank lines are skipped:
  *
- *   table x86_64 user|kernel   (optional, first command only)
+ *   table FORMAT user|kernel   (optional, first command only; FORMAT is
+ *                              x86_64, x86_64_la57, riscv_sv39,
+ *                              riscv_sv48 or aarch64_4k; default x86_64)
  *   map VA PA LEN PROPS        untracked pt_map
  *   mapf VA NPAGES PROPS       NPAGES fresh frames, pt_map_frames, then the
  *                              caller's references dropped
@@ -139,10 +141,9 @@ static int rp_props(struct rp_state *st, int argc, char **argv,
 	return 0;
 }
 
-/* The default table if the trace did not choose one. */
-static int rp_table(struct rp_state *st, enum pt_space space)
+static int rp_table(struct rp_state *st, const struct pt_format *fmt, enum pt_space space)
 {
-	int rc = pt_table_create(st->phys, &pt_format_x86_64, space, &st->table);
+	int rc = pt_table_create(st->phys, fmt, space, &st->table);
 
 	st->started = true;
 	return rc;
@@ -153,26 +154,48 @@ static struct pt_table *rp_need_table(struct rp_state *st)
 {
 	int rc;
 
-	if (!st->table && (rc = rp_table(st, PT_SPACE_USER)))
+	/* The default table if the trace did not choose one. */
+	if (!st->table && (rc = rp_table(st, &pt_format_x86_64, PT_SPACE_USER)))
 		rp_result(st, rc);
 	return st->table;
 }
 
+static const struct {
+	const char *name;
+	const struct pt_format *fmt;
+} rp_formats[] = {
+	{ "x86_64", &pt_format_x86_64 },
+	{ "x86_64_la57", &pt_format_x86_64_la57 },
+	{ "riscv_sv39", &pt_format_riscv_sv39 },
+	{ "riscv_sv48", &pt_format_riscv_sv48 },
+	{ "aarch64_4k", &pt_format_aarch64_4k },
+};
+
+static const struct pt_format *rp_format_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rp_formats) / sizeof(rp_formats[0]); i++)
+		if (!strcmp(name, rp_formats[i].name) || !strcmp(name, rp_formats[i].fmt->name))
+			return rp_formats[i].fmt;
+	return NULL;
+}
+
 static int rp_cmd_table(struct rp_state *st, int argc, char **argv)
 {
+	const struct pt_format *fmt = rp_format_named(argv[1]);
 	enum pt_space space;
 
 	if (st->started)
 		return rp_parse_error(st, "'table' must be the first command");
-	if (strcmp(argv[1], "x86_64") && strcmp(argv[1], "x86-64"))
-		return rp_parse_error(st, "unknown format '%s' (x86_64)", argv[1]);
+	if (!fmt)
+		return rp_parse_error(st, "unknown format '%s' (x86_64, x86_64_la57, riscv_sv39, "
+				      "riscv_sv48, aarch64_4k)", argv[1]);
 	if (!strcmp(argv[2], "user"))
 		space = PT_SPACE_USER;
 	else if (!strcmp(argv[2], "kernel"))
 		space = PT_SPACE_KERNEL;
 	else
 		return rp_parse_error(st, "unknown space '%s' (user|kernel)", argv[2]);
-	rp_result(st, rp_table(st, space));
+	rp_result(st, rp_table(st, fmt, space));
 	return 0;
 }
 
