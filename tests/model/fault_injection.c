@@ -13,6 +13,14 @@
  * succeeds, its result must equal that of the same operation on a twin table
  * (in a twin arena) that never saw a failure: a rollback that leaves a trace
  * which only shows in the next successful attempt is caught there.
+ *
+ * Every format runs it: the format is the first argument or
+ * PTKIT_MODEL_FORMAT (ids in tests/common/format_rules.h; default x86_64).
+ * The addresses are small multiples of 1 GiB and the last GiBs below 2^64,
+ * inside every format's halves; what differs is how they are cut (Sv39 caps
+ * its shared kernel half at 2 MiB pages and keeps 1 GiB leaves in the root;
+ * AArch64's UK is a user table of its own, and its splits break before they
+ * make, after the allocations).
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -20,12 +28,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <ptkit/ptkit.h>
 
+#include "format_rules.h"
 #include "testutil.h"
 
 #define PAGE ((uint64_t)PT_PAGE_SIZE) /* 64-bit: 0 - n * PAGE must not wrap at 2^32 */
@@ -33,31 +43,50 @@
 #define NFRAMES 8
 #define MAX_ATTEMPTS 10000
 
-/* One arena with a user table U, a kernel table K and UK (user from K). */
+static const struct pt_test_format *tf;
+
+/* One arena with a user table U, U2 (pages capped at 2 MiB), a kernel table
+ * K and UK (pt_table_create_user of K: sharing K's kernel half, or with one
+ * root per half an empty user table). */
 struct fx {
 	struct pt_phys *phys;
 	struct pt_table *u, *u2, *k, *uk;
 	uint64_t frames[NFRAMES];
+	unsigned long invalidations; /* calls of every table's hook */
 };
+
+/* A failed operation changed nothing, so it has nothing to invalidate: a
+ * call during a failed attempt means an entry was touched (on AArch64, a
+ * break before make) before the allocation failed. */
+static void count_invalidation(void *arg, const struct pt_flush_info *info)
+{
+	(void)info;
+	((struct fx *)arg)->invalidations++;
+}
 
 static const struct pt_prop RW = {PT_R | PT_W, PT_CACHE_WB};
 static const struct pt_prop RX = {PT_R | PT_X, PT_CACHE_WB};
 
 static void fx_init(struct fx *f)
 {
-	const struct pt_table_opts cap2m = {.max_leaf_level = 2};
+	const struct pt_table_opts plain = {.invalidate = count_invalidation,
+					    .invalidate_arg = f};
+	const struct pt_table_opts cap2m = {.max_leaf_level = 2,
+					    .invalidate = count_invalidation,
+					    .invalidate_arg = f};
 
 	memset(f, 0, sizeof(*f));
 	assert_int_equal(pt_phys_create(ARENA_BYTES, &f->phys), 0);
 	/* Frames first: their addresses are then the same in both arenas. */
 	for (int i = 0; i < NFRAMES; i++)
 		assert_int_equal(pt_frame_alloc(f->phys, &f->frames[i]), 0);
-	assert_int_equal(pt_table_create(f->phys, &pt_format_x86_64,
-					 PT_SPACE_USER, &f->u), 0);
-	assert_int_equal(pt_table_create_opts(f->phys, &pt_format_x86_64,
-					      PT_SPACE_USER, &cap2m, &f->u2), 0);
-	assert_int_equal(pt_table_create(f->phys, &pt_format_x86_64,
-					 PT_SPACE_KERNEL, &f->k), 0);
+	assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_USER,
+					      &plain, &f->u), 0);
+	assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_USER,
+					      &cap2m, &f->u2), 0);
+	/* UK inherits K's hook. */
+	assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_KERNEL,
+					      &plain, &f->k), 0);
 	assert_int_equal(pt_table_create_user(f->k, &f->uk), 0);
 }
 
@@ -72,7 +101,8 @@ static void fx_fini(struct fx *f)
 	pt_phys_destroy(f->phys);
 }
 
-/* Every table of the fixture: an operation on K shows through UK too. */
+/* Every table of the fixture: an operation on K shows through UK too
+ * where they share the kernel half. */
 static void fx_tables(struct fx *f, struct pt_table *t[4])
 {
 	t[0] = f->u, t[1] = f->u2, t[2] = f->k, t[3] = f->uk;
@@ -295,9 +325,9 @@ static void expect_unchanged(struct fx *f, struct pt_snapshot want[4],
 	for (int i = 0; i < 4; i++) {
 		if (pt_snapshot_diff(&want[i], &now[i], PT_SNAP_ALL, why,
 				     sizeof(why)))
-			pt_test_fail("%s: allocation #%" PRIu64 " failed with"
+			pt_test_fail("%s: %s: allocation #%" PRIu64 " failed with"
 				     " PT_ENOMEM but table %s changed: %s",
-				     name, n, tname[i], why);
+				     tf->id, name, n, tname[i], why);
 		pt_test_check(t[i]);
 	}
 	free_all(now);
@@ -321,31 +351,37 @@ static void run_case(const struct fcase *c)
 	c->setup(&f);
 	snap_all(&f, before);
 	for (n = 1; n <= MAX_ATTEMPTS; n++) {
+		f.invalidations = 0;
 		pt_phys_fail_nth_alloc(f.phys, n);
 		err = c->op(&f);
 		pt_phys_fail_nth_alloc(f.phys, 0);
 		if (err != PT_ENOMEM)
 			break;
 		failures++;
+		if (f.invalidations)
+			pt_test_fail("%s: %s: allocation #%" PRIu64 " failed with"
+				     " PT_ENOMEM after %lu invalidation(s): the"
+				     " failed operation touched an entry",
+				     tf->id, c->name, n, f.invalidations);
 		expect_unchanged(&f, before, c->name, n);
 	}
 	if (err != 0)
-		pt_test_fail("%s: returned %d (%s) with allocation #%" PRIu64
-			     " set to fail", c->name, err, pt_strerror(err), n);
+		pt_test_fail("%s: %s: returned %d (%s) with allocation #%" PRIu64
+			     " set to fail", tf->id, c->name, err, pt_strerror(err), n);
 	if (c->allocates && failures == 0)
-		pt_test_fail("%s: no allocation failed: the operation did not"
-			     " allocate, or ignored the failure", c->name);
+		pt_test_fail("%s: %s: no allocation failed: the operation did not"
+			     " allocate, or ignored the failure", tf->id, c->name);
 	snap_all(&f, mine);
 	for (int i = 0; i < 4; i++)
 		if (pt_snapshot_diff(&twin_s[i], &mine[i],
 				     PT_SNAP_VIEW | PT_SNAP_STATS | PT_SNAP_REFS,
 				     why, sizeof(why)))
-			pt_test_fail("%s: after %" PRIu64 " failures the result"
-				     " differs from a run without failures"
-				     " (table #%d): %s", c->name, failures, i,
-				     why);
-	print_message("%-36s %" PRIu64 " allocation failures rolled back\n",
-		      c->name, failures);
+			pt_test_fail("%s: %s: after %" PRIu64 " failures the"
+				     " result differs from a run without failures"
+				     " (table #%d): %s", tf->id, c->name, failures,
+				     i, why);
+	print_message("%s: %-36s %" PRIu64 " allocation failures rolled back\n",
+		      tf->id, c->name, failures);
 	free_all(before);
 	free_all(mine);
 	free_all(twin_s);
@@ -382,12 +418,22 @@ static void test_no_needless_allocation(void **state)
 	fx_fini(&f);
 }
 
-int main(void)
+/* The format: the first argument (CTest passes it), else
+ * PTKIT_MODEL_FORMAT, else x86_64. */
+int main(int argc, char **argv)
 {
+	const char *name = argc > 1 ? argv[1] : getenv("PTKIT_MODEL_FORMAT");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enomem_changes_nothing),
 		cmocka_unit_test(test_no_needless_allocation),
 	};
+	char group[64];
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	tf = pt_test_format_find(name && *name ? name : "x86_64");
+	if (!tf) {
+		fprintf(stderr, "fault_injection: unknown format '%s'\n", name);
+		return 2;
+	}
+	snprintf(group, sizeof(group), "model_enomem[%s]", tf->id);
+	return _cmocka_run_group_tests(group, tests, 2, NULL, NULL);
 }
