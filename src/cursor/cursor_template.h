@@ -605,7 +605,8 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 	uint64_t size = pt_level_size(level);
 
 	if (w->action == WALK_UNMAP)
-		pte = entry_clear(w->e.t, n, idx, pte); /* final accessed/dirty */
+		/* take_next reports the final accessed/dirty bits */
+		pte = entry_clear(w->taken && w->e.t->live, n, idx, pte);
 	if (w->taken) {
 		w->taken->subtree = false;
 		mapping_of_leaf(pte, level, base, w->e.features, &w->taken->mapping);
@@ -665,7 +666,7 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 			continue;
 		}
 		PT_ASSERT(!fmt_pte_tracked(pte));
-		entry_clear(w->e.t, n, i, pte);
+		entry_clear(false, n, i, pte); /* nobody asks for its final A/D */
 		pt__flush_add_range(w->flush, base, size);
 	}
 }

@@ -113,12 +113,11 @@ static inline bool entry_same_but_hw(pt_pte_t a, pt_pte_t b)
  * becomes absent, nr_children drops (no decode: hot in unmap).  Returns the
  * leaf's final value: on a live table an exchange, so accessed/dirty bits
  * the hardware set since the read are not lost (take_next reports them). */
-static inline pt_pte_t entry_clear(const struct pt_table *t, struct pt_node n, unsigned idx,
-				   pt_pte_t old)
+static inline pt_pte_t entry_clear(bool live, struct pt_node n, unsigned idx, pt_pte_t old)
 {
 	PT_ASSERT(entry_same_but_hw(pt_pte_load(n, idx), old) && fmt_pte_present(old));
 	PT_ASSERT(n.meta->nr_children > 0);
-	if (t->live)
+	if (live)
 		old = atomic_exchange_explicit(&n.ptes[idx], 0, memory_order_relaxed);
 	else
 		entry_store(n, idx, 0);
