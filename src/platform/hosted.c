@@ -30,9 +30,19 @@ void (*const pt__default_rcu_read_unlock)(void) = NULL;
 _Static_assert(sizeof(struct rcu_head) <= sizeof(struct pt_rcu_head),
 	       "liburcu's rcu_head fits in a node's metadata");
 
+#ifdef PT_TSAN
+char pt__rcu_tsan_sync;
+/* liburcu's barrier is invisible to TSan: a release "happens before" the
+ * return of the barrier that waited for it (pt_phys_destroy then frees). */
+static char rcu_tsan_released;
+#endif
+
 static void release_after_grace_period(struct rcu_head *head)
 {
 	pt_rcu_release((struct pt_rcu_head *)head);
+#ifdef PT_TSAN
+	__tsan_release(&rcu_tsan_released);
+#endif
 }
 
 void pt__default_rcu_defer(struct pt_rcu_head *head)
@@ -43,6 +53,9 @@ void pt__default_rcu_defer(struct pt_rcu_head *head)
 void pt__default_rcu_barrier(void)
 {
 	urcu_bp_barrier();
+#ifdef PT_TSAN
+	__tsan_acquire(&rcu_tsan_released);
+#endif
 }
 
 void pt__default_yield(void)
@@ -61,10 +74,6 @@ unsigned pt__default_cpu_id(void)
 		slot_plus_one = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) + 1;
 	return slot_plus_one - 1;
 }
-
-#ifdef PT_TSAN
-char pt__rcu_tsan_sync;
-#endif
 
 /* Prefaulted, so benchmarks never measure the host's page faults. */
 static void *map_populated(size_t bytes)
