@@ -124,9 +124,15 @@ static int cursor_window(const struct pt_cursor_state *c, uint64_t len, bool who
 		last = c->last;
 	else if (!whole_pages)
 		last |= PT_PAGE_SIZE - 1;
-	else if ((last & (PT_PAGE_SIZE - 1)) != PT_PAGE_SIZE - 1 &&
-		 (last = (last & ~(uint64_t)(PT_PAGE_SIZE - 1)) - 1) < c->va)
-		return PT_ENOENT;
+	else if ((last & (PT_PAGE_SIZE - 1)) != PT_PAGE_SIZE - 1) {
+		/* The window ends inside a page: up to the start of that page
+		 * (c->va is page aligned, so none is left if it is c->va, which
+		 * includes the wrap at va 0). */
+		uint64_t partial = last & ~(uint64_t)(PT_PAGE_SIZE - 1);
+		if (partial <= c->va)
+			return PT_ENOENT;
+		last = partial - 1;
+	}
 	*last_out = pt_min_u64(last, c->last);
 	return 0;
 }

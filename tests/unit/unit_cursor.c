@@ -411,6 +411,34 @@ static void test_take_next_leaves(void **state)
 }
 
 /* A huge leaf partly inside: split first, only the inside part taken. */
+static void clear_w(struct pt_prop *p, void *arg)
+{
+	p->flags &= ~PT_W;
+}
+
+/* A window that ends inside the first page holds no whole page: nothing is
+ * taken or protected, at va 0 too (where "the page before" would wrap). */
+static void test_short_window_takes_nothing(void **state)
+{
+	struct pt_table *t = T0(state);
+	struct pt_taken tk;
+	struct ucur u;
+
+	assert_ok_checked(t, pt_map(t, 0, 0x9000, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(t, pt_map(t, 0x200000, 0xa000, SZ_4K, prop(RW, 0)));
+	for (uint64_t start = 0; start <= 0x200000; start += 0x200000) {
+		cur_open(&u, t, start, SZ_2M);
+		assert_rc(pt_cursor_take_next(&u.c, 0x800, &tk, NULL), PT_ENOENT);
+		assert_rc(pt_cursor_protect_next(&u.c, SZ_4K - 1, clear_w, NULL, NULL, NULL, NULL),
+			  PT_ENOENT);
+		assert_cur_va(&u, start);
+		cur_close(&u);
+		struct pt_mapping m;
+		assert_rc(pt_query(t, start, &m), 0);
+		assert_true(m.prop.flags & PT_W);
+	}
+}
+
 static void test_take_next_splits(void **state)
 {
 	struct pt_table *t = T0(state);
@@ -818,6 +846,7 @@ int main(void)
 		T(test_cursor_map),
 		T(test_cursor_map_over_empty_node),
 		T(test_take_next_leaves),
+		T(test_short_window_takes_nothing),
 		T(test_take_next_splits),
 		T(test_take_next_subtree),
 		T(test_protect_next),
