@@ -1,26 +1,48 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fuzz_ops.c - libFuzzer target: input bytes decode into a sequence of at
- * most MAX_OPS operations on three x86-64 tables, each step checked against a
- * model of the view (DESIGN §4, §5) and by pt_check.
+ * most MAX_OPS operations on three tables of any format, each step checked
+ * against a model of the view (DESIGN §4, §5), by pt_check and by an
+ * invalidation checker.
  *
- * Tables: U (user), K (kernel) and UK (a user table made from K, sharing K's
- * kernel half).  The first input byte picks their max_leaf_level, the `live`
- * option and whether their creation meets an allocation failure first.
- * Address windows are a few GiB at the start of each half, across the first
- * 512 GiB boundary and at the top of each half (the kernel top makes
- * va + len == 2^64), so operations collide.  gen_corpus.py documents the
- * encoding.
+ * Tables: U (user), K (kernel) and UK (made from K by
+ * pt_table_create_user: sharing K's kernel half where the format has one
+ * root for both halves, an empty user table with K's settings where it has
+ * one root per half, as AArch64).  The first input byte picks their
+ * max_leaf_level, the `live` option and whether their creation meets an
+ * allocation failure first; with its bit 7 set, a second byte picks the
+ * format and the PT_FEAT_* features of U and of K (UK inherits K's);
+ * without it the format is x86-64 with no features.  Addresses come from
+ * a few windows of a few GiB per half (its start, its top: the kernel top
+ * makes va + len == 2^64, and across a root entry's boundary), so
+ * operations collide.  gen_corpus.py documents the encoding.
  *
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
  * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
  * query / find_next / jump / take_next / protect_next / map, flush batches
- * kept open across steps, and rare invalid arguments.  Every result, error
- * codes included, is predicted from DESIGN §5 and docs/api.md by a model of
- * the view (sorted leaves per half) and of the page-table nodes those rules
- * imply, not from the code.  Any changing step may carry fault injection
+ * kept open across steps, UK destroyed and made again, and rare invalid
+ * arguments.  Every result, error codes included, is predicted from
+ * DESIGN §5 and docs/api.md by the model of tests/common/model_core.h
+ * (shared with tests/model/model_random.c): sorted leaves per half and the
+ * page-table nodes those rules imply, not from the code.  Everything that
+ * depends on the format comes from struct pt_format (geometry, software
+ * bits, normalize, checked at start against format_rules.h) and
+ * format_rules.h (features, break-before-make, invalidation of new
+ * mappings).  Any changing step may carry fault injection
  * (pt_phys_fail_nth_alloc, n = 1..4): a PT_ENOMEM must leave the view, the
  * nodes, the reference counts, the free frames and the cursor as they were.
+ *
+ * Invalidations (model_core.h's checker, reading the raw PTEs from the
+ * hook): every range an operation removed or changed (RISC-V without
+ * Svvptc: new mappings too) must be invalidated after the change was
+ * written, before the operation returns or, in a batch the harness keeps
+ * open, before pt_flush_finish of that batch returns; removed nodes with
+ * nodes_removed; a tracked frame's reference may drop only after its
+ * invalidation; a single range invalidated in the middle of an operation
+ * must find its entry cleared (break-before-make), which only AArch64 may
+ * do, and must do for a split of a valid block, a table becoming a block
+ * and an nG or memory-type change of a valid leaf unless FEAT_BBM2.  Extra
+ * invalidations are fine.
  *
  * After every step: the view of every table the step may have touched
  * (pt_for_each_mapping over every window, leaf by leaf), pt_check of every
@@ -30,7 +52,8 @@
  * pool frame (exact, or within what open batches still hold) and the
  * cursor's position.  Every COUNT_EVERY steps: pt_table_stats, leaves and
  * nodes per level, against the model.  At the end of the input: PT_EBUSY
- * for K while UK lives, every table destroyed, every pool count back to 1,
+ * for K while UK lives (one root: UK shares K's half) or K going first
+ * (one root per half), every table destroyed, every pool count back to 1,
  * not a frame lost.
  *
  * A divergence prints the steps so far and abort()s, which libFuzzer records
@@ -50,15 +73,15 @@
 
 #include <ptkit/ptkit.h>
 
-#include "testutil.h"
-
-#define PAGE ((uint64_t)PT_PAGE_SIZE)
 #define ARENA_BYTES (64 * PT_MiB)
 #define NPOOL 16          /* tracked frames the harness holds (1 ref each) */
 #define MAX_OPS 64
 #define MAX_MAPF 300      /* > PT_FLUSH_MAX_FRAMES: batches finish early */
 #define MAP_LEAF_CAP 1024 /* a map that would make more leaves is shrunk */
-#define LOW_FRAMES 64     /* below this, an uninjected PT_ENOMEM is fair */
+
+/* The model, the invalidation checker, the windows: shared with
+ * tests/model/model_random.c. */
+#include "model_core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,9 +105,9 @@ static void __attribute__((format(printf, 1, 2))) dappend(const char *f, ...)
 		fputs(desc + n, stderr);
 }
 
-#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
-static void __attribute__((format(printf, 2, 3), noreturn))
-fail_at(int line, const char *f, ...)
+#define FAIL(...) mfail(__VA_ARGS__)
+static void __attribute__((format(printf, 3, 4), noreturn))
+model_fail(const char *file, int line, const char *f, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -92,7 +115,8 @@ fail_at(int line, const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
-	fprintf(stderr, "\nfuzz_ops: DIVERGENCE (fuzz_ops.c:%d): %s\n", line, msg);
+	fprintf(stderr, "\nfuzz_ops: DIVERGENCE (%s:%d, format %s): %s\n", file, line,
+		tf ? tf->id : "?", msg);
 	fprintf(stderr, "steps of this input (the last one failed):\n");
 	for (unsigned i = 0; i <= nhist && i < MAX_OPS + 8; i++)
 		if (hist[i][0])
@@ -115,59 +139,32 @@ static uint8_t u8(void)
 
 /* ----------------------------------------------------------- model */
 
-struct leaf {
-	uint64_t va, pa, size;
-	struct pt_prop prop;
-	bool tracked;
-};
-
-struct leafvec {
-	struct leaf *v;
-	size_t n, cap;
-};
-
-struct u64vec {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-/*
- * One half of a view, and the page-table nodes DESIGN §5 says exist there
- * (bases per level, root excluded): a leaf needs the nodes above it; a huge
- * leaf replaces the empty nodes in its way; a split adds one node; unmap
- * (and take_next, before its item) detaches every node whose whole range it
- * covers, except the kernel table's nodes under the root (pinned_level).
- */
-struct half {
-	const char *name;
-	uint64_t start, last;   /* the whole half */
-	unsigned max_level;     /* largest leaf map may use here */
-	unsigned pinned_level;  /* 0, or the level never detached */
-	struct leafvec lv;      /* sorted, disjoint */
-	struct u64vec nodes[PT_MAX_LEVELS + 1];
-};
-
 enum { T_U, T_K, T_UK, NT };
 #define M(t) (1u << (t)) /* a set of tables */
 
 struct mtable {
 	const char *name;
 	struct pt_table *t;
+	uint64_t root;
+	uint32_t features;
+	bool hooked;            /* (always: UK inherits K's hook) */
 	struct half *user, *kern;
-	bool kern_ro;           /* UK: writes to the kernel half are PT_EPERM */
+	bool kern_ro;           /* UK sharing K's half: writes there are PT_EPERM */
 	struct pt_flush batch;
 	bool batch_on;
+	/* What the open batch still owes (checked when it is finished):
+	 * ranges changed by earlier steps, not yet invalidated, and removed
+	 * nodes not yet flushed as nodes. */
+	struct piecevec pending;
+	bool nodes_pending;
 };
 
-static const struct pt_format *fmt;
-static struct pt_phys *phys;
-static uint32_t allowed_flags;
 static struct half h_u, h_uk, h_k;
 static struct mtable T[NT];
-static uint64_t pool[NPOOL];
-static uint64_t pool_maps[NPOOL]; /* tracked leaves mapping it */
+static struct window user_win[NWIN], kern_win[NWIN];
 static uint64_t pool_pend[NPOOL]; /* unmapped into a batch not yet finished */
-static struct leafvec scratch, plan;
+static struct leafvec plan;
+static struct effects eff;        /* what the step's change must do */
 static struct pt_flush foreign;   /* bound to no table of the op: EINVAL */
 
 static struct {
@@ -179,63 +176,18 @@ static struct {
 	struct pt_cursor c;
 } cur;
 
-static uint64_t leaf_last(const struct leaf *l)
-{
-	return l->va + (l->size - 1);
-}
-
 static void push(struct leafvec *v, const struct leaf *l)
 {
-	if (v->n == v->cap) {
-		v->cap = v->cap ? 2 * v->cap : 256;
-		v->v = realloc(v->v, v->cap * sizeof(*v->v));
-		if (!v->v)
-			abort();
-	}
+	GROW(v);
 	v->v[v->n++] = *l;
 }
 
-/* First leaf whose last byte is at or after va. */
-static size_t lower(const struct half *h, uint64_t va)
-{
-	size_t lo = 0, hi = h->lv.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (leaf_last(&h->lv.v[mid]) < va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The first leaf overlapping [va, last], or h->lv.n. */
+/* The first leaf overlapping [va, last], or h->leaves.n. */
 static size_t first_in(const struct half *h, uint64_t va, uint64_t last)
 {
-	size_t i = lower(h, va);
+	size_t i = lower_leaf(&h->leaves, va);
 
-	return i < h->lv.n && h->lv.v[i].va <= last ? i : h->lv.n;
-}
-
-/* Replaces lv[i, j) with src[0, n). */
-static void splice(struct leafvec *lv, size_t i, size_t j, const struct leaf *src,
-		   size_t n)
-{
-	size_t nn = lv->n - (j - i) + n;
-
-	if (nn > lv->cap) {
-		lv->cap = nn + nn / 2 + 256;
-		lv->v = realloc(lv->v, lv->cap * sizeof(*lv->v));
-		if (!lv->v)
-			abort();
-	}
-	if (lv->n > j)
-		memmove(lv->v + i + n, lv->v + j, (lv->n - j) * sizeof(*lv->v));
-	if (n)
-		memcpy(lv->v + i, src, n * sizeof(*src));
-	lv->n = nn;
+	return i < h->leaves.n && h->leaves.v[i].va <= last ? i : h->leaves.n;
 }
 
 static int pool_slot(uint64_t pa)
@@ -252,227 +204,50 @@ static bool pool_held(uint64_t pa)
 	return pool_slot(pa & ~(PAGE - 1)) >= 0;
 }
 
-/* x86-64's normalize (DESIGN §1), written from the spec: W or X imply R; WC
- * needs a feature these tables lack; unknown flags cannot be expressed. */
-static int model_normalize(struct pt_prop p, struct pt_prop *out)
+/* Leaves [k, e) of h go (take_next): a piece each to invalidate, the
+ * tracked ones' references with it. */
+static void take_leaves(struct half *h, size_t k, size_t e, struct effects *ef)
 {
-	if ((p.flags & ~allowed_flags) || p.cache >= PT_CACHE_COUNT ||
-	    p.cache == PT_CACHE_WC)
-		return PT_EINVAL;
-	if (p.flags & (PT_W | PT_X))
-		p.flags |= PT_R;
-	*out = p;
-	return 0;
-}
+	for (size_t x = k; x < e; x++) {
+		const struct leaf *l = &h->leaves.v[x];
+		int slot = l->tracked ? pool_slot(l->pa) : -1;
 
-/* A removed leaf: its reference goes now, or when the batch is finished. */
-static void release(const struct leaf *l, bool batched)
-{
-	int s;
-
-	if (!l->tracked)
-		return;
-	s = pool_slot(l->pa);
-	if (s < 0 || pool_maps[s] == 0)
-		FAIL("model: tracked leaf of unknown frame %#" PRIx64, l->pa);
-	pool_maps[s]--;
-	if (batched)
-		pool_pend[s]++;
-}
-
-/* ------------------------------------------------------ node model */
-
-static unsigned levels;
-
-/* Bytes a node at `level` covers (its 512 entries). */
-static uint64_t node_span(unsigned level)
-{
-	return pt_level_size(level + 1);
-}
-
-static unsigned level_of(uint64_t size)
-{
-	unsigned l = 1;
-
-	while (pt_level_size(l) != size)
-		l++;
-	return l;
-}
-
-static size_t u64_lower(const struct u64vec *s, uint64_t x)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (l->tracked && (slot < 0 || pool_maps[slot] == 0))
+			FAIL("model: tracked leaf of unknown frame %#" PRIx64, l->pa);
+		piece_add(ef, l->va, leaf_last(l), slot);
+		if (slot >= 0)
+			pool_maps[slot]--;
 	}
-	return lo;
-}
-
-static bool node_has(const struct half *h, unsigned level, uint64_t base)
-{
-	const struct u64vec *s = &h->nodes[level];
-	size_t i = u64_lower(s, base);
-
-	return i < s->n && s->v[i] == base;
-}
-
-static void node_add(struct half *h, unsigned level, uint64_t base)
-{
-	struct u64vec *s = &h->nodes[level];
-	size_t i = u64_lower(s, base);
-
-	if (i < s->n && s->v[i] == base)
-		return;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		if (!s->v)
-			abort();
-	}
-	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
-	s->v[i] = base;
-	s->n++;
-}
-
-/* Detaches every node whose whole range lies in [va, last]. */
-static void nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
-{
-	for (unsigned m = 1; m < levels; m++) {
-		struct u64vec *s = &h->nodes[m];
-		uint64_t span = node_span(m);
-		size_t i, j;
-
-		if (m == h->pinned_level || last - va < span - 1)
-			continue;
-		i = u64_lower(s, va);
-		for (j = i; j < s->n && s->v[j] + (span - 1) <= last; j++)
-			;
-		if (j == i)
-			continue;
-		memmove(s->v + i, s->v + j, (s->n - j) * sizeof(*s->v));
-		s->n -= j - i;
-	}
-}
-
-/* A map's leaves: the nodes they need, and the empty ones a huge leaf
- * replaces; references for tracked ones. */
-static void model_insert(struct half *h, const struct leaf *nl, size_t n)
-{
-	size_t i = lower(h, nl[0].va);
-
-	splice(&h->lv, i, i, nl, n);
-	for (size_t k = 0; k < n; k++) {
-		unsigned lvl = level_of(nl[k].size);
-
-		if (lvl > 1)
-			nodes_remove_inside(h, nl[k].va, leaf_last(&nl[k]));
-		for (unsigned m = lvl; m < levels; m++)
-			node_add(h, m, nl[k].va & ~(node_span(m) - 1));
-		if (nl[k].tracked)
-			pool_maps[pool_slot(nl[k].pa)]++;
-	}
-}
-
-/* Leaves pt_map makes: at each position the largest page the alignment of
- * va and pa and the remaining length allow (DESIGN §5).  Stops past cap. */
-static void plan_map(unsigned max_level, uint64_t va, uint64_t pa, uint64_t len,
-		     struct pt_prop prop, size_t cap)
-{
-	plan.n = 0;
-	for (uint64_t off = 0; off < len && plan.n <= cap;) {
-		unsigned l = max_level;
-		uint64_t sz = pt_level_size(l);
-		struct leaf lf;
-
-		while (l > 1 && ((((va + off) | (pa + off)) & (sz - 1)) || len - off < sz))
-			sz = pt_level_size(--l);
-		lf = (struct leaf){va + off, pa + off, sz, prop, false};
-		push(&plan, &lf);
-		off += sz;
-	}
-}
-
-struct cut {
-	bool unmap, batched;
-	uint32_t set, clear;
-};
-
-/* One leaf against an unmap/protect of [va, last]: inside parts go or
- * change, a huge leaf partly inside is split one level at a time, only as
- * deep as the boundaries need. */
-static void cut_leaf(struct half *h, const struct leaf *lf, uint64_t va, uint64_t last,
-		     const struct cut *c)
-{
-	if (leaf_last(lf) < va || lf->va > last) {
-		push(&scratch, lf);
-		return;
-	}
-	if (lf->va >= va && leaf_last(lf) <= last) {
-		struct leaf n = *lf;
-		struct pt_prop p = {(lf->prop.flags | c->set) & ~c->clear, lf->prop.cache};
-
-		if (c->unmap) {
-			release(lf, c->batched);
-			return;
-		}
-		if (model_normalize(p, &n.prop))
-			FAIL("model: protect result inexpressible");
-		push(&scratch, &n);
-		return;
-	}
-	node_add(h, level_of(lf->size) - 1, lf->va); /* the split's node */
-	for (unsigned k = 0; k < 512; k++) {
-		struct leaf s = *lf;
-
-		s.size = lf->size / 512;
-		s.va += k * s.size;
-		s.pa += k * s.size;
-		cut_leaf(h, &s, va, last, c);
-	}
-}
-
-static void model_cut(struct half *h, uint64_t va, uint64_t last, const struct cut *c)
-{
-	size_t i = lower(h, va), j = i;
-
-	scratch.n = 0;
-	while (j < h->lv.n && h->lv.v[j].va <= last)
-		j++;
-	for (size_t k = i; k < j; k++)
-		cut_leaf(h, &h->lv.v[k], va, last, c);
-	splice(&h->lv, i, j, scratch.v, scratch.n);
-	if (c->unmap)
-		nodes_remove_inside(h, va, last);
+	splice_n(&h->leaves, k, e, NULL, 0);
 }
 
 /* take_next / protect_next on leaf i, partly inside [lo, hi]: split level by
  * level, each time into the piece holding max(lo, leaf.va), until the piece
- * lies inside.  Returns its index, or h->lv.n if even a 4 KiB piece does not
- * fit (a window ending inside a page). */
-static size_t chain_split(struct half *h, size_t i, uint64_t lo, uint64_t hi)
+ * lies inside.  Returns its index, or h->leaves.n if even a 4 KiB piece does
+ * not fit (a window ending inside a page: chain_fits says so first). */
+static size_t chain_split(struct half *h, size_t i, uint64_t lo, uint64_t hi,
+			  struct effects *ef)
 {
 	for (;;) {
-		struct leaf l = h->lv.v[i];
+		struct leaf l = h->leaves.v[i];
 		struct leaf sub[512];
 		uint64_t at = l.va > lo ? l.va : lo;
 
 		if (l.va >= lo && leaf_last(&l) <= hi)
 			return i;
 		if (l.size == PAGE)
-			return h->lv.n;
+			return h->leaves.n;
+		ef->splits++;
+		if (pt_rules_resize_needs_break(tf->fam, h->features) &&
+		    pt_rules_valid(tf->fam, l.prop))
+			req_add(ef, REQ_SPLIT, l.va, leaf_last(&l));
 		for (unsigned k = 0; k < 512; k++) {
 			sub[k] = l;
 			sub[k].size = l.size / 512;
 			sub[k].va += k * sub[k].size;
 			sub[k].pa += k * sub[k].size;
 		}
-		splice(&h->lv, i, i + 1, sub, 512);
+		splice_n(&h->leaves, i, i + 1, sub, 512);
 		node_add(h, level_of(l.size) - 1, l.va);
 		i += (at - l.va) / (l.size / 512);
 	}
@@ -539,85 +314,13 @@ static int pa_err(uint64_t pa, uint64_t len)
 	return 0;
 }
 
-static bool overlaps(const struct half *h, uint64_t va, uint64_t last)
+/* A property the table t can hold, or PT_EINVAL. */
+static int norm_for(int t, struct pt_prop p, struct pt_prop *out)
 {
-	return first_in(h, va, last) < h->lv.n;
+	return model_normalize(p, T[t].features, out);
 }
 
 /* ------------------------------------------------------ verification */
-
-static const char *fmt_leaf(const struct leaf *l, char *buf, size_t n)
-{
-	struct pt_mapping m = {l->va, l->pa, l->size, l->prop, l->tracked};
-
-	return pt_test_fmt_mapping(&m, buf, n);
-}
-
-static bool same(const struct pt_mapping *m, const struct leaf *l)
-{
-	return m->va == l->va && m->pa == l->pa && m->size == l->size &&
-	       m->prop.flags == l->prop.flags && m->prop.cache == l->prop.cache &&
-	       m->tracked == l->tracked;
-}
-
-struct vcmp {
-	const struct leaf *v;
-	size_t n, i;
-	size_t stop_after; /* 0: never */
-	char why[400];
-};
-
-#define VCMP_BAD 0x5eed
-
-static int vcmp_fn(const struct pt_mapping *m, void *arg)
-{
-	struct vcmp *c = arg;
-	char a[160], b[160];
-
-	if (c->i >= c->n) {
-		snprintf(c->why, sizeof(c->why), "extra leaf #%zu %s", c->i,
-			 pt_test_fmt_mapping(m, a, sizeof(a)));
-		return VCMP_BAD;
-	}
-	if (!same(m, &c->v[c->i])) {
-		snprintf(c->why, sizeof(c->why), "leaf #%zu: want %s, got %s", c->i,
-			 fmt_leaf(&c->v[c->i], a, sizeof(a)),
-			 pt_test_fmt_mapping(m, b, sizeof(b)));
-		return VCMP_BAD;
-	}
-	c->i++;
-	if (c->stop_after && c->i == c->stop_after)
-		return 7;
-	return 0;
-}
-
-/* pt_for_each_mapping over [va, va + len) must give v[0, n) and want_err. */
-static void compare_walk(const struct mtable *m, uint64_t va, uint64_t len, int want_err,
-			 const struct leaf *v, size_t n, size_t stop_after, const char *what)
-{
-	struct vcmp c = {v, n, 0, stop_after, ""};
-	int err = pt_for_each_mapping(m->t, va, len, vcmp_fn, &c);
-	char a[160];
-
-	if (err == VCMP_BAD)
-		FAIL("%s %s: %s", m->name, what, c.why);
-	if (stop_after && n >= stop_after) {
-		n = stop_after;
-		want_err = 7;
-	}
-	if (err != want_err)
-		FAIL("%s %s: for_each_mapping returned %d, want %d", m->name, what, err,
-		     want_err);
-	if (err == 0 && c.i < n)
-		FAIL("%s %s: %zu leaves, want %zu; first missing %s", m->name, what, c.i, n,
-		     fmt_leaf(&v[c.i], a, sizeof(a)));
-}
-
-struct window {
-	uint64_t start, last;
-};
-
-static struct window user_win[3], kern_win[3];
 
 /* The view of a table over the windows, where every modelled leaf lies.
  * A leaf anywhere else shows in the leaf counts of pt_table_stats. */
@@ -630,23 +333,26 @@ static void verify_view(const struct mtable *m)
 	for (int k = 0; k < 2; k++) {
 		const struct half *h = hs[k];
 
-		for (int w = 0; w < 3; w++) {
+		for (int w = 0; w < NWIN; w++) {
 			uint64_t va = ws[k][w].start, len = ws[k][w].last - va + 1;
 			size_t i, j;
 
 			if (!h) {
-				compare_walk(m, va, len, PT_ERANGE, NULL, 0, 0, "half it lacks");
+				compare_walk(m->t, m->name, va, len, PT_ERANGE, NULL, 0, 0,
+					     "half it lacks");
 				continue;
 			}
-			for (i = j = lower(h, va); j < h->lv.n && h->lv.v[j].va <= ws[k][w].last;)
+			i = j = lower_leaf(&h->leaves, va);
+			while (j < h->leaves.n && h->leaves.v[j].va <= ws[k][w].last)
 				j++;
-			compare_walk(m, va, len, 0, h->lv.v + i, j - i, 0, hname[k]);
+			compare_walk(m->t, m->name, va, len, 0, h->leaves.v + i, j - i, 0,
+				     hname[k]);
 		}
 	}
 }
 
 /* Whether pt_check / pt_table_stats may look at table t now: not while a
- * cursor holds it (or, for UK, holds K, whose kernel nodes UK walks). */
+ * cursor holds it (or, for UK, holds K, whose kernel nodes UK may walk). */
 static bool quiet(int t)
 {
 	if (!cur.open)
@@ -671,28 +377,13 @@ static unsigned uncounted;       /* changed, pt_table_stats not run since */
 static void count_table(int t)
 {
 	const struct mtable *m = &T[t];
-	const struct half *hs[2] = {m->user, m->kern};
 	struct pt_table_stats want, st;
 	char why[512];
 	int err;
 
 	if ((err = pt_table_stats(m->t, &st)))
 		FAIL("%s: pt_table_stats %d", m->name, err);
-	memset(&want, 0, sizeof(want));
-	want.nodes[levels] = 1;
-	for (int k = 0; k < 2; k++) {
-		if (!hs[k])
-			continue;
-		for (unsigned l = 1; l < levels; l++)
-			want.nodes[l] += hs[k]->nodes[l].n;
-		for (size_t i = 0; i < hs[k]->lv.n; i++) {
-			const struct leaf *l = &hs[k]->lv.v[i];
-
-			want.mappings[level_of(l->size)]++;
-			want.tracked += l->tracked;
-			want.mapped_bytes += l->size;
-		}
-	}
+	predict_stats(m->user, m->kern, &want);
 	if (pt_stats_diff(&want, &st, why, sizeof(why)))
 		FAIL("%s: %s", m->name, why);
 	uncounted &= ~M(t);
@@ -723,11 +414,7 @@ static uint64_t conserved;     /* reclaimable + table nodes, at input start */
 
 static uint64_t model_nodes(void)
 {
-	uint64_t n = NT; /* roots */
-
-	for (unsigned l = 1; l < levels; l++)
-		n += h_u.nodes[l].n + h_uk.nodes[l].n + h_k.nodes[l].n;
-	return n;
+	return NT /* roots */ + half_nodes(&h_u) + half_nodes(&h_uk) + half_nodes(&h_k);
 }
 
 /* Free-or-pending frames plus the model's page-table nodes never change:
@@ -789,6 +476,82 @@ static void verify(unsigned mask, bool read, bool full)
 		     cur.at_end ? cur.last + 1 : cur.cur);
 }
 
+/* ------------------------------------------------- invalidations */
+
+/*
+ * A changing call on table t runs inside watch_begin / watch_end, and the
+ * model is applied before it (model_core.h's checker compares the raw PTEs
+ * with it from the hook).  With fault injection the call may fail, so the
+ * model is applied after it, and the watch is lax: it still marks what
+ * the table's open batch owes, but cannot check release order.
+ */
+static uint64_t pre_maps[NPOOL];
+
+/* Before the model changes: what every frame must keep until its
+ * invalidation, which is its mappings now plus the earlier removals still
+ * waiting in an open batch.  Pieces already invalidated are dropped. */
+static void watch_prepare(void)
+{
+	memcpy(pre_maps, pool_maps, sizeof(pre_maps));
+	for (int t = 0; t < NT; t++) {
+		struct piecevec *pv = &T[t].pending;
+		size_t n = 0;
+
+		for (size_t k = 0; k < pv->n; k++) {
+			if (pv->v[k].done)
+				continue;
+			if (pv->v[k].pool >= 0)
+				pre_maps[pv->v[k].pool]++;
+			pv->v[n++] = pv->v[k];
+		}
+		pv->n = n;
+	}
+	eff.nodes_removed = eff.splits = 0;
+	eff.pieces.n = eff.breaks.n = 0;
+}
+
+static void watch_begin(int t, struct half *h, bool unmap, bool batched, bool lax)
+{
+	struct mtable *m = &T[t];
+
+	inv_begin(m->name, m->root, m->features, &m->hooked, h, unmap, batched, &eff,
+		  pre_maps);
+	inv.keep_open = batched;
+	inv.lax = lax;
+	inv.pending = &m->pending;
+}
+
+/* Tracked frames a batched change removed are held until the batch is
+ * finished: verify_refs allows them. */
+static void pend_tracked(const struct effects *e)
+{
+	for (size_t k = 0; k < e->pieces.n; k++)
+		if (e->pieces.v[k].pool >= 0)
+			pool_pend[e->pieces.v[k].pool]++;
+}
+
+static void watch_end(int t, bool batched, bool lax)
+{
+	struct mtable *m = &T[t];
+	bool nodes_seen;
+
+	inv_end(&eff);
+	nodes_seen = inv.nodes_removed;
+	if (nodes_seen)
+		m->nodes_pending = false;
+	if (!batched || lax)
+		return;
+	/* What the open batch now owes: the pieces not invalidated yet. */
+	pend_tracked(&eff);
+	for (size_t k = 0; k < eff.pieces.n; k++)
+		if (!eff.pieces.v[k].done) {
+			GROW(&m->pending);
+			m->pending.v[m->pending.n++] = eff.pieces.v[k];
+		}
+	if (eff.nodes_removed && !nodes_seen)
+		m->nodes_pending = true;
+}
+
 /* ------------------------------------------------- fault injection */
 
 struct inj {
@@ -812,16 +575,17 @@ static void inj_begin(struct inj *j, int t, uint8_t flags)
 	}
 }
 
-/* After the call: PT_ENOMEM is fine when injected (or the arena is really
- * full), and then nothing may have changed: the model still holds (the
- * caller's verify), and the free frames, the table's node count (when it
- * may be counted) and the cursor are as before.  True for PT_ENOMEM. */
+/* After the call: PT_ENOMEM is fine when injected, and then nothing may
+ * have changed: the model still holds (the caller's verify), and the free
+ * frames, the table's node count (when it may be counted) and the cursor
+ * are as before.  True for PT_ENOMEM.  Without injection the arena (64 MiB
+ * for at most 64 steps) never runs out: PT_ENOMEM is a leak. */
 static bool inj_end(struct inj *j, int err)
 {
 	pt_phys_fail_nth_alloc(phys, 0);
 	if (err != PT_ENOMEM)
 		return false;
-	if (!j->on && pt_phys_free_frames(phys) >= LOW_FRAMES)
+	if (!j->on)
 		FAIL("PT_ENOMEM without fault injection, %" PRIu64 " frames free",
 		     pt_phys_free_frames(phys));
 	if (pt_phys_reclaimable_frames(phys) != j->reclaimable)
@@ -847,19 +611,27 @@ static uint64_t idx512(uint8_t a)
 	return a < 128 ? hot8[a & 7] : ((uint64_t)(a - 128) << 2) | (a & 1);
 }
 
+/* The input's window numbers: 0 the start of the half, 1 across a root
+ * entry's boundary, 2 its top (model_core.h's windows). */
+static const int win_of[3] = {WIN_START, WIN_ROOT, WIN_TOP};
+
 /* A va in one of the windows of a half of table m (rarely the half it
- * lacks: PT_ERANGE).  *w gets the window. */
+ * lacks: PT_ERANGE).  *w gets the window.  The GiB within the window is
+ * taken modulo its size (2 or 4 GiB). */
 static uint64_t gen_va(const struct mtable *m, struct window *w)
 {
 	uint8_t s = u8(), a = u8(), b = u8();
+	uint64_t gibs;
 	bool kernel;
 
 	if (m->user && m->kern)
 		kernel = s & 0x80;
 	else
 		kernel = ((s & 0xc0) == 0xc0) ? !m->kern : !!m->kern;
-	*w = kernel ? kern_win[(s & 3) % 3] : user_win[(s & 3) % 3];
-	return w->start + ((s >> 2) & 3) * PT_GiB + idx512(a) * 2 * PT_MiB + idx512(b) * PAGE;
+	*w = kernel ? kern_win[win_of[(s & 3) % 3]] : user_win[win_of[(s & 3) % 3]];
+	gibs = (w->last - w->start) / PT_GiB + 1;
+	return w->start + ((s >> 2) & 3) % gibs * PT_GiB + idx512(a) * 2 * PT_MiB +
+	       idx512(b) * PAGE;
 }
 
 static uint64_t gen_len(uint64_t va, const struct window *w)
@@ -897,6 +669,17 @@ static uint64_t gen_pa(uint64_t va, uint64_t len)
 	}
 }
 
+/* The format's software bits from a 4-bit field: all four (PT_EINVAL where
+ * the format has fewer) when it is 15, else those the format offers. */
+static uint32_t sw_bits(unsigned field)
+{
+	if (field != 15)
+		field &= (1u << fmt->nr_sw_bits) - 1;
+	return (uint32_t)field << PT_SW_SHIFT;
+}
+
+/* Cache: WB, WT, UC, WC (PT_EINVAL on x86 without the Linux PAT) and one
+ * past the last policy (always PT_EINVAL). */
 static struct pt_prop gen_prop(void)
 {
 	uint8_t f = u8(), c = u8();
@@ -904,23 +687,30 @@ static struct pt_prop gen_prop(void)
 	unsigned k = c & 15;
 
 	if (f & 0x80)
-		p.flags |= (uint32_t)(c >> 4) << PT_SW_SHIFT;
+		p.flags |= sw_bits(c >> 4);
 	p.cache = k < 7 ? PT_CACHE_WB : k < 11 ? PT_CACHE_WT : k < 14 ? PT_CACHE_UC :
-		  k == 14 ? PT_CACHE_WC : PT_CACHE_COUNT; /* last two inexpressible */
+		  k == 14 ? PT_CACHE_WC : PT_CACHE_COUNT;
 	return p;
 }
 
-/* Set and clear from two bytes: bits 0-6 R..D, bit 7 a software bit. */
+/* Set and clear from two bytes: bits 0-6 R..D, bit 7 a software bit (SW3
+ * where the format lacks it is PT_EINVAL; the others, where it lacks
+ * them, become SW0). */
 static void gen_set_clear(uint32_t *set, uint32_t *clear)
 {
 	uint8_t s = u8(), c = u8();
+	unsigned bs = (c >> 4) & 3, bc = (s >> 4) & 3;
 
+	if (bs >= fmt->nr_sw_bits && bs != 3)
+		bs = 0;
+	if (bc >= fmt->nr_sw_bits && bc != 3)
+		bc = 0;
 	*set = s & 0x7fu;
 	*clear = (c & 0x7fu) & ~*set;
 	if (s & 0x80)
-		*set |= PT_SW0 << ((c >> 4) & 3);
+		*set |= PT_SW0 << bs;
 	else if (c & 0x80)
-		*clear |= PT_SW0 << ((s >> 4) & 3);
+		*clear |= PT_SW0 << bc;
 }
 
 /* A window length for the cursor's searching calls. */
@@ -961,15 +751,35 @@ static struct pt_flush *pick_batch(int t, uint8_t flags, bool bad, bool *batched
 	return &T[t].batch;
 }
 
+/* Finishing the batch must invalidate everything the earlier steps left in
+ * it, and flush removed nodes as nodes, before it releases anything. */
 static void batch_finish(int t)
 {
+	struct mtable *m = &T[t];
 	int err;
 
-	if (!T[t].batch_on)
+	if (!m->batch_on)
 		return;
-	if ((err = pt_flush_finish(&T[t].batch)))
-		FAIL("%s: pt_flush_finish returned %d", T[t].name, err);
-	T[t].batch_on = false;
+	watch_prepare();
+	watch_begin(t, NULL, false, true, false);
+	inv.in_finish = true;
+	err = pt_flush_finish(&m->batch);
+	inv_end(&eff);
+	if (err)
+		FAIL("%s: pt_flush_finish returned %d", m->name, err);
+	if (inv.nodes_removed)
+		m->nodes_pending = false;
+	for (size_t k = 0; k < m->pending.n; k++)
+		if (!m->pending.v[k].done)
+			FAIL("%s: [%#" PRIx64 ", %#" PRIx64 "] changed by an earlier step"
+			     " into this batch, not invalidated when it was finished (%u"
+			     " calls)", m->name, m->pending.v[k].va, m->pending.v[k].last,
+			     inv.calls);
+	if (m->nodes_pending)
+		FAIL("%s: page-table nodes removed into this batch, but its finish"
+		     " had no invalidation with nodes_removed or all", m->name);
+	m->pending.n = 0;
+	m->batch_on = false;
 	if (!any_batch())
 		memset(pool_pend, 0, sizeof(pool_pend));
 }
@@ -1018,6 +828,25 @@ static void cursor_yield_to(int t)
 
 /* ------------------------------------------------------------ ops */
 
+/*
+ * After a changing call watched since watch_begin: its result first (a
+ * wrong one explains whatever the invalidation checker says next), then
+ * the checker, then fault injection.  An injected PT_ENOMEM is fine only
+ * where no earlier error of DESIGN §5's order applies.  True when the call
+ * failed that way (nothing changed).
+ */
+static bool call_done(const char *what, int t, bool batched, struct inj *j, int err,
+		      int want)
+{
+	if (!(j->on && err == PT_ENOMEM))
+		check_result(what, err, want);
+	else if (want != 0)
+		FAIL("%s returned PT_ENOMEM under fault injection, want %d (%s): that"
+		     " error comes first", what, want, pt_strerror(want));
+	watch_end(t, batched, j->on);
+	return inj_end(j, err);
+}
+
 static void op_map(int t, uint8_t flags)
 {
 	struct mtable *m = &T[t];
@@ -1025,6 +854,7 @@ static void op_map(int t, uint8_t flags)
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w), pa = gen_pa(va, len);
 	struct pt_prop prop = gen_prop(), norm = {0, 0};
 	struct half *h = NULL;
+	bool lax = flags & 0x04;
 	struct inj j;
 	int want, err;
 
@@ -1043,17 +873,17 @@ static void op_map(int t, uint8_t flags)
 		default: pa = fmt->pa_limit - PAGE; break;
 		}
 	}
-	want = model_normalize(prop, &norm) ? PT_EINVAL :
+	want = norm_for(t, prop, &norm) ? PT_EINVAL :
 	       first_err(range_err(m, va, len, true, &h), pa_err(pa, len));
 	if (len == 0 || va + (len - 1) < va)
 		want = PT_EINVAL;
 	if (want == 0) {
-		plan_map(h->max_level, va, pa, len, norm, MAP_LEAF_CAP);
+		plan_map(h, va, pa, len, norm, MAP_LEAF_CAP, &plan);
 		if (plan.n > MAP_LEAF_CAP) { /* keep the per-step checks cheap */
 			len = 16 * PAGE;
 			if (len - 1 > w.last - va)
 				len = w.last - va + 1;
-			plan_map(h->max_level, va, pa, len, norm, MAP_LEAF_CAP);
+			plan_map(h, va, pa, len, norm, MAP_LEAF_CAP, &plan);
 		}
 		if (overlaps(h, va, va + (len - 1)))
 			want = PT_EEXIST;
@@ -1061,13 +891,16 @@ static void op_map(int t, uint8_t flags)
 	DESC("map %s va=%#" PRIx64 " len=%#" PRIx64 " pa=%#" PRIx64 " flags=%#x cache=%u",
 	     m->name, va, len, pa, prop.flags, prop.cache);
 	cursor_yield_to(t);
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_insert(h, &plan, &eff);
+	watch_begin(t, h, false, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map(m->t, va, pa, len, prop);
-	if (inj_end(&j, err))
+	if (call_done("pt_map", t, false, &j, err, want))
 		return;
-	check_result("pt_map", err, want);
-	if (err == 0)
-		model_insert(h, plan.v, plan.n);
+	if (err == 0 && lax)
+		model_insert(h, &plan, &eff);
 }
 
 static void op_map_frames(int t, uint8_t flags)
@@ -1080,7 +913,7 @@ static void op_map_frames(int t, uint8_t flags)
 	size_t n = nb < 240 ? 1 + (nb & 31) : MAX_MAPF - (nb - 240);
 	struct pt_prop prop = gen_prop(), norm = {0, 0};
 	struct half *h = NULL;
-	bool frames_bad = false;
+	bool frames_bad = false, lax = flags & 0x04;
 	int want, err, ferr = 0;
 	struct inj j;
 
@@ -1109,7 +942,7 @@ static void op_map_frames(int t, uint8_t flags)
 		else if (frames[i] & (PAGE - 1))
 			ferr = PT_EALIGN;
 	}
-	if (n == 0 || frames_bad || model_normalize(prop, &norm))
+	if (n == 0 || frames_bad || norm_for(t, prop, &norm))
 		want = PT_EINVAL;
 	else
 		want = first_err(range_err(m, va, n * PAGE, true, &h), ferr);
@@ -1119,20 +952,18 @@ static void op_map_frames(int t, uint8_t flags)
 	     "... flags=%#x cache=%u", m->name, va, n, n ? frames[0] : 0,
 	     n > 1 ? frames[1] : 0, prop.flags, prop.cache);
 	cursor_yield_to(t);
+	if (want == 0)
+		plan_map_frames(va, frames, n, norm, &plan);
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_insert(h, &plan, &eff);
+	watch_begin(t, h, false, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map_frames(m->t, va, frames, n, prop);
-	if (inj_end(&j, err))
+	if (call_done("pt_map_frames", t, false, &j, err, want))
 		return;
-	check_result("pt_map_frames", err, want);
-	if (err == 0) {
-		plan.n = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct leaf l = {va + i * PAGE, frames[i], PAGE, norm, true};
-
-			push(&plan, &l);
-		}
-		model_insert(h, plan.v, plan.n);
-	}
+	if (err == 0 && lax)
+		model_insert(h, &plan, &eff);
 }
 
 /* Unmap (protect == false) or protect. */
@@ -1142,21 +973,22 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	struct window w;
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
 	uint32_t set = 0, clear = 0;
-	bool bad_batch = false, batched;
+	bool bad_batch = false, batched, lax = flags & 0x04;
 	struct half *h = NULL;
 	struct pt_flush *fl;
+	struct cut c;
 	struct inj j;
 	int want, err;
 
 	if (protect)
 		gen_set_clear(&set, &clear);
 	if (flags & 0x40) {
-		uint8_t c = u8() & 7;
+		uint8_t k = u8() & 7;
 
-		if (!protect && c >= 6) /* set and clear: protect only */
-			c -= 6;
-		DESC("[invalid #%u] ", c);
-		switch (c) {
+		if (!protect && k >= 6) /* set and clear: protect only */
+			k -= 6;
+		DESC("[invalid #%u] ", k);
+		switch (k) {
 		case 0: len = 0; break;
 		case 1: va += PAGE / 2; break;
 		case 2: len += 0x100; break;
@@ -1176,15 +1008,19 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 		DESC(" set=%#x clear=%#x", set, clear);
 	cursor_yield_to(t);
 	fl = pick_batch(t, flags, bad_batch, &batched);
+	c = (struct cut){!protect, set, clear};
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_cut(h, va, va + (len - 1), &c, &eff);
+	watch_begin(t, h, !protect, batched, lax);
 	inj_begin(&j, t, flags);
 	err = protect ? pt_protect(m->t, va, len, set, clear, fl) : pt_unmap(m->t, va, len, fl);
-	if (inj_end(&j, err))
+	if (call_done(protect ? "pt_protect" : "pt_unmap", t, batched, &j, err, want))
 		return;
-	check_result(protect ? "pt_protect" : "pt_unmap", err, want);
-	if (err == 0) {
-		struct cut c = {!protect, batched, set, clear};
-
-		model_cut(h, va, va + (len - 1), &c);
+	if (err == 0 && lax) {
+		model_cut(h, va, va + (len - 1), &c, &eff);
+		if (batched)
+			pend_tracked(&eff);
 	}
 }
 
@@ -1201,15 +1037,30 @@ static void op_query(int t)
 
 	if (want == 0) {
 		i = first_in(h, va, va);
-		if (i == h->lv.n)
+		if (i == h->leaves.n)
 			want = PT_ENOENT;
 	}
 	DESC("query %s va=%#" PRIx64, m->name, va);
 	err = pt_query(m->t, va, &got);
 	check_result("pt_query", err, want);
-	if (err == 0 && !same(&got, &h->lv.v[i]))
-		FAIL("pt_query: want %s, got %s", fmt_leaf(&h->lv.v[i], a, sizeof(a)),
+	if (err == 0 && !same_mapping(&got, &h->leaves.v[i]))
+		FAIL("pt_query: want %s, got %s", fmt_leaf(&h->leaves.v[i], a, sizeof(a)),
 		     pt_test_fmt_mapping(&got, b, sizeof(b)));
+}
+
+/* One invalid range (one more byte says which): empty, unaligned, across
+ * the end of the user half, wrapping past 2^64. */
+static void bad_range(uint64_t *va, uint64_t *len)
+{
+	uint8_t c = u8() & 3;
+
+	DESC("[invalid #%u] ", c);
+	switch (c) {
+	case 0: *len = 0; break;
+	case 1: *va += PAGE / 2; break;
+	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
+	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
+	}
 }
 
 static void op_walk(int t, uint8_t flags)
@@ -1221,27 +1072,19 @@ static void op_walk(int t, uint8_t flags)
 	struct half *h = NULL;
 	int want;
 
-	if (flags & 0x40) {
-		uint8_t c = u8() & 3;
-
-		DESC("[invalid #%u] ", c);
-		switch (c) {
-		case 0: len = 0; break;
-		case 1: va += PAGE / 2; break;
-		case 2: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
-		default: va = 0 - 2 * PAGE; len = 4 * PAGE; break;
-		}
-	}
+	if (flags & 0x40)
+		bad_range(&va, &len);
 	want = range_err(m, va, len, false, &h);
 	if (want == 0) {
-		i = lower(h, va);
-		for (n = i; n < h->lv.n && h->lv.v[n].va <= va + (len - 1); n++)
+		i = lower_leaf(&h->leaves, va);
+		for (n = i; n < h->leaves.n && h->leaves.v[n].va <= va + (len - 1); n++)
 			;
 		n -= i;
 	}
 	DESC("for_each %s va=%#" PRIx64 " len=%#" PRIx64 " stop_after=%zu", m->name, va, len,
 	     stop);
-	compare_walk(m, va, len, want, want ? NULL : h->lv.v + i, n, stop, "ranged walk");
+	compare_walk(m->t, m->name, va, len, want, want ? NULL : h->leaves.v + i, n, stop,
+		     "ranged walk");
 }
 
 /* ---------------------------------------------------------- cursor */
@@ -1254,17 +1097,8 @@ static void op_cursor_open(int t, uint8_t flags)
 	struct half *h = NULL;
 	int want, err;
 
-	if (flags & 0x40) {
-		uint8_t c = u8() & 3;
-
-		DESC("[invalid #%u] ", c);
-		switch (c) {
-		case 0: len = 0; break;
-		case 1: va += PAGE / 2; break;
-		case 2: va = fmt->user_end - PAGE; len = 2 * PAGE; break;
-		default: va = 0 - 2 * PAGE; len = 4 * PAGE; break;
-		}
-	}
+	if (flags & 0x40)
+		bad_range(&va, &len);
 	want = range_err(m, va, len, true, &h);
 	DESC("cursor_open %s va=%#" PRIx64 " len=%#" PRIx64, m->name, va, len);
 	if (cur.open)
@@ -1317,17 +1151,17 @@ static void op_cursor_query(void)
 {
 	struct pt_mapping got;
 	char a[160], b[160];
-	size_t i = cur.h->lv.n;
+	size_t i = cur.h->leaves.n;
 	int want = PT_ENOENT, err;
 
-	if (!cur.at_end && (i = first_in(cur.h, cur.cur, cur.cur)) < cur.h->lv.n)
+	if (!cur.at_end && (i = first_in(cur.h, cur.cur, cur.cur)) < cur.h->leaves.n)
 		want = 0;
 	DESC("cursor_query at %#" PRIx64 "%s", cur.cur, cur.at_end ? " (end)" : "");
 	err = pt_cursor_query(&cur.c, &got);
 	check_result("pt_cursor_query", err, want);
-	if (err == 0 && !same(&got, &cur.h->lv.v[i]))
+	if (err == 0 && !same_mapping(&got, &cur.h->leaves.v[i]))
 		FAIL("pt_cursor_query: want %s, got %s",
-		     fmt_leaf(&cur.h->lv.v[i], a, sizeof(a)),
+		     fmt_leaf(&cur.h->leaves.v[i], a, sizeof(a)),
 		     pt_test_fmt_mapping(&got, b, sizeof(b)));
 }
 
@@ -1343,9 +1177,9 @@ static void op_find_next(void)
 	} else {
 		size_t i = first_in(cur.h, cur.cur, window_last(n));
 
-		want = i < cur.h->lv.n ? 0 : PT_ENOENT;
+		want = i < cur.h->leaves.n ? 0 : PT_ENOENT;
 		if (want == 0)
-			want_va = cur.h->lv.v[i].va > cur.cur ? cur.h->lv.v[i].va : cur.cur;
+			want_va = cur.h->leaves.v[i].va > cur.cur ? cur.h->leaves.v[i].va : cur.cur;
 	}
 	err = pt_cursor_find_next(&cur.c, n, &found);
 	check_result("pt_cursor_find_next", err, want);
@@ -1382,14 +1216,68 @@ static void op_jump(uint8_t flags)
 	}
 }
 
+
+/* What take_next must remove: a whole subtree, or one leaf. */
+struct take {
+	bool subtree;
+	uint64_t va, len;
+	size_t nm, ntr;          /* subtree: its mappings, tracked ones */
+	struct leaf l;           /* leaf */
+};
+
+/*
+ * DESIGN §5, docs/api.md: the first item at or after cur is the largest
+ * node below the root on the way to the first mapping (leaf i) whose range
+ * lies in the window [cur, wl] (a shared kernel half's root-slot nodes
+ * never), else that mapping's leaf, split until a piece lies in the
+ * window.  Empty nodes wholly in the window before it are detached too.
+ * Applies it to the model (with its effects) and says what it was.
+ */
+static void take_model(struct half *h, size_t i, uint64_t wl, struct take *x)
+{
+	uint64_t f = h->leaves.v[i].va > cur.cur ? h->leaves.v[i].va : cur.cur;
+	unsigned sub = 0;
+	size_t k, e;
+
+	memset(x, 0, sizeof(*x));
+	for (unsigned m = levels - 1; m >= 1 && !sub; m--) {
+		uint64_t base = f & ~(node_span(m) - 1);
+
+		if (m != h->pinned_level && base >= cur.cur &&
+		    base + (node_span(m) - 1) <= wl && node_has(h, m, base))
+			sub = m;
+	}
+	if (sub) {
+		x->subtree = true;
+		x->len = node_span(sub);
+		x->va = f & ~(x->len - 1);
+		k = lower_leaf(&h->leaves, x->va);
+		for (e = k; e < h->leaves.n && h->leaves.v[e].va <= x->va + (x->len - 1); e++) {
+			x->nm++;
+			x->ntr += h->leaves.v[e].tracked;
+		}
+		take_leaves(h, k, e, &eff);
+		eff.nodes_removed += nodes_remove_inside(h, x->va, x->va + (x->len - 1));
+	} else {
+		k = chain_split(h, i, cur.cur, wl, &eff);
+		x->l = h->leaves.v[k];
+		x->va = x->l.va;
+		x->len = x->l.size;
+		take_leaves(h, k, k + 1, &eff);
+	}
+	if (x->va > cur.cur)
+		eff.nodes_removed += nodes_remove_inside(h, cur.cur, x->va - 1);
+}
+
 static void op_take_next(uint8_t flags)
 {
 	uint64_t n = gen_window(), wl = 0;
-	bool bad_batch = (flags & 0x40) && (u8() & 1), batched;
+	bool bad_batch = (flags & 0x40) && (u8() & 1), batched, lax = flags & 0x04;
 	struct half *h = cur.h;
 	struct pt_flush *fl;
 	struct pt_taken tk;
-	size_t i = h->lv.n;
+	struct take x;
+	size_t i = h->leaves.n;
 	char a[160], b[160];
 	struct inj j;
 	int want, err;
@@ -1404,77 +1292,44 @@ static void op_take_next(uint8_t flags)
 	} else {
 		wl = window_last(n);
 		i = first_in(h, cur.cur, wl);
-		want = i < h->lv.n && chain_fits(&h->lv.v[i], cur.cur, wl) ? 0 : PT_ENOENT;
+		want = i < h->leaves.n && chain_fits(&h->leaves.v[i], cur.cur, wl) ? 0 :
+										 PT_ENOENT;
 	}
 	memset(&tk, 0xa5, sizeof(tk));
+	watch_prepare();
+	if (want == 0 && !lax)
+		take_model(h, i, wl, &x);
+	watch_begin(cur.t, h, true, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_take_next(&cur.c, n, &tk, fl);
-	if (inj_end(&j, err))
+	if (call_done("pt_cursor_take_next", cur.t, batched, &j, err, want) || err)
 		return;
-	check_result("pt_cursor_take_next", err, want);
-	if (err)
-		return;
-	/* DESIGN §5, docs/api.md: the first item at or after cur is the largest
-	 * node below the root on the way to the first mapping whose range lies
-	 * in the window (the kernel table's root-slot nodes never), else that
-	 * mapping's leaf, split until a piece lies in the window.  Empty nodes
-	 * wholly in the window before it are detached too. */
-	{
-		uint64_t f = h->lv.v[i].va > cur.cur ? h->lv.v[i].va : cur.cur;
-		uint64_t iv, len = 0;
-		size_t k, e, nm = 0, ntr = 0;
-		unsigned sub = 0;
-
-		for (unsigned m = levels - 1; m >= 1 && !sub; m--) {
-			uint64_t base = f & ~(node_span(m) - 1);
-
-			if (m != h->pinned_level && base >= cur.cur &&
-			    base + (node_span(m) - 1) <= wl && node_has(h, m, base))
-				sub = m;
-		}
-		if (sub) {
-			len = node_span(sub);
-			iv = f & ~(len - 1);
-			k = lower(h, iv);
-			for (e = k; e < h->lv.n && h->lv.v[e].va <= iv + (len - 1); e++) {
-				nm++;
-				ntr += h->lv.v[e].tracked;
-			}
-			DESC(" -> subtree va=%#" PRIx64 " len=%#" PRIx64 " maps=%" PRIu64
-			     " tracked=%" PRIu64, tk.va, tk.len, tk.nr_mappings, tk.nr_tracked);
-			if (!tk.subtree)
-				FAIL("take_next took the leaf %s, want the node [%#" PRIx64 ", +%#"
-				     PRIx64 ")", pt_test_fmt_mapping(&tk.mapping, a, sizeof(a)), iv,
-				     len);
-			if (tk.va != iv || tk.len != len || tk.nr_mappings != nm ||
-			    tk.nr_tracked != ntr)
-				FAIL("take_next: want the node [%#" PRIx64 ", +%#" PRIx64 ") with %zu"
-				     " mappings (%zu tracked)", iv, len, nm, ntr);
-			for (size_t x = k; x < e; x++)
-				release(&h->lv.v[x], batched);
-			splice(&h->lv, k, e, NULL, 0);
-			nodes_remove_inside(h, iv, iv + (len - 1));
-		} else {
-			struct leaf l;
-
-			k = chain_split(h, i, cur.cur, wl);
-			l = h->lv.v[k];
-			iv = l.va;
-			len = l.size;
-			DESC(" -> leaf %s", fmt_leaf(&l, a, sizeof(a)));
-			if (tk.subtree)
-				FAIL("take_next took the node [%#" PRIx64 ", +%#" PRIx64 "), want"
-				     " the leaf %s", tk.va, tk.len, a);
-			if (!same(&tk.mapping, &l))
-				FAIL("take_next took %s, want %s",
-				     pt_test_fmt_mapping(&tk.mapping, b, sizeof(b)), a);
-			release(&l, batched);
-			splice(&h->lv, k, k + 1, NULL, 0);
-		}
-		if (iv > cur.cur)
-			nodes_remove_inside(h, cur.cur, iv - 1);
-		advance(iv, len);
+	if (lax) {
+		take_model(h, i, wl, &x);
+		if (batched)
+			pend_tracked(&eff);
 	}
+	if (x.subtree) {
+		DESC(" -> subtree va=%#" PRIx64 " len=%#" PRIx64 " maps=%" PRIu64
+		     " tracked=%" PRIu64, tk.va, tk.len, tk.nr_mappings, tk.nr_tracked);
+		if (!tk.subtree)
+			FAIL("take_next took the leaf %s, want the node [%#" PRIx64 ", +%#"
+			     PRIx64 ")", pt_test_fmt_mapping(&tk.mapping, a, sizeof(a)), x.va,
+			     x.len);
+		if (tk.va != x.va || tk.len != x.len || tk.nr_mappings != x.nm ||
+		    tk.nr_tracked != x.ntr)
+			FAIL("take_next: want the node [%#" PRIx64 ", +%#" PRIx64 ") with %zu"
+			     " mappings (%zu tracked)", x.va, x.len, x.nm, x.ntr);
+	} else {
+		DESC(" -> leaf %s", fmt_leaf(&x.l, a, sizeof(a)));
+		if (tk.subtree)
+			FAIL("take_next took the node [%#" PRIx64 ", +%#" PRIx64 "), want"
+			     " the leaf %s", tk.va, tk.len, a);
+		if (!same_mapping(&tk.mapping, &x.l))
+			FAIL("take_next took %s, want %s",
+			     pt_test_fmt_mapping(&tk.mapping, b, sizeof(b)), a);
+	}
+	advance(x.va, x.len);
 }
 
 struct pn_op {
@@ -1495,17 +1350,34 @@ static void pn_apply(struct pt_prop *p, void *arg)
 		p->cache = (uint32_t)o->cache;
 }
 
+/* protect_next's change of leaf i (split to fit [cur, wl]) in the model:
+ * its range is invalidated if anything changed, and on AArch64 broken
+ * first where nG or the memory type of a valid leaf changes.  Returns the
+ * leaf's index. */
+static size_t pn_model(struct half *h, size_t i, uint64_t wl, struct pt_prop newp)
+{
+	size_t k = chain_split(h, i, cur.cur, wl, &eff);
+	struct leaf *l = &h->leaves.v[k];
+	struct pt_prop old = l->prop;
+
+	l->prop = newp;
+	if (old.flags != newp.flags || old.cache != newp.cache)
+		piece_add(&eff, l->va, leaf_last(l), -1);
+	if (pt_rules_update_needs_break(tf->fam, old, newp))
+		req_add(&eff, REQ_UPDATE, l->va, leaf_last(l));
+	return k;
+}
+
 static void op_protect_next(uint8_t flags)
 {
-	uint64_t n = gen_window(), wl = 0, got_va = 0,
-		 got_len = 0;
+	uint64_t n = gen_window(), wl = 0, got_va = 0, got_len = 0;
 	struct pn_op o = {0, 0, -1, 0, {0, 0}};
 	uint8_t cb = u8();
-	bool bad_batch = (flags & 0x40) && (cb & 0x80), batched;
+	bool bad_batch = (flags & 0x40) && (cb & 0x80), batched, lax = flags & 0x04;
 	struct half *h = cur.h;
-	struct pt_prop newp = {0, 0};
+	struct pt_prop newp = {0, 0}, oldp = {0, 0};
 	struct pt_flush *fl;
-	size_t i = h->lv.n;
+	size_t i = h->leaves.n, k = 0;
 	char a[160];
 	struct inj j;
 	int want, err;
@@ -1525,43 +1397,44 @@ static void op_protect_next(uint8_t flags)
 	} else {
 		wl = window_last(n);
 		i = first_in(h, cur.cur, wl);
-		want = i < h->lv.n && chain_fits(&h->lv.v[i], cur.cur, wl) ? 0 : PT_ENOENT;
+		want = i < h->leaves.n && chain_fits(&h->leaves.v[i], cur.cur, wl) ? 0 :
+										 PT_ENOENT;
 		if (want == 0) {
-			struct pt_prop p = h->lv.v[i].prop;
+			struct pt_prop p = oldp = h->leaves.v[i].prop;
 
 			p.flags = (p.flags | o.set) & ~o.clear;
 			if (o.cache >= 0)
 				p.cache = (uint32_t)o.cache;
-			if (model_normalize(p, &newp))
+			if (norm_for(cur.t, p, &newp))
 				want = PT_EINVAL;
 		}
 	}
+	watch_prepare();
+	if (want == 0 && !lax)
+		k = pn_model(h, i, wl, newp);
+	watch_begin(cur.t, h, false, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_protect_next(&cur.c, n, pn_apply, &o, &got_va, &got_len, fl);
 	if (o.calls > 1 || ((want == PT_ENOENT || n == 0 || bad_batch) && o.calls))
 		FAIL("protect_next called op %u times", o.calls);
-	if (inj_end(&j, err))
-		return;
-	check_result("pt_cursor_protect_next", err, want);
-	if (i < h->lv.n && o.calls &&
-	    (o.seen.flags != h->lv.v[i].prop.flags || o.seen.cache != h->lv.v[i].prop.cache))
+	if (i < h->leaves.n && o.calls &&
+	    (o.seen.flags != oldp.flags || o.seen.cache != oldp.cache))
 		FAIL("protect_next gave op flags %#x cache %u, the leaf has %#x %u",
-		     o.seen.flags, o.seen.cache, h->lv.v[i].prop.flags, h->lv.v[i].prop.cache);
-	if (err)
+		     o.seen.flags, o.seen.cache, oldp.flags, oldp.cache);
+	if (call_done("pt_cursor_protect_next", cur.t, batched, &j, err, want) || err)
 		return;
 	if (o.calls != 1)
 		FAIL("protect_next succeeded with op called %u times", o.calls);
-	{
-		size_t k = chain_split(h, i, cur.cur, wl);
-		struct leaf *l = &h->lv.v[k];
-
-		l->prop = newp;
-		DESC(" -> %s", fmt_leaf(l, a, sizeof(a)));
-		if (got_va != l->va || got_len != l->size)
-			FAIL("protect_next reported [%#" PRIx64 ", +%#" PRIx64 "), want %s",
-			     got_va, got_len, a);
-		advance(l->va, l->size);
+	if (lax) {
+		k = pn_model(h, i, wl, newp);
+		if (batched)
+			pend_tracked(&eff);
 	}
+	DESC(" -> %s", fmt_leaf(&h->leaves.v[k], a, sizeof(a)));
+	if (got_va != h->leaves.v[k].va || got_len != h->leaves.v[k].size)
+		FAIL("protect_next reported [%#" PRIx64 ", +%#" PRIx64 "), want %s", got_va,
+		     got_len, a);
+	advance(h->leaves.v[k].va, h->leaves.v[k].size);
 }
 
 static void op_cursor_map(uint8_t flags)
@@ -1570,10 +1443,10 @@ static void op_cursor_map(uint8_t flags)
 	struct pt_mapping item;
 	struct pt_prop norm = {0, 0};
 	struct half *h = cur.h;
+	bool held, lax = flags & 0x04;
 	unsigned level;
 	struct inj j;
 	int want = 0, err;
-	bool held;
 
 	memset(&item, 0, sizeof(item));
 	item.size = (s & 3) == 0 ? PAGE : (s & 3) == 1 ? 2 * PT_MiB :
@@ -1598,7 +1471,7 @@ static void op_cursor_map(uint8_t flags)
 	held = pool_held(item.pa);
 	if (cur.at_end || item.va != cur.cur || level > fmt->levels ||
 	    level > h->max_level || (item.tracked && level != 1) ||
-	    model_normalize(item.prop, &norm) || (item.tracked && !held))
+	    norm_for(cur.t, item.prop, &norm) || (item.tracked && !held))
 		want = PT_EINVAL;
 	else if ((item.va | item.pa) & (item.size - 1))
 		want = PT_EALIGN;
@@ -1613,17 +1486,23 @@ static void op_cursor_map(uint8_t flags)
 		DESC("cursor_map %s%s", pt_test_fmt_mapping(&item, a, sizeof(a)),
 		     cur.at_end ? " (end)" : "");
 	}
-	inj_begin(&j, cur.t, flags);
-	err = pt_cursor_map(&cur.c, &item);
-	if (inj_end(&j, err))
-		return;
-	check_result("pt_cursor_map", err, want);
-	if (err == 0) {
+	if (want == 0) {
 		struct leaf l = {item.va, item.pa, item.size, norm, item.tracked};
 
-		model_insert(h, &l, 1);
-		advance(item.va, item.size);
+		plan.n = 0;
+		push(&plan, &l);
 	}
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_insert(h, &plan, &eff);
+	watch_begin(cur.t, h, false, false, lax);
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_map(&cur.c, &item);
+	if (call_done("pt_cursor_map", cur.t, false, &j, err, want) || err)
+		return;
+	if (lax)
+		model_insert(h, &plan, &eff);
+	advance(item.va, item.size);
 }
 
 /* NULL and out-of-range arguments the generators never make: PT_EINVAL. */
@@ -1672,11 +1551,49 @@ static void op_null_args(int t)
 		FAIL("a failed create wrote its table");
 }
 
+/* A user table that shares nothing writable goes and comes back: UK is
+ * destroyed (its mappings' references with it, K's shared half staying)
+ * and made again from K, maybe after a creation that runs out of memory. */
+static void op_recreate_uk(uint8_t flags)
+{
+	struct mtable *m = &T[T_UK];
+	struct pt_table *x = NULL;
+	int err = PT_ENOMEM;
+
+	DESC("destroy UK and make it again from K");
+	cursor_yield_to(T_UK);
+	batch_finish(T_UK);
+	if ((err = pt_table_destroy(m->t)))
+		FAIL("destroying UK returned %d", err);
+	for (size_t i = 0; i < h_uk.leaves.n; i++)
+		if (h_uk.leaves.v[i].tracked)
+			pool_maps[pool_slot(h_uk.leaves.v[i].pa)]--;
+	half_init(&h_uk, "UK.user", false, h_uk.max_level, m->features);
+	err = PT_ENOMEM;
+	if (flags & 0x04) {
+		uint64_t before = pt_phys_reclaimable_frames(phys), nth = 1 + ((flags >> 3) & 1);
+
+		DESC(" [alloc #%" PRIu64 " fails]", nth);
+		pt_phys_fail_nth_alloc(phys, nth);
+		err = pt_table_create_user(T[T_K].t, &x);
+		pt_phys_fail_nth_alloc(phys, 0);
+		if (err == PT_ENOMEM && (x || pt_phys_reclaimable_frames(phys) != before))
+			FAIL("creating UK: PT_ENOMEM left %" PRIu64 " frames free, %" PRIu64
+			     " before%s", pt_phys_reclaimable_frames(phys), before,
+			     x ? ", and wrote the table" : "");
+	}
+	if (err == PT_ENOMEM)
+		err = pt_table_create_user(T[T_K].t, &x);
+	if (err)
+		FAIL("creating UK from K returned %d", err);
+	m->t = x;
+	m->root = pt_table_root(x);
+}
+
 /* ------------------------------------------------------------ setup */
 
-static void on_invalidate(void *arg, const struct pt_flush_info *info)
+static void fuzz_invalidate(void *arg, const struct pt_flush_info *info)
 {
-	(void)arg;
 	if (info->nr_ranges > PT_FLUSH_MAX_RANGES || (info->all && info->nr_ranges))
 		FAIL("invalidation: %zu ranges, all=%d", info->nr_ranges, info->all);
 	for (size_t i = 0; i < info->nr_ranges; i++) {
@@ -1686,74 +1603,46 @@ static void on_invalidate(void *arg, const struct pt_flush_info *info)
 		    r->va + (r->len - 1) < r->va)
 			FAIL("invalidation range [%#" PRIx64 ", +%#" PRIx64 ")", r->va, r->len);
 	}
+	on_invalidate(arg, info); /* model_core.h's checker */
 }
 
-static void half_init(struct half *h, const char *name, bool kernel, unsigned max_level)
+/* The PT_FEAT_* a table gets from two input bits: each feature of the
+ * family (format_rules.h) on or off. */
+static uint32_t features_of(unsigned bits)
 {
-	h->name = name;
-	h->start = kernel ? fmt->kernel_start : 0;
-	h->last = kernel ? UINT64_MAX : fmt->user_end - 1;
-	h->max_level = max_level;
-	if (kernel && h->max_level > fmt->levels - 1)
-		h->max_level = fmt->levels - 1; /* kernel root slots hold shared nodes */
-	h->lv.n = 0;
-	h->pinned_level = 0;
-	for (unsigned l = 0; l <= PT_MAX_LEVELS; l++)
-		h->nodes[l].n = 0;
-	if (kernel) {
-		/* DESIGN §5: a kernel table allocates every node under the root
-		 * in its half when it is created and never detaches them. */
-		h->pinned_level = levels - 1;
-		for (uint64_t b = h->start; b >= h->start; b += node_span(levels - 1))
-			node_add(h, levels - 1, b);
-	}
-	if (!h->lv.v) { /* never NULL: pointer arithmetic on it is then fine */
-		h->lv.cap = 256;
-		h->lv.v = malloc(h->lv.cap * sizeof(*h->lv.v));
-		if (!h->lv.v)
-			abort();
-	}
-}
+	static const uint32_t feats[][2] = {
+		[PT_FAM_X86] = {PT_FEAT_X86_PAT_WC, 0},
+		[PT_FAM_RISCV] = {PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVVPTC},
+		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, 0},
+	};
 
-static void check_normalize_agrees(void)
-{
-	for (uint32_t cache = 0; cache <= PT_CACHE_COUNT; cache++) {
-		for (uint32_t f = 0; f < 0x1000; f++) {
-			struct pt_prop p = {f, cache}, a = {0, 0}, b = {0, 0};
-			int ea = model_normalize(p, &a), eb = fmt->normalize(p, 0, &b);
-
-			if (ea != eb || (!ea && (a.flags != b.flags || a.cache != b.cache))) {
-				fprintf(stderr, "fuzz_ops: the model's normalize disagrees with"
-					" the format at flags %#x cache %u\n", f, cache);
-				abort();
-			}
-		}
-	}
+	return (bits & 1 ? feats[tf->fam][0] : 0) | (bits & 2 ? feats[tf->fam][1] : 0);
 }
 
 static void global_init(void)
 {
 	const char *tr = getenv("PTKIT_FUZZ_TRACE");
+	char why[300];
 
 	trace = tr && *tr && *tr != '0';
-	fmt = &pt_format_x86_64;
-	levels = fmt->levels;
-	allowed_flags = PT_R | PT_W | PT_X | PT_U | PT_G | PT_A | PT_D;
-	for (unsigned i = 0; i < fmt->nr_sw_bits && i < 4; i++)
-		allowed_flags |= PT_SW0 << i;
-	check_normalize_agrees();
+	/* The model stores fmt->normalize: it must be DESIGN §1's, with every
+	 * feature set an input can pick. */
+	for (size_t i = 0; i < PT_TEST_NR_FORMATS; i++) {
+		uint32_t fs[4];
+
+		model_format(&pt_test_formats[i]);
+		for (unsigned b = 0; b < 4; b++)
+			fs[b] = features_of(b);
+		if (normalize_disagrees(fs, 4, why, sizeof(why))) {
+			fprintf(stderr, "fuzz_ops: %s\n", why);
+			abort();
+		}
+	}
 	if (pt_phys_create(ARENA_BYTES, &phys))
 		abort();
 	for (int i = 0; i < NPOOL; i++)
 		if (pt_frame_alloc(phys, &pool[i]))
 			abort();
-	user_win[0] = (struct window){0, 4 * PT_GiB - 1};
-	user_win[1] = (struct window){512 * PT_GiB - 2 * PT_GiB, 512 * PT_GiB + 2 * PT_GiB - 1};
-	user_win[2] = (struct window){fmt->user_end - 4 * PT_GiB, fmt->user_end - 1};
-	kern_win[0] = (struct window){fmt->kernel_start, fmt->kernel_start + 4 * PT_GiB - 1};
-	kern_win[1] = (struct window){fmt->kernel_start + 510 * PT_GiB,
-				      fmt->kernel_start + 514 * PT_GiB - 1};
-	kern_win[2] = (struct window){0 - 4 * PT_GiB, UINT64_MAX};
 }
 
 static unsigned leaf_level_opt(unsigned bits)
@@ -1761,21 +1650,42 @@ static unsigned leaf_level_opt(unsigned bits)
 	return bits == 1 ? 2 : bits == 2 ? 1 : 0; /* 0: the format's highest */
 }
 
-static void tables_create(uint8_t cfg)
+static void mtable_init(int t, const char *name, struct half *user, struct half *kern,
+			bool kern_ro, uint32_t features)
+{
+	struct mtable *m = &T[t];
+
+	m->name = name;
+	m->t = NULL;
+	m->root = 0;
+	m->features = features;
+	m->hooked = true;
+	m->user = user;
+	m->kern = kern;
+	m->kern_ro = kern_ro;
+	m->batch_on = false;
+	m->pending.n = 0;
+	m->nodes_pending = false;
+}
+
+static void tables_create(uint8_t cfg, uint32_t fu, uint32_t fk)
 {
 	struct pt_table_opts ou = {.max_leaf_level = leaf_level_opt(cfg & 3),
-				   .invalidate = on_invalidate, .live = cfg & 0x10};
+				   .invalidate = fuzz_invalidate, .live = cfg & 0x10,
+				   .features = fu};
 	struct pt_table_opts ok = {.max_leaf_level = leaf_level_opt((cfg >> 2) & 3),
-				   .invalidate = on_invalidate, .live = cfg & 0x20};
+				   .invalidate = fuzz_invalidate, .live = cfg & 0x20,
+				   .features = fk};
 	unsigned lu = ou.max_leaf_level ? ou.max_leaf_level : fmt->max_leaf_level;
 	unsigned lk = ok.max_leaf_level ? ok.max_leaf_level : fmt->max_leaf_level;
+	bool share = fmt->shared_kernel_root;
 
-	half_init(&h_u, "U.user", false, lu);
-	half_init(&h_k, "K.kernel", true, lk);
-	half_init(&h_uk, "UK.user", false, lk);
-	T[T_U] = (struct mtable){.name = "U", .user = &h_u};
-	T[T_K] = (struct mtable){.name = "K", .kern = &h_k};
-	T[T_UK] = (struct mtable){.name = "UK", .user = &h_uk, .kern = &h_k, .kern_ro = true};
+	half_init(&h_u, "U.user", false, lu, fu);
+	half_init(&h_k, "K.kernel", true, lk, fk);
+	half_init(&h_uk, "UK.user", false, lk, fk); /* UK inherits K's settings */
+	mtable_init(T_U, "U", &h_u, NULL, false, fu);
+	mtable_init(T_K, "K", NULL, &h_k, false, fk);
+	mtable_init(T_UK, "UK", &h_uk, share ? &h_k : NULL, share, fk);
 	for (int t = 0; t < NT; t++) {
 		/* cfg bit 6: one allocation of each creation fails first (the
 		 * next byte says which); PT_ENOMEM must give back everything,
@@ -1804,6 +1714,7 @@ static void tables_create(uint8_t cfg)
 		}
 		if (err)
 			FAIL("creating %s returned %d", T[t].name, err);
+		T[t].root = pt_table_root(T[t].t);
 	}
 }
 
@@ -1814,10 +1725,21 @@ static void tables_destroy(uint64_t reclaimable0)
 	cursor_close();
 	batches_finish_all();
 	memset(pool_pend, 0, sizeof(pool_pend));
-	if ((err = pt_table_destroy(T[T_K].t)) != PT_EBUSY)
+	/* One root: K cannot go while UK shares its half. */
+	if (fmt->shared_kernel_root && (err = pt_table_destroy(T[T_K].t)) != PT_EBUSY)
 		FAIL("destroying K while UK shares it returned %d, want PT_EBUSY", err);
 	verify(0, false, true);
-	if (pt_table_destroy(T[T_UK].t) || pt_table_destroy(T[T_K].t) ||
+	if (!fmt->shared_kernel_root) {
+		/* One root per half: UK only copied K's settings, and outlives
+		 * it unchanged. */
+		if ((err = pt_table_destroy(T[T_K].t)))
+			FAIL("destroying K (UK shares nothing) returned %d, want 0", err);
+		T[T_K].t = NULL;
+		verify_view(&T[T_UK]);
+		check_table(T_UK);
+		count_table(T_UK);
+	}
+	if (pt_table_destroy(T[T_UK].t) || (T[T_K].t && pt_table_destroy(T[T_K].t)) ||
 	    pt_table_destroy(T[T_U].t))
 		FAIL("pt_table_destroy failed");
 	for (int i = 0; i < NPOOL; i++)
@@ -1837,6 +1759,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool inited;
 	uint64_t reclaimable0;
+
 	if (!inited) {
 		global_init();
 		inited = true;
@@ -1853,14 +1776,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	desc = hist[0];
 	reclaimable0 = pt_phys_reclaimable_frames(phys);
 	{
-		uint8_t cfg = u8();
+		/* cfg bit 7: a second byte picks the format (bits 0-2) and the
+		 * features of U (bits 3-4) and K (bits 5-6). */
+		uint8_t cfg = u8(), fcfg = cfg & 0x80 ? u8() : 0;
+		uint32_t fu, fk;
+		int bad;
 
+		model_format(&pt_test_formats[(fcfg & 7) % PT_TEST_NR_FORMATS]);
+		fu = features_of((fcfg >> 3) & 3);
+		fk = features_of((fcfg >> 5) & 3);
+		if ((bad = model_windows(user_win, kern_win)) >= 0)
+			FAIL("%s: window %d is outside its half", tf->id, bad);
 		if (trace)
 			fputs("#0 ", stderr);
-		DESC("tables: U max_leaf %u, K max_leaf %u%s%s", leaf_level_opt(cfg & 3),
-		     leaf_level_opt((cfg >> 2) & 3), cfg & 0x10 ? ", U live" : "",
-		     cfg & 0x20 ? ", K live" : "");
-		tables_create(cfg);
+		DESC("tables: %s, U max_leaf %u features %#x, K max_leaf %u features %#x%s%s",
+		     tf->id, leaf_level_opt(cfg & 3), fu, leaf_level_opt((cfg >> 2) & 3), fk,
+		     cfg & 0x10 ? ", U live" : "", cfg & 0x20 ? ", K live" : "");
+		tables_create(cfg & 0x7f, fu, fk);
 	}
 	unchecked = uncounted = touched = 0;
 	conserved = pt_phys_reclaimable_frames(phys) + model_nodes();
@@ -1895,6 +1827,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 15:
 			if ((k & 0x30) == 0x20) {
 				op_null_args(t);
+			} else if ((k & 0x30) == 0x30 ||
+				   ((k & 0x10) && !fmt->shared_kernel_root)) {
+				op_recreate_uk(flags);
+				mask = M(T_UK);
+				read = false;
 			} else if (k & 0x10) {
 				int err = pt_table_destroy(T[T_K].t);
 
@@ -1937,7 +1874,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "\n#%u ", nhist);
 	DESC("end: close, finish batches, destroy");
 	tables_destroy(reclaimable0);
-	if (trace)
-		fputc('\n', stderr);
+	if (trace) /* counts of this process so far */
+		fprintf(stderr, "\n(invalidation checks so far: breaks required for"
+			" split %lu, table to block %lu, nG or memory-type change %lu;"
+			" breaks in the middle of an operation %lu; new mappings %lu)\n",
+			st_breaks_req[REQ_SPLIT], st_breaks_req[REQ_BLOCK],
+			st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
 	return 0;
 }

@@ -8,23 +8,36 @@ Each seed is a short, meaningful program in fuzz_ops' input encoding, so the
 fuzzer starts from inputs that reach every operation instead of finding
 them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
 
-  input  = cfg op*                 at most 64 ops; missing bytes read as 0
+  input  = cfg [fcfg] op*           at most 64 ops; missing bytes read as 0
   cfg    = bits 0-1 U's max_leaf_level (0: format's, 1: 2, 2: 1), bits 2-3
            the same for K (UK inherits K's), bit 4 U live, bit 5 K live,
            bit 6: each table is first created with one allocation failing;
-           then three bytes (U, K, UK) pick which (U, UK: 1 + (b & 1) and
-           1 + (b >> 1 & 1); K: 1 + b)
+           then, after fcfg, three bytes (U, K, UK) pick which (U, UK:
+           1 + (b & 1); K: 1 + b); bit 7: fcfg follows
+  fcfg   = bits 0-2 the format (% 5: x86_64, x86_64_la57, riscv_sv39,
+           riscv_sv48, aarch64_4k), bits 3-4 U's features, bits 5-6 K's
+           (and UK's): bit 0 of each field x86 PAT_WC, RISC-V Svpbmt,
+           AArch64 BBM2; bit 1 RISC-V Svvptc.  Without fcfg: x86_64, no
+           features (inputs written before there were formats keep their
+           meaning).
   op     = kind flags args...
   kind   % 16: 0,1 map  2 map_frames  3 unmap  4 protect  5 query  6 walk
            7 cursor_open  8 cursor_close  9 find_next  10 jump  11 take_next
            12 protect_next  13 cursor_map (kind & 0x10: cursor_query)
-           14 flush_finish(table)  15 flush_finish all (kind & 0x10:
-           destroy K while UK lives, PT_EBUSY; kind & 0x30 == 0x20: NULL
-           and out-of-range arguments, PT_EINVAL)
+           14 flush_finish(table)  15 flush_finish all (kind & 0x30: 0x10
+           destroy K while UK lives, PT_EBUSY, where UK shares K's half,
+           else as 0x30; 0x20 NULL and out-of-range arguments, PT_EINVAL;
+           0x30 destroy UK and make it again from K, flags bit 2 fault
+           injection, bit 3 which allocation fails)
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
            batch, bit 6 one invalid argument (one more byte picks which)
+
+Addresses: va(win, gib, i2m, i4k) is window win of the half (0 its start,
+1 across a root entry's boundary, 2 its top; tests/common/model_core.h
+sizes them per format: 2 or 4 GiB), GiB gib (modulo the window's size),
+then 2 MiB and 4 KiB indexes.
 """
 import os
 import sys
@@ -36,6 +49,17 @@ HOT = [0, 1, 2, 3, 508, 509, 510, 511]
 MAP, MAPF, UNMAP, PROTECT, QUERY, WALK, COPEN, CCLOSE = 0, 2, 3, 4, 5, 6, 7, 8
 FIND, JUMP, TAKE, PNEXT, CMAP, FINISH, FINISH_ALL = range(9, 16)
 CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
+RECREATE_UK = FINISH_ALL | 0x30
+X86, LA57, SV39, SV48, A64 = range(5)
+WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
+
+
+def cfg(fmt=None, fu=0, fk=0, base=0):
+    """The config bytes: base is cfg's bits 0-6; fmt None: x86_64 without
+    fcfg; fu, fk: U's and K's feature fields."""
+    if fmt is None:
+        return [base]
+    return [base | 0x80, fmt | fu << 3 | fk << 5]
 
 
 def idx512(a):
@@ -55,8 +79,8 @@ def flags(table, inj=0, nth=1, batch=False, bad=False):
 
 
 def va(win=0, gib=0, i2m=0, i4k=0, other=False, kernel=False):
-    """win 0: start of the half, 1: across 512 GiB, 2: top.  other: the half
-    U or K lacks (PT_ERANGE); kernel: UK's kernel half."""
+    """win 0: start of the half, 1: across a root entry's boundary, 2: top.
+    other: the half U or K lacks (PT_ERANGE); kernel: UK's kernel half."""
     s = win | gib << 2 | (0xc0 if other else 0) | (0x80 if kernel else 0)
     return [s, enc_idx(i2m), enc_idx(i4k)]
 
@@ -233,7 +257,7 @@ SEEDS["09-user-from-kernel"] = [0] + \
     op(PROTECT, flags(K), va(0, 1, 0, 0), mib2(1), setclr(0, W)) + \
     op(WALK, flags(UK), va(0, 0, 0, 0, kernel=True), gib(2), 3) + \
     op(COPEN, flags(UK), va(0, 0, 0, 0), mib2(4)) + \
-    op(MAP, flags(K), va(0, 2, 0, 0), pages(3), pa_page(), prop()) + \
+    op(MAP, flags(K), va(1, 0, 0, 0), pages(3), pa_page(), prop()) + \
     op(TAKE, flags(UK), WIN_ALL) + \
     op(DESTROY_K, flags(K)) + \
     op(CCLOSE, flags(UK)) + \
@@ -316,6 +340,130 @@ SEEDS["17-create-enomem"] = [0x40, 0x01, 0x80, 0x02] + \
     op(NULL_ARGS, flags(K)) + \
     op(COPEN, flags(U), va(0, 0, 0, 0), pages(1)) + \
     op(NULL_ARGS, flags(U))
+
+
+# ---- every format: the seeds above are x86_64; these pick a format.
+
+def tour(fmt, fu=0, fk=0):
+    """One of everything on a format: a mixed-size map, a protect that
+    splits a 1G leaf down to 4K and changes G (nG on AArch64), tracked
+    frames unmapped into a batch, a kernel map (capped below the root
+    where the kernel half is shared), UK reading it, cursor take_next,
+    protect_next changing the cache policy, cursor_map, then everything
+    unmapped."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(U), va(0, 0, 510, 2), gib(1, 3), pa_1g(1), prop(R | W | X)) + \
+        op(PROTECT, flags(U), va(0, 1, 3, 1), pages(3), setclr(G | D, X)) + \
+        op(MAPF, flags(U), va(2, 1, 0, 2), 5, 0x21, prop(R | W | US, sw=1)) + \
+        op(UNMAP, flags(U, batch=True), va(2, 1, 0, 0), mib2(1)) + \
+        op(MAP, flags(K), va(1, 0, 0, 0), gib(1), pa_1g(2), prop(R | W | G)) + \
+        op(QUERY, flags(UK), va(1, 0, 3, 3, kernel=True), 0) + \
+        op(WALK, flags(UK), va(1, 0, 0, 0, kernel=True), mib2(4), 3) + \
+        op(COPEN, flags(K), va(1, 0, 0, 0), mib2(4)) + \
+        op(PNEXT, flags(K), WIN_ALL, 0x43, setclr(0, W)) + \
+        op(TAKE, flags(K, batch=True), win_pages(1)) + \
+        op(JUMP, flags(K), 0x02, 0x00) + \
+        op(CMAP, flags(K), 0x00, 9, prop(R | W)) + \
+        op(FIND, flags(K), WIN_ALL) + \
+        op(CCLOSE, flags(K)) + \
+        op(FINISH_ALL, flags(U)) + \
+        op(MAPF, flags(UK), va(0, 0, 8, 0), 3, 0x10, prop(R | US)) + \
+        op(RECREATE_UK, flags(UK)) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END) + \
+        op(UNMAP, flags(K), va(1, 0, 0, 0), TO_END)
+
+
+def bbm(fmt, fu=0, fk=0):
+    """Changes that need break-before-make on AArch64 (unless BBM2 for the
+    size changes), in place elsewhere: an empty leaf table becoming a 2M
+    block, a valid 1G block split twice, nG and memory-type changes of a
+    valid leaf, and a split under fault injection."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(U), va(0, 0, 0, 5), pages(1), pa_page(), prop()) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 5), pages(1)) + \
+        op(MAP, flags(U), va(0, 0, 0, 0), mib2(1), pa_2m(0), prop()) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1), pa_1g(3), prop(R | W)) + \
+        op(PROTECT, flags(U, inj=1, nth=2), va(0, 1, 2, 1), pages(1), setclr(0, W)) + \
+        op(PROTECT, flags(U), va(0, 1, 2, 1), pages(1), setclr(0, W)) + \
+        op(PROTECT, flags(U, batch=True), va(0, 1, 8, 0), mib2(1), setclr(G, 0)) + \
+        op(COPEN, flags(U), va(0, 1, 16, 0), mib2(2)) + \
+        op(PNEXT, flags(U), WIN_ALL, 0x41, setclr(0, 0)) + \
+        op(PNEXT, flags(U, batch=True), win_pages(1), 0x00, setclr(X, 0)) + \
+        op(TAKE, flags(U), WIN_ALL) + \
+        op(CCLOSE, flags(U)) + \
+        op(MAP, flags(K), va(2, 3, 511, 0), TO_END, pa_2m(3), prop(R | W | G)) + \
+        op(PROTECT, flags(K), va(2, 3, 511, 3), pages(1), setclr(0, G)) + \
+        op(FINISH, flags(U)) + \
+        op(UNMAP, flags(U), va(0, 1, 0, 0), gib(1))
+
+
+def new_maps(fmt, fu=0, fk=0):
+    """New mappings (RISC-V without Svvptc must invalidate them too) by map,
+    map_frames and cursor_map, with every cache policy (Svpbmt or not),
+    in both halves and at the kernel top."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(U), va(0, 0, 1, 0), mib2(2), pa_2m(2), prop(R | W, 7)) + \
+        op(MAP, flags(U), va(0, 0, 3, 0), pages(4), pa_page(), prop(R, 11)) + \
+        op(MAP, flags(U), va(0, 0, 3, 5), pages(2), pa_page(), prop(R, 14)) + \
+        op(MAPF, flags(U), va(0, 0, 8, 0), 7, 0x13, prop(R | W | US)) + \
+        op(MAP, flags(K), va(2, 3, 508, 0), TO_END, pa_2m(1), prop(R | W | G, 11)) + \
+        op(COPEN, flags(U), va(0, 0, 5, 0), mib2(1)) + \
+        op(CMAP, flags(U), 0x18, 3, prop(R | US)) + \
+        op(CMAP, flags(U), 0x00, 2, prop(R | X)) + \
+        op(CCLOSE, flags(U)) + \
+        op(PROTECT, flags(U), va(0, 0, 0, 0), mib2(8), setclr(W, 0)) + \
+        op(UNMAP, flags(U, batch=True), va(0, 0, 0, 0), mib2(8)) + \
+        op(MAP, flags(U, inj=1, nth=1), va(0, 1, 0, 0), gib(1), pa_1g(1), prop()) + \
+        op(QUERY, flags(UK), va(2, 3, 510, 13, kernel=True), 0) + \
+        op(FINISH_ALL, flags(U))
+
+
+def roots(fmt, fu=0, fk=0):
+    """Across a root entry's boundary in both halves (two of K's pinned
+    nodes where the kernel half is shared), walks over it, and UK made
+    again (on AArch64 instead of K's PT_EBUSY)."""
+    return cfg(fmt, fu, fk, base=0x01 | 0x20) + \
+        op(MAP, flags(U), va(1, 1, 511, 0), mib2(2), pa_2m(0), prop()) + \
+        op(MAP, flags(K), va(1, 1, 510, 0), mib2(4), pa_2m(4), prop(R | G)) + \
+        op(WALK, flags(U), va(1, 1, 508, 0), mib2(8), 0) + \
+        op(WALK, flags(UK), va(1, 1, 508, 0, kernel=True), mib2(8), 2) + \
+        op(UNMAP, flags(K, batch=True), va(1, 1, 511, 0), mib2(1)) + \
+        op(DESTROY_K, flags(K)) + \
+        op(COPEN, flags(U), va(1, 1, 511, 0), mib2(2)) + \
+        op(TAKE, flags(U), WIN_ALL) + \
+        op(TAKE, flags(U, inj=1, nth=1), WIN_ALL) + \
+        op(CCLOSE, flags(U)) + \
+        op(UNMAP, flags(UK), va(1, 0, 0, 0), TO_END) + \
+        op(FINISH, flags(K))
+
+
+SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
+    op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
+    op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
+    op(PROTECT, flags(U), va(0, 2, 5, 3), pages(1), setclr(X, 0)) + \
+    op(PROTECT, flags(U), va(0, 0, 1, 3), pages(2), setclr(0, W)) + \
+    op(MAP, flags(K), va(0, 0, 0, 0), mib2(2), pa_2m(1), prop(R | G, 14))
+SEEDS["21-x86-tour"] = tour(X86, WC_OR_PBMT_OR_BBM2)
+SEEDS["22-la57-tour"] = tour(LA57, 0, WC_OR_PBMT_OR_BBM2)
+SEEDS["23-la57-roots"] = roots(LA57)
+SEEDS["24-sv39-tour"] = tour(SV39)
+SEEDS["25-sv39-new-maps"] = new_maps(SV39, 0, WC_OR_PBMT_OR_BBM2)
+SEEDS["26-sv39-svvptc-roots"] = roots(SV39, SVVPTC, SVVPTC | WC_OR_PBMT_OR_BBM2)
+SEEDS["27-sv48-tour"] = tour(SV48, WC_OR_PBMT_OR_BBM2 | SVVPTC, WC_OR_PBMT_OR_BBM2)
+SEEDS["28-sv48-new-maps"] = new_maps(SV48, WC_OR_PBMT_OR_BBM2)
+SEEDS["29-sv39-bbm-none"] = bbm(SV39, WC_OR_PBMT_OR_BBM2)
+SEEDS["30-a64-tour"] = tour(A64)
+SEEDS["31-a64-bbm"] = bbm(A64)
+SEEDS["32-a64-bbm2"] = bbm(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["33-a64-roots"] = roots(A64)
+SEEDS["34-a64-new-maps"] = new_maps(A64, 0, WC_OR_PBMT_OR_BBM2)
+SEEDS["35-x86-bbm-none"] = bbm(X86)
+SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
+    op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
+    op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \
+    op(RECREATE_UK, flags(UK, inj=1, nth=1)) + \
+    op(MAPF, flags(UK), va(0, 0, 0, 0), 2, 0x11, prop(R | US)) + \
+    op(NULL_ARGS, flags(K))
 
 
 def main():

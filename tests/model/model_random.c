@@ -10,7 +10,9 @@
  * adds one node per level it goes down; unmap detaches every node whose whole
  * range it covers, except a kernel table's nodes under the root).  Modelling
  * the nodes lets pt_table_stats be predicted exactly, which is how leaked or
- * wrongly freed page-table memory shows up.
+ * wrongly freed page-table memory shows up.  The model, the invalidation
+ * checker and the address windows live in tests/common/model_core.h,
+ * shared with the fuzzer (tests/fuzz/fuzz_ops.c).
  *
  * After every step: the whole view (both halves) of the tables the step can
  * have touched is compared leaf by leaf, pt_check runs, the stats are
@@ -59,16 +61,16 @@
 
 #include <ptkit/ptkit.h>
 
-#include "format_rules.h"
-#include "testutil.h"
-
-#define PAGE ((uint64_t)PT_PAGE_SIZE) /* 64-bit: 0 - n * PAGE must not wrap at 2^32 */
 #define ARENA_BYTES (256 * PT_MiB)
 #define NPOOL 48            /* tracked frames the test owns */
 #define MAX_MAPF 320        /* frames per map_frames call: > a flush batch */
 #define MAP_LEAF_CAP 1100   /* a drawn map making more leaves is shrunk */
 #define HALF_LEAF_CAP 2500  /* above this, a half gets unmapped wholesale */
 #define NR_RECENT 10
+
+/* The model of the view, the invalidation checker and the per-format
+ * windows, shared with the fuzzer (tests/fuzz/fuzz_ops.c). */
+#include "model_core.h"
 
 /* ---------------------------------------------------------------- random */
 
@@ -96,65 +98,6 @@ static bool chance(unsigned pct)
 
 /* ----------------------------------------------------------------- model */
 
-struct leaf {
-	uint64_t va, pa, size;
-	struct pt_prop prop;
-	bool tracked;
-};
-
-struct leafvec {
-	struct leaf *v;
-	size_t n, cap;
-};
-
-struct u64vec {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-/* A range that must be invalidated after it changed; pool >= 0 for a removed
- * tracked leaf.  `done` once an invalidation covered it with the change
- * already written. */
-struct piece {
-	uint64_t va, last;
-	int pool;
-	bool done;
-};
-
-struct piecevec {
-	struct piece *v;
-	size_t n, cap;
-};
-
-/* A change the format must break before making (AArch64): the range must
- * be invalidated with its entry cleared, in the middle of the operation. */
-enum req_kind { REQ_SPLIT, REQ_BLOCK, REQ_UPDATE, NR_REQ };
-
-struct req {
-	uint64_t va, last;
-	enum req_kind kind;
-	bool met;
-};
-
-struct reqvec {
-	struct req *v;
-	size_t n, cap;
-};
-
-struct window {
-	uint64_t start, last; /* 1 GiB aligned; last inclusive */
-};
-
-struct half {
-	const char *name;
-	uint64_t start, last;
-	unsigned max_level;         /* largest leaf map may use here */
-	unsigned pinned_level;      /* nodes never detached (kernel: under root) */
-	uint32_t features;          /* of the table(s) it belongs to */
-	struct leafvec leaves;      /* sorted, disjoint */
-	struct u64vec nodes[PT_MAX_LEVELS + 1]; /* bases per level, root excluded */
-};
-
 struct mtable {
 	const char *name;
 	struct pt_table *t;
@@ -166,42 +109,21 @@ struct mtable {
 	uint32_t features;          /* PT_FEAT_* it was created with */
 };
 
-/* What a modelled operation does besides the view. */
-struct effects {
-	size_t nodes_removed;
-	size_t splits;
-	struct piecevec pieces;     /* must be invalidated afterwards */
-	struct reqvec breaks;       /* must be broken before made */
-};
-
-static const struct pt_test_format *tf;
-static const struct pt_format *fmt;
-static unsigned levels;
-static struct pt_phys *phys;
 static struct half h_u, h_u2, h_uk, h_k;
 static struct mtable t_u, t_u2, t_k, t_uk;
 static struct mtable *tables[] = {&t_u, &t_u2, &t_k, &t_uk};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
-#define NWIN 3
 static struct window user_win[NWIN], kern_win[NWIN];
-static uint64_t pool[NPOOL];
-static uint64_t pool_maps[NPOOL];   /* mappings of each pool frame */
 static int16_t *pool_index;         /* arena frame number -> pool slot */
 static uint64_t free_all;           /* free frames in a fresh arena */
 static uint64_t free_base;          /* free frames when tables were made */
 static size_t nodes_base;           /* model nodes at that moment */
-static uint32_t allowed_flags;      /* flags the format offers */
-static struct leafvec scratch;
-/* Format-specific counts (the rest are in `st` below). */
-static unsigned long st_breaks_mid, st_breaks_req[NR_REQ], st_new_pieces;
 
 /* Failure reporting: the seed and the last steps make a failure replayable. */
 static uint64_t seed;
 static unsigned long step_no;
 static char recent[NR_RECENT][240];
 static char cur_op[200];
-
-#define mfail(...) model_fail(__FILE__, __LINE__, __VA_ARGS__)
 
 static void __attribute__((format(printf, 3, 4), noreturn))
 model_fail(const char *file, int line, const char *f, ...)
@@ -226,144 +148,6 @@ model_fail(const char *file, int line, const char *f, ...)
 	abort(); /* not reached */
 }
 
-#define GROW(vec)                                                          \
-	do {                                                               \
-		if ((vec)->n == (vec)->cap) {                              \
-			(vec)->cap = (vec)->cap ? 2 * (vec)->cap : 64;     \
-			(vec)->v = realloc((vec)->v,                       \
-					   (vec)->cap * sizeof(*(vec)->v)); \
-			if (!(vec)->v)                                     \
-				abort();                                   \
-		}                                                          \
-	} while (0)
-
-static uint64_t leaf_last(const struct leaf *l)
-{
-	return l->va + (l->size - 1);
-}
-
-static unsigned level_of(uint64_t size)
-{
-	unsigned l = 1;
-
-	while (pt_level_size(l) != size)
-		l++;
-	return l;
-}
-
-/* Bytes covered by a node at `level` (its 512 entries). */
-static uint64_t node_span(unsigned level)
-{
-	return level >= levels ? 0 : pt_level_size(level + 1);
-}
-
-/* First leaf whose last byte is at or after va (leaves are disjoint, so their
- * last bytes are sorted too). */
-static size_t lower_leaf(const struct leafvec *lv, uint64_t va)
-{
-	size_t lo = 0, hi = lv->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (leaf_last(&lv->v[mid]) < va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool overlaps(const struct half *h, uint64_t va, uint64_t last)
-{
-	size_t i = lower_leaf(&h->leaves, va);
-
-	return i < h->leaves.n && h->leaves.v[i].va <= last;
-}
-
-/* Replaces lv[i, j) with src. */
-static void splice(struct leafvec *lv, size_t i, size_t j,
-		   const struct leafvec *src)
-{
-	size_t n = lv->n - (j - i) + src->n;
-
-	if (i == j && src->n == 0)
-		return; /* also: memmove/memcpy must not see a NULL array */
-	if (n > lv->cap) {
-		lv->cap = n + n / 2 + 64;
-		lv->v = realloc(lv->v, lv->cap * sizeof(*lv->v));
-		if (!lv->v)
-			abort();
-	}
-	memmove(lv->v + i + src->n, lv->v + j, (lv->n - j) * sizeof(*lv->v));
-	if (src->n)
-		memcpy(lv->v + i, src->v, src->n * sizeof(*lv->v));
-	lv->n = n;
-}
-
-static size_t u64_lower(const struct u64vec *s, uint64_t x)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void node_add(struct half *h, unsigned level, uint64_t base)
-{
-	struct u64vec *s = &h->nodes[level];
-	size_t i = u64_lower(s, base);
-
-	if (i < s->n && s->v[i] == base)
-		return;
-	GROW(s);
-	memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
-	s->v[i] = base;
-	s->n++;
-}
-
-/* Detaches (in the model) every node whose whole range lies in [va, last]:
- * DESIGN §5 unmap, and map's "node in the way".  Returns how many. */
-static size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
-{
-	size_t removed = 0;
-
-	for (unsigned m = 1; m < levels; m++) {
-		struct u64vec *s = &h->nodes[m];
-		uint64_t span = node_span(m);
-		size_t i, j;
-
-		if (m == h->pinned_level || last - va < span - 1)
-			continue;
-		i = u64_lower(s, va);
-		j = u64_lower(s, last - (span - 1));
-		if (j < s->n && s->v[j] == last - (span - 1))
-			j++;
-		if (j == i)
-			continue;
-		memmove(s->v + i, s->v + j, (s->n - j) * sizeof(*s->v));
-		s->n -= j - i;
-		removed += j - i;
-	}
-	return removed;
-}
-
-static size_t half_nodes(const struct half *h)
-{
-	size_t n = 0;
-
-	for (unsigned m = 1; m < levels; m++)
-		n += h->nodes[m].n;
-	return n;
-}
-
 static size_t model_nodes(void)
 {
 	return NTABLES /* roots */ + half_nodes(&h_u) + half_nodes(&h_u2) +
@@ -375,177 +159,6 @@ static int pool_slot(uint64_t pa)
 	if (pa >= ARENA_BYTES || pa % PAGE)
 		return -1;
 	return pool_index[pa / PAGE];
-}
-
-static void piece_add(struct effects *e, uint64_t va, uint64_t last, int pool_i)
-{
-	struct piecevec *p = &e->pieces;
-
-	/* Adjacent untracked pieces merge: protect makes many sub-leaves. */
-	if (pool_i < 0 && p->n && p->v[p->n - 1].pool < 0 &&
-	    p->v[p->n - 1].last + 1 == va) {
-		p->v[p->n - 1].last = last;
-		return;
-	}
-	GROW(p);
-	p->v[p->n++] = (struct piece){va, last, pool_i, false};
-}
-
-static void req_add(struct effects *e, enum req_kind kind, uint64_t va,
-		    uint64_t last)
-{
-	GROW(&e->breaks);
-	e->breaks.v[e->breaks.n++] = (struct req){va, last, kind, false};
-}
-
-/* The model stores what the format makes of a property: its normalize(),
- * with the table's features.  setup() first checks that it agrees with the
- * rules of DESIGN §1 written down independently (format_rules.h). */
-static int model_normalize(struct pt_prop p, uint32_t features,
-			   struct pt_prop *out)
-{
-	return fmt->normalize(p, features, out);
-}
-
-static struct pt_prop protect_prop(struct pt_prop p, uint32_t set,
-				   uint32_t clear, uint32_t features)
-{
-	struct pt_prop out;
-
-	p.flags = (p.flags | set) & ~clear;
-	if (model_normalize(p, features, &out))
-		abort(); /* set/clear are drawn from allowed_flags */
-	return out;
-}
-
-/* Leaves pt_map would make: at each position the largest page that the
- * alignment of va and pa and the remaining length allow (DESIGN §5). */
-static void plan_map(const struct half *h, uint64_t va, uint64_t pa,
-		     uint64_t len, struct pt_prop prop, size_t max,
-		     struct leafvec *out)
-{
-	out->n = 0;
-	for (uint64_t off = 0; off < len && out->n <= max;) {
-		unsigned l = h->max_level;
-		uint64_t sz = pt_level_size(l);
-
-		while (l > 1 && (((va + off) | (pa + off)) & (sz - 1) ||
-				 len - off < sz))
-			sz = pt_level_size(--l);
-		GROW(out);
-		out->v[out->n++] = (struct leaf){va + off, pa + off, sz, prop,
-						 false};
-		off += sz;
-	}
-}
-
-static void plan_map_frames(uint64_t va, const uint64_t *frames, size_t n,
-			    struct pt_prop prop, struct leafvec *out)
-{
-	out->n = 0;
-	for (size_t i = 0; i < n; i++) {
-		GROW(out);
-		out->v[out->n++] = (struct leaf){va + i * PAGE, frames[i], PAGE,
-						 prop, true};
-	}
-}
-
-/* Applies a successful map: the leaves, the nodes they need, and the empty
- * nodes a huge leaf replaces. */
-static void model_insert(struct half *h, const struct leafvec *nl,
-			 struct effects *e)
-{
-	splice(&h->leaves, lower_leaf(&h->leaves, nl->v[0].va),
-	       lower_leaf(&h->leaves, nl->v[0].va), nl);
-	for (size_t k = 0; k < nl->n; k++) {
-		const struct leaf *l = &nl->v[k];
-		unsigned lvl = level_of(l->size);
-
-		if (lvl > 1) {
-			size_t gone = nodes_remove_inside(h, l->va, leaf_last(l));
-
-			/* A node in the slot the leaf takes: a table
-			 * becomes a block. */
-			e->nodes_removed += gone;
-			if (gone && pt_rules_resize_needs_break(tf->fam,
-								h->features))
-				req_add(e, REQ_BLOCK, l->va, leaf_last(l));
-		}
-		/* Caches of invalid entries: new mappings are changes too. */
-		if (pt_rules_flush_new_mappings(tf->fam, h->features)) {
-			piece_add(e, l->va, leaf_last(l), -1);
-			st_new_pieces++;
-		}
-		for (unsigned m = lvl; m < levels; m++)
-			node_add(h, m, l->va & ~(node_span(m) - 1));
-		if (l->tracked)
-			pool_maps[pool_slot(l->pa)]++;
-	}
-}
-
-struct cut {
-	bool unmap;
-	uint32_t set, clear;
-};
-
-/* One leaf against an unmap/protect of [va, last]: inside parts go or
- * change, outside parts stay, and a huge leaf partly inside is split one level
- * at a time, only as deep as the boundary needs (DESIGN §3, §5). */
-static void cut_leaf(struct half *h, const struct leaf *lf, uint64_t va,
-		     uint64_t last, const struct cut *c, struct effects *e)
-{
-	if (leaf_last(lf) < va || lf->va > last) {
-		GROW(&scratch);
-		scratch.v[scratch.n++] = *lf;
-		return;
-	}
-	if (lf->va >= va && leaf_last(lf) <= last) {
-		struct leaf n = *lf;
-
-		if (c->unmap) {
-			int slot = lf->tracked ? pool_slot(lf->pa) : -1;
-
-			piece_add(e, lf->va, leaf_last(lf), slot);
-			if (slot >= 0)
-				pool_maps[slot]--;
-			return;
-		}
-		n.prop = protect_prop(lf->prop, c->set, c->clear, h->features);
-		if (n.prop.flags != lf->prop.flags)
-			piece_add(e, n.va, leaf_last(&n), -1);
-		if (pt_rules_update_needs_break(tf->fam, lf->prop, n.prop))
-			req_add(e, REQ_UPDATE, n.va, leaf_last(&n));
-		GROW(&scratch);
-		scratch.v[scratch.n++] = n;
-		return;
-	}
-	/* Partly inside: only huge leaves can be (ranges are page aligned). */
-	e->splits++;
-	if (pt_rules_resize_needs_break(tf->fam, h->features) &&
-	    pt_rules_valid(tf->fam, lf->prop))
-		req_add(e, REQ_SPLIT, lf->va, leaf_last(lf));
-	node_add(h, level_of(lf->size) - 1, lf->va);
-	for (unsigned k = 0; k < 512; k++) {
-		struct leaf s = *lf;
-
-		s.size = lf->size / 512;
-		s.va += k * s.size;
-		s.pa += k * s.size;
-		cut_leaf(h, &s, va, last, c, e);
-	}
-}
-
-static void model_cut(struct half *h, uint64_t va, uint64_t last,
-		      const struct cut *c, struct effects *e)
-{
-	size_t i = lower_leaf(&h->leaves, va), j = i;
-
-	scratch.n = 0;
-	while (j < h->leaves.n && h->leaves.v[j].va <= last)
-		cut_leaf(h, &h->leaves.v[j++], va, last, c, e);
-	splice(&h->leaves, i, j, &scratch);
-	if (c->unmap)
-		e->nodes_removed += nodes_remove_inside(h, va, last);
 }
 
 /* ------------------------------------------------- expected error codes */
@@ -584,424 +197,7 @@ static int range_err(const struct mtable *mt, uint64_t va, uint64_t len,
 	return 0;
 }
 
-/* ------------------------------------------------ invalidation hook */
-
-/* What the hook saw during one operation on `mt`. */
-static struct {
-	struct mtable *mt;
-	struct half *h;               /* the half the op changes */
-	bool unmap;
-	bool batch;                   /* the op's batch is the test's */
-	bool in_finish;               /* inside the test's pt_flush_finish */
-	struct effects *e;            /* what the op changes */
-	bool all, nodes_removed;
-	unsigned calls;
-	unsigned breaks;              /* single-range calls, range cleared */
-	unsigned present_single;      /* single-range calls, range present */
-	bool last_break, last_present_single; /* what the latest call was */
-	uint64_t break_va, break_last; /* the latest break's range */
-	struct u64vec tentative;      /* pieces the latest break call covers */
-	uint64_t pre_refs[NPOOL];     /* counts before the op */
-	char bad[400];
-} inv;
-
-/* Whether [va, last] lies inside the union of the info's ranges. */
-static bool info_covers(const struct pt_flush_info *info, uint64_t va,
-			uint64_t last)
-{
-	uint64_t cur = va;
-
-	if (info->all)
-		return true;
-	for (;;) {
-		const struct pt_flush_range *r = NULL;
-
-		for (size_t k = 0; k < info->nr_ranges; k++)
-			if (info->ranges[k].len && info->ranges[k].va <= cur &&
-			    cur - info->ranges[k].va < info->ranges[k].len)
-				r = &info->ranges[k];
-		if (!r)
-			return false;
-		if (last - r->va < r->len)
-			return true;
-		cur = r->va + r->len;
-	}
-}
-
-static unsigned va_index(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (PT_PAGE_SHIFT + 9 * (level - 1))) & 511;
-}
-
-/* The leaf at va as the MMU would find it now: raw PTEs, no locks, so the
- * hook can look while the operation is still inside the table. */
-static bool raw_leaf(uint64_t root, uint64_t va, uint32_t features,
-		     struct pt_prop *prop)
-{
-	uint64_t node = root;
-
-	for (unsigned l = levels; l >= 1; l--) {
-		const uint64_t *ptes = pt_phys_to_virt(phys, node);
-		uint64_t pte = ptes[va_index(va, l)];
-		int kind = fmt->decode(pte, l, features, &node, prop, NULL);
-
-		if (kind != PT_DECODE_TABLE)
-			return kind == PT_DECODE_LEAF;
-	}
-	return false;
-}
-
-/*
- * Whether [va, last] is broken in memory right now: no leaf in it, and no
- * table entry whose whole range lies in it (break-before-make clears the
- * entry itself; a table entry only containing the range is walked down).
- */
-static bool raw_range_absent(uint64_t root, uint64_t va, uint64_t last,
-			     uint32_t features)
-{
-	uint64_t cur = va;
-
-	for (;;) {
-		uint64_t node = root, next = 0;
-		bool hole = false;
-
-		for (unsigned l = levels; l >= 1 && !hole; l--) {
-			const uint64_t *ptes = pt_phys_to_virt(phys, node);
-			uint64_t size = pt_level_size(l);
-			uint64_t base = cur & ~(size - 1);
-			int kind = fmt->decode(ptes[va_index(cur, l)], l, features,
-					       &node, NULL, NULL);
-
-			if (kind == PT_DECODE_ABSENT) {
-				next = base + size; /* 0: the end of 2^64 */
-				hole = true;
-			} else if (kind == PT_DECODE_LEAF ||
-				   (base >= va && base + (size - 1) <= last)) {
-				return false;
-			}
-		}
-		if (!hole)
-			return false; /* a table at level 1: not a break */
-		if (next == 0 || next - 1 >= last)
-			return true;
-		cur = next;
-	}
-}
-
-/* Whether the piece's change is in memory: gone for unmap, the model's new
- * flags for protect and for new mappings (checked at both ends of a merged
- * piece). */
-static bool change_visible(const struct piece *p)
-{
-	const uint64_t at[2] = {p->va, p->last};
-
-	for (int k = 0; k < 2; k++) {
-		struct pt_prop got = {0, 0};
-		bool present = raw_leaf(inv.mt->root, at[k], inv.mt->features,
-					&got);
-		size_t i;
-
-		if (inv.unmap) {
-			if (present)
-				return false;
-			continue;
-		}
-		i = lower_leaf(&inv.h->leaves, at[k]);
-		if (!present || got.flags != inv.h->leaves.v[i].prop.flags)
-			return false;
-	}
-	return true;
-}
-
-/*
- * DESIGN §5: references of unmapped tracked frames drop only after the
- * invalidation for them.  So when the hook runs, a frame may have lost at
- * most the references of its leaves already invalidated (after removal).
- */
-static void check_release_order(void)
-{
-	uint64_t allowed_drop[NPOOL] = {0};
-
-	for (size_t k = 0; k < inv.e->pieces.n; k++) {
-		const struct piece *p = &inv.e->pieces.v[k];
-
-		if (p->pool >= 0 && p->done)
-			allowed_drop[p->pool]++;
-	}
-	for (int i = 0; i < NPOOL && !inv.bad[0]; i++) {
-		uint64_t rc = pt_frame_refcount(phys, pool[i]);
-
-		if (rc + allowed_drop[i] < inv.pre_refs[i])
-			snprintf(inv.bad, sizeof(inv.bad),
-				 "frame %#" PRIx64 " has refcount %" PRIu64
-				 " at invalidation #%u, was %" PRIu64
-				 ": released before its TLB invalidation",
-				 pool[i], rc, inv.calls + 1, inv.pre_refs[i]);
-	}
-}
-
-/* Pieces this call invalidates with their change written: marked done, or
- * listed in `defer` when the call may be a break rather than a flush. */
-static void mark_pieces(const struct pt_flush_info *info, struct u64vec *defer)
-{
-	for (size_t k = 0; k < inv.e->pieces.n; k++) {
-		struct piece *p = &inv.e->pieces.v[k];
-
-		if (p->done || !info_covers(info, p->va, p->last) ||
-		    !change_visible(p))
-			continue;
-		if (!defer) {
-			p->done = true;
-			continue;
-		}
-		GROW(defer);
-		defer->v[defer->n++] = k;
-	}
-}
-
-static int req_cmp(const void *a, const void *b)
-{
-	const struct req *x = a, *y = b;
-
-	if (x->va != y->va)
-		return x->va < y->va ? -1 : 1;
-	return x->last < y->last ? -1 : x->last > y->last;
-}
-
-/* A break of [va, last]: it meets the split or update of exactly that
- * entry, and a table-to-block change inside it if walk caches go too. */
-static void meet_breaks(uint64_t va, uint64_t last, bool nodes_removed)
-{
-	struct reqvec *rv = &inv.e->breaks;
-	size_t lo = 0, hi = rv->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rv->v[mid].va < va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < rv->n && rv->v[i].va <= last; i++) {
-		struct req *r = &rv->v[i];
-
-		if (r->kind == REQ_BLOCK ? nodes_removed && r->last <= last
-					 : r->va == va && r->last == last)
-			r->met = true;
-	}
-}
-
-/*
- * The hook.  A flush (at the end of an operation, or a full batch finished
- * early, which is always "all" or PT_FLUSH_MAX_RANGES ranges) marks the
- * pieces whose change it covers.  A single range invalidated in the middle
- * of an operation is break-before-make: its entry must already be cleared.
- * Which call was the operation's own last flush is known only at the end,
- * so a single-range call with its range cleared (a break, or the final
- * flush of a removal) defers its marks to inv_end: they count if it was the
- * last call and its range is still cleared then (a break is followed by a
- * make).
- */
-static void on_invalidate(void *arg, const struct pt_flush_info *info)
-{
-	(void)arg;
-	if (!inv.mt || info->root_pa != inv.mt->root)
-		return; /* not the table under test right now */
-	inv.mt->hooked = true;
-	check_release_order();
-	inv.last_break = inv.last_present_single = false;
-	if (!inv.in_finish && !info->all && info->nr_ranges == 1 &&
-	    info->ranges[0].len) {
-		uint64_t va = info->ranges[0].va;
-		uint64_t last = va + (info->ranges[0].len - 1);
-
-		if (raw_range_absent(inv.mt->root, va, last, inv.mt->features)) {
-			inv.breaks++;
-			inv.last_break = true;
-			inv.break_va = va;
-			inv.break_last = last;
-			meet_breaks(va, last, info->nodes_removed);
-			inv.tentative.n = 0;
-			mark_pieces(info, &inv.tentative);
-			goto out;
-		}
-		inv.present_single++;
-		inv.last_present_single = true;
-	}
-	mark_pieces(info, NULL);
-out:
-	inv.all |= info->all;
-	inv.nodes_removed |= info->nodes_removed || info->all;
-	inv.calls++;
-}
-
-static void inv_begin(struct mtable *mt, struct half *h, bool unmap,
-		      bool batch, struct effects *e, const uint64_t *pre_maps)
-{
-	inv.mt = mt;
-	inv.h = h;
-	inv.unmap = unmap;
-	inv.batch = batch;
-	inv.in_finish = false;
-	inv.e = e;
-	inv.all = inv.nodes_removed = false;
-	inv.calls = inv.breaks = inv.present_single = 0;
-	inv.last_break = inv.last_present_single = false;
-	inv.tentative.n = 0;
-	inv.bad[0] = '\0';
-	for (int i = 0; i < NPOOL; i++)
-		inv.pre_refs[i] = 1 + pre_maps[i];
-	if (e->breaks.n)
-		qsort(e->breaks.v, e->breaks.n, sizeof(*e->breaks.v), req_cmp);
-}
-
-static const char *const req_name[NR_REQ] = {
-	"split of a valid block", "table becoming a block",
-	"nG change of a valid leaf",
-};
-
-/* After the op: everything removed or changed was invalidated after the
- * change was written, removed nodes were flushed as nodes (walk caches),
- * and break-before-make happened where the format needs it, only there. */
-static void inv_end(const struct effects *e)
-{
-	struct mtable *mt = inv.mt;
-	/* Without a caller's batch, the op's last call may be its own flush;
-	 * if it looked like a break, it was the flush of a removal only if
-	 * nothing was made there after it. */
-	bool last_is_final = !inv.batch && inv.calls > 0;
-	bool final_break = last_is_final && inv.last_break &&
-			   raw_range_absent(mt->root, inv.break_va,
-					    inv.break_last, mt->features);
-	unsigned mid_breaks = inv.breaks - final_break;
-	unsigned mid_present = inv.present_single -
-			       (last_is_final && inv.last_present_single);
-
-	inv.mt = NULL;
-	if (inv.bad[0])
-		mfail("%s: %s", mt->name, inv.bad);
-	if (!mt->hooked)
-		return; /* UK until its invalidations are seen to reach us */
-	if (mid_present)
-		mfail("%s: %u invalidation(s) of a single range in the middle of"
-		      " the operation with the entry still present (a break"
-		      " must clear it first)", mt->name, mid_present);
-	if (mid_breaks && !pt_rules_may_break(tf->fam))
-		mfail("%s: %u break(s) (an entry cleared and invalidated in the"
-		      " middle of the operation) in a format that changes"
-		      " entries in place", mt->name, mid_breaks);
-	st_breaks_mid += mid_breaks;
-	if (final_break)
-		for (size_t k = 0; k < inv.tentative.n; k++)
-			e->pieces.v[inv.tentative.v[k]].done = true;
-	for (size_t k = 0; k < e->breaks.n; k++) {
-		const struct req *r = &e->breaks.v[k];
-
-		st_breaks_req[r->kind]++;
-		if (!r->met)
-			mfail("%s: [%#" PRIx64 ", %#" PRIx64 "]: %s needs"
-			      " break-before-make, but no invalidation %s came"
-			      " with the entry cleared (%u calls, %u breaks)",
-			      mt->name, r->va, r->last, req_name[r->kind],
-			      r->kind == REQ_BLOCK ? "with nodes_removed covering it"
-						   : "of exactly that entry",
-			      inv.calls, inv.breaks);
-	}
-	for (size_t k = 0; k < e->pieces.n; k++)
-		if (!e->pieces.v[k].done)
-			mfail("%s: [%#" PRIx64 ", %#" PRIx64 "] changed but not"
-			      " invalidated after the change (%u invalidation"
-			      " calls)", mt->name, e->pieces.v[k].va,
-			      e->pieces.v[k].last, inv.calls);
-	if (e->nodes_removed && !inv.nodes_removed)
-		mfail("%s: %zu page-table nodes removed but no invalidation had"
-		      " nodes_removed or all (%u calls)", mt->name,
-		      e->nodes_removed, inv.calls);
-}
-
 /* ------------------------------------------------------- verification */
-
-struct vcmp {
-	const struct leaf *v;
-	size_t n, i;
-	char why[400];
-};
-
-#define VCMP_STOP 0x5eed
-
-static void leaf_to_mapping(const struct leaf *l, struct pt_mapping *m)
-{
-	*m = (struct pt_mapping){l->va, l->pa, l->size, l->prop, l->tracked};
-}
-
-static int vcmp_fn(const struct pt_mapping *m, void *arg)
-{
-	struct vcmp *c = arg;
-	struct pt_mapping w;
-	char a[160], b[160];
-
-	if (c->i >= c->n) {
-		snprintf(c->why, sizeof(c->why), "extra leaf #%zu %s", c->i,
-			 pt_test_fmt_mapping(m, a, sizeof(a)));
-		return VCMP_STOP;
-	}
-	leaf_to_mapping(&c->v[c->i], &w);
-	if (w.va != m->va || w.pa != m->pa || w.size != m->size ||
-	    w.prop.flags != m->prop.flags || w.prop.cache != m->prop.cache ||
-	    w.tracked != m->tracked) {
-		snprintf(c->why, sizeof(c->why), "leaf #%zu: want %s, got %s",
-			 c->i, pt_test_fmt_mapping(&w, a, sizeof(a)),
-			 pt_test_fmt_mapping(m, b, sizeof(b)));
-		return VCMP_STOP;
-	}
-	c->i++;
-	return 0;
-}
-
-/* pt_for_each_mapping over [va, va + len) must give exactly v[0, n). */
-static void compare_walk(const struct mtable *mt, uint64_t va, uint64_t len,
-			 int want_err, const struct leaf *v, size_t n,
-			 const char *what)
-{
-	struct vcmp c = {v, n, 0, ""};
-	int err = pt_for_each_mapping(mt->t, va, len, vcmp_fn, &c);
-	char a[160];
-
-	if (err == VCMP_STOP)
-		mfail("%s %s: %s", mt->name, what, c.why);
-	if (err != want_err)
-		mfail("%s %s: for_each_mapping returned %d (%s), want %d",
-		      mt->name, what, err, pt_strerror(err), want_err);
-	if (c.i < n) {
-		struct pt_mapping w;
-
-		leaf_to_mapping(&v[c.i], &w);
-		mfail("%s %s: %zu leaves, want %zu; first missing %s", mt->name,
-		      what, c.i, n, pt_test_fmt_mapping(&w, a, sizeof(a)));
-	}
-}
-
-static void predict_stats(const struct mtable *mt, struct pt_table_stats *s)
-{
-	const struct half *hs[2] = {mt->user, mt->kernel};
-
-	memset(s, 0, sizeof(*s));
-	s->nodes[levels] = 1;
-	for (int k = 0; k < 2; k++) {
-		if (!hs[k])
-			continue;
-		for (unsigned m = 1; m < levels; m++)
-			s->nodes[m] += hs[k]->nodes[m].n;
-		for (size_t i = 0; i < hs[k]->leaves.n; i++) {
-			const struct leaf *l = &hs[k]->leaves.v[i];
-
-			s->mappings[level_of(l->size)]++;
-			s->tracked += l->tracked;
-			s->mapped_bytes += l->size;
-		}
-	}
-}
 
 static void verify_table(const struct mtable *mt)
 {
@@ -1010,18 +206,20 @@ static void verify_table(const struct mtable *mt)
 	int err;
 
 	if (mt->user)
-		compare_walk(mt, 0, fmt->user_end, 0, mt->user->leaves.v,
-			     mt->user->leaves.n, "user-half view");
+		compare_walk(mt->t, mt->name, 0, fmt->user_end, 0,
+			     mt->user->leaves.v, mt->user->leaves.n, 0,
+			     "user-half view");
 	else
-		compare_walk(mt, 0, fmt->user_end, PT_ERANGE, NULL, 0,
-			     "user-half view (not spanned)");
+		compare_walk(mt->t, mt->name, 0, fmt->user_end, PT_ERANGE, NULL,
+			     0, 0, "user-half view (not spanned)");
 	if (mt->kernel)
-		compare_walk(mt, fmt->kernel_start, 0 - fmt->kernel_start, 0,
-			     mt->kernel->leaves.v, mt->kernel->leaves.n,
-			     "kernel-half view");
+		compare_walk(mt->t, mt->name, fmt->kernel_start,
+			     0 - fmt->kernel_start, 0, mt->kernel->leaves.v,
+			     mt->kernel->leaves.n, 0, "kernel-half view");
 	else
-		compare_walk(mt, fmt->kernel_start, 0 - fmt->kernel_start,
-			     PT_ERANGE, NULL, 0, "kernel-half view (not spanned)");
+		compare_walk(mt->t, mt->name, fmt->kernel_start,
+			     0 - fmt->kernel_start, PT_ERANGE, NULL, 0, 0,
+			     "kernel-half view (not spanned)");
 	why[0] = '\0';
 	err = pt_check(mt->t, why, sizeof(why));
 	if (err)
@@ -1029,7 +227,7 @@ static void verify_table(const struct mtable *mt)
 	err = pt_table_stats(mt->t, &got);
 	if (err)
 		mfail("%s: pt_table_stats returned %d", mt->name, err);
-	predict_stats(mt, &want);
+	predict_stats(mt->user, mt->kernel, &want);
 	if (pt_stats_diff(&want, &got, why, sizeof(why)))
 		mfail("%s: %s", mt->name, why);
 }
@@ -1473,8 +671,8 @@ static void step_walk(const struct op *op, int want, struct half *h)
 		while (j < h->leaves.n && h->leaves.v[j].va <= last)
 			j++;
 	}
-	compare_walk(op->mt, op->va, op->len, want,
-		     want ? NULL : h->leaves.v + i, j - i, "ranged walk");
+	compare_walk(op->mt->t, op->mt->name, op->va, op->len, want,
+		     want ? NULL : h->leaves.v + i, j - i, 0, "ranged walk");
 }
 
 static void model_apply(const struct op *op, struct half *h,
@@ -1592,7 +790,8 @@ static void step(void)
 		if (want == 0)
 			model_apply(&op, h, norm, &e);
 		if (!done) { /* a probe that succeeded had no hook watching */
-			inv_begin(op.mt, h, op.kind == OP_UNMAP,
+			inv_begin(op.mt->name, op.mt->root, op.mt->features,
+				  &op.mt->hooked, h, op.kind == OP_UNMAP,
 				  op.batch && op.kind >= OP_UNMAP, &e, pre_maps);
 			err = run_change(&op);
 			if (err != want)
@@ -1613,31 +812,6 @@ static void step(void)
 
 /* ------------------------------------------------------------- setup */
 
-static void half_init(struct half *h, const char *name, bool kernel,
-		      unsigned max_level, uint32_t features)
-{
-	memset(h, 0, sizeof(*h));
-	h->name = name;
-	h->start = kernel ? fmt->kernel_start : 0;
-	h->last = kernel ? UINT64_MAX : fmt->user_end - 1;
-	h->max_level = max_level;
-	h->features = features;
-	if (kernel && fmt->shared_kernel_root) {
-		/* DESIGN §5: a kernel table whose root user tables share
-		 * allocates every node under the root in its half up front
-		 * and never frees them; its pages are capped one level below
-		 * the root.  With one root per half (AArch64) it is a table
-		 * like any other. */
-		uint64_t slot = pt_level_size(levels);
-
-		h->pinned_level = levels - 1;
-		if (h->max_level > levels - 1)
-			h->max_level = levels - 1;
-		for (uint64_t b = h->start; b != 0 && b >= h->start; b += slot)
-			node_add(h, levels - 1, b);
-	}
-}
-
 static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
 		       unsigned max_leaf, struct half *user, struct half *kern,
 		       unsigned weight, uint32_t features)
@@ -1650,33 +824,6 @@ static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
 	assert_int_equal(err, 0);
 	*mt = (struct mtable){name, mt->t, pt_table_root(mt->t), user, kern,
 			      false, true, weight, features};
-}
-
-/* The model stores the format's normalize(); it must be what DESIGN §1
- * says, or every later difference would be noise. */
-static void check_normalize_one(uint32_t f, uint32_t cache, uint32_t features)
-{
-	struct pt_prop p = {f, cache}, a = {0, 0}, b = {0, 0};
-	int ea = pt_rules_normalize(tf->fam, p, features, &a);
-	int eb = model_normalize(p, features, &b);
-
-	if (ea != eb || (!ea && (a.flags != b.flags || a.cache != b.cache)))
-		pt_test_fail("%s normalize(flags %#x cache %u, features %#x): the"
-			     " format says %d %#x/%u, DESIGN §1 says %d %#x/%u",
-			     tf->id, f, cache, features, eb, b.flags, b.cache,
-			     ea, a.flags, a.cache);
-}
-
-/* Every flag combination below bit 12, an unknown bit, and every cache
- * policy plus one past them, with each feature set a table has. */
-static void check_normalize_agrees(const uint32_t *features, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		for (uint32_t cache = 0; cache <= PT_CACHE_COUNT; cache++) {
-			for (uint32_t f = 0; f < 0x1000; f++)
-				check_normalize_one(f, cache, features[i]);
-			check_normalize_one(PT_R | (1u << 20), cache, features[i]);
-		}
 }
 
 /*
@@ -1704,47 +851,17 @@ static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
 	}
 }
 
-/*
- * Windows of a few GiB: the start and the top of each half, and across the
- * boundary of two root entries.  A root entry spans 512 GiB with four
- * levels, 256 TiB with five, 1 GiB with Sv39's three: then the boundary is
- * in the middle of the half (the first ones are inside window 0 already).
- */
-static void setup_windows(void)
-{
-	uint64_t root_span = pt_level_size(levels);
-	uint64_t b = root_span >= 4 * PT_GiB ? root_span
-					     : (fmt->user_end / 2) & ~(root_span - 1);
-
-	user_win[0] = (struct window){0, 4 * PT_GiB - 1};
-	user_win[1] = (struct window){fmt->user_end - 2 * PT_GiB,
-				      fmt->user_end - 1};
-	kern_win[0] = (struct window){fmt->kernel_start,
-				      fmt->kernel_start + 2 * PT_GiB - 1};
-	kern_win[1] = (struct window){0 - 4 * PT_GiB, UINT64_MAX};
-	/* Two nodes under the root; in a shared kernel half, two of K's
-	 * pinned ones. */
-	user_win[2] = (struct window){b - 2 * PT_GiB, b + 2 * PT_GiB - 1};
-	kern_win[2] = (struct window){fmt->kernel_start + b - 2 * PT_GiB,
-				      fmt->kernel_start + b + 2 * PT_GiB - 1};
-	for (int i = 0; i < NWIN; i++)
-		if (user_win[i].last >= fmt->user_end ||
-		    kern_win[i].start < fmt->kernel_start)
-			pt_test_fail("%s: window %d is outside its half", tf->id, i);
-}
-
 static void setup(void)
 {
 	uint32_t fu, fu2, fk;
 	uint64_t free0;
+	char why[300];
 
-	fmt = tf->fmt;
-	levels = fmt->levels;
-	allowed_flags = PT_R | PT_W | PT_X | PT_U | PT_G | PT_A | PT_D;
-	for (unsigned i = 0; i < fmt->nr_sw_bits && i < 4; i++)
-		allowed_flags |= PT_SW0 << i;
+	model_format(tf);
 	table_features(&fu, &fu2, &fk);
-	check_normalize_agrees((const uint32_t[]){fu, fu2, fk}, 3);
+	if (normalize_disagrees((const uint32_t[]){fu, fu2, fk}, 3, why,
+				sizeof(why)))
+		pt_test_fail("%s", why);
 	assert_int_equal(pt_phys_create(ARENA_BYTES, &phys), 0);
 	free_all = pt_phys_free_frames(phys);
 	pool_index = malloc(ARENA_BYTES / PAGE * sizeof(*pool_index));
@@ -1755,7 +872,9 @@ static void setup(void)
 		pool_index[pool[i] / PAGE] = (int16_t)i;
 	}
 	free0 = pt_phys_free_frames(phys);
-	setup_windows();
+	if (model_windows(user_win, kern_win) >= 0)
+		pt_test_fail("%s: window %d is outside its half", tf->id,
+			     model_windows(user_win, kern_win));
 
 	half_init(&h_u, "U.user", false, fmt->max_leaf_level, fu);
 	half_init(&h_u2, "U2.user", false, 2, fu2);
