@@ -8,16 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { KIND_LEAF = 1, KIND_PSC = 2 };
+/* KIND_NEG: a negative entry, an invalid (absent or PROT_NONE) entry at
+ * `level` seen by a walk and cached (RISC-V without Svvptc): every va of its
+ * range faults without a walk until it is invalidated. */
+enum { KIND_LEAF = 1, KIND_PSC = 2, KIND_NEG = 3 };
 
-/* One cached entry: a leaf translation or a non-leaf (PSC) entry. */
+/* One cached entry: a leaf translation, a non-leaf (PSC) entry or a negative
+ * entry. */
 struct ent {
-	uint64_t va;   /* base of the page (leaf) or of the entry's range (PSC) */
+	uint64_t va;   /* base of the page (leaf) or of the entry's range (PSC, NEG) */
 	uint64_t pa;   /* leaf: the page's pa; PSC: the node the entry points to */
 	uint64_t walk[PT_MAX_LEVELS]; /* nodes read to reach the entry, root first */
 	struct pt_prop prop;          /* leaf only */
 	uint8_t kind;
-	uint8_t level; /* leaf: the page's level; PSC: the level of the entry */
+	uint8_t level; /* leaf: the page's level; PSC, NEG: the level of the entry */
 	uint8_t nr_walk;
 	bool tracked;  /* leaf only */
 };
@@ -45,6 +49,7 @@ struct space {
 struct tlb {
 	enum tlb_psc_mode mode;
 	bool refill;
+	bool negative;  /* cache invalid entries (tlb_set_negative) */
 	uint64_t rng;
 	struct space spaces[TLB_MAX_SPACES];
 	struct tlb_stats st;
@@ -195,6 +200,8 @@ static void insert(struct tlb *tlb, struct space *s, const struct ent *e)
 		tlb->st.max_entries = s->nr;
 	if (e->kind == KIND_LEAF)
 		tlb->st.cached_leaves[e->level]++;
+	else if (e->kind == KIND_NEG)
+		tlb->st.neg_cached++;
 }
 
 #define MAX_REWALK 4096
@@ -209,8 +216,11 @@ static size_t remove_if(struct tlb *tlb, struct space *s,
 
 	for (size_t i = 0; i < s->nr; i++) {
 		if (drop(s, &s->ents[i], arg)) {
-			if (s->ents[i].kind == KIND_LEAF) {
-				tlb->st.leaves_dropped++;
+			if (s->ents[i].kind != KIND_PSC) {
+				if (s->ents[i].kind == KIND_LEAF)
+					tlb->st.leaves_dropped++;
+				else
+					tlb->st.neg_dropped++;
 				if (rewalk && *nr_rewalk < MAX_REWALK)
 					rewalk[(*nr_rewalk)++] = s->ents[i].va;
 			} else {
@@ -343,6 +353,13 @@ static int hw_access(struct tlb *tlb, struct space *s, uint64_t va, struct tlb_x
 						   .prop = hit->prop, .hit = true };
 		return 0;
 	}
+	for (unsigned l = 1; tlb->negative && l <= fmt->levels; l++) {
+		if (!lookup(s, KIND_NEG, (uint8_t)l, base_of(va, l)))
+			continue;
+		tlb->st.neg_hits++;
+		tlb->st.faults++;
+		return PT_ENOENT; /* a cached "not mapped" */
+	}
 	tlb->st.walks++;
 	memset(&e, 0, sizeof(e));
 	for (unsigned l = 2; l <= fmt->levels; l++) {
@@ -377,8 +394,16 @@ static int hw_access(struct tlb *tlb, struct space *s, uint64_t va, struct tlb_x
 			level--;
 			continue;
 		}
-		if (k != PT_DECODE_LEAF || !hw_present(prop))
+		if (k != PT_DECODE_LEAF || !hw_present(prop)) {
+			if (tlb->negative) { /* the hart may keep the invalid entry */
+				e.kind = KIND_NEG;
+				e.level = (uint8_t)level;
+				e.va = base_of(va, level);
+				e.pa = 0;
+				insert(tlb, s, &e);
+			}
 			break;
+		}
 		e.kind = KIND_LEAF;
 		e.level = (uint8_t)level;
 		e.va = base_of(va, level);
@@ -410,7 +435,9 @@ int tlb_access(struct tlb *tlb, struct pt_table *t, uint64_t va, struct tlb_xlat
 
 static const char *kind_str(const struct ent *e)
 {
-	return e->kind == KIND_LEAF ? "TLB entry" : "paging-structure cache entry";
+	return e->kind == KIND_LEAF ? "TLB entry"
+	       : e->kind == KIND_NEG ? "negative TLB entry (a cached invalid entry)"
+				     : "paging-structure cache entry";
 }
 
 static void describe_ent(const struct ent *e, char *buf, size_t len)
@@ -421,6 +448,11 @@ static void describe_ent(const struct ent *e, char *buf, size_t len)
 		snprintf(buf, len, "%s TLB entry va=%#" PRIx64 " -> pa=%#" PRIx64 " %s%s",
 			 size_str(e->level), e->va, e->pa, prop_str(e->prop, p, sizeof(p)),
 			 e->tracked ? " tracked" : "");
+	else if (e->kind == KIND_NEG)
+		snprintf(buf, len,
+			 "negative TLB entry (invalid level-%u entry, va=%#" PRIx64
+			 " +%s: not mapped)",
+			 e->level, e->va, size_str(e->level));
 	else
 		snprintf(buf, len,
 			 "paging-structure cache entry (level-%u entry, va=%#" PRIx64
@@ -498,9 +530,55 @@ static int check_safe_space(struct tlb *tlb, const struct space *s, char *why, s
 	return 0;
 }
 
+/* A leaf present to the hardware under `node` (a level-`level` node) now:
+ * 1 with its va in *va, else 0.  Raw PTEs, like the walker. */
+static int present_under(const struct space *s, uint64_t node, unsigned level, uint64_t base,
+			 uint64_t *va)
+{
+	uint64_t *ptes = pt_phys_to_virt(s->phys, node);
+
+	if (!ptes || (node & (PT_PAGE_SIZE - 1)))
+		return 0;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t pte = __atomic_load_n(&ptes[i], __ATOMIC_RELAXED), pa = 0;
+		uint64_t at = base + (uint64_t)i * pt_level_size(level);
+		struct pt_prop prop = {0, 0};
+		int k = s->fmt->decode(pte, level, s->features, &pa, &prop, NULL);
+
+		if (k == PT_DECODE_LEAF && hw_present(prop)) {
+			*va = at;
+			return 1;
+		}
+		if (k == PT_DECODE_TABLE && level > 1 &&
+		    present_under(s, pa, level - 1, at, va))
+			return 1;
+	}
+	return 0;
+}
+
+/* For a negative entry: the first va of its range that the table maps now
+ * (0 and *va set), or -1 if nothing there is present (the entry is still
+ * true, whatever nodes a walk goes through now). */
+static int neg_mapped(const struct space *s, const struct ent *e, struct walk_res *r,
+		      uint64_t *va)
+{
+	walk_table(s, e->va, e->level, r);
+	if (r->kind == W_LEAF) {
+		*va = e->va;
+		return 0;
+	}
+	if (r->kind == W_TABLE && present_under(s, r->pa, e->level - 1, e->va, va))
+		return 0;
+	return -1;
+}
+
 /* Whether a cached entry is exactly what the table holds now. */
 static bool ent_matches(const struct space *s, const struct ent *e, struct walk_res *r)
 {
+	if (e->kind == KIND_NEG) {
+		uint64_t va;
+		return neg_mapped(s, e, r, &va) != 0;
+	}
 	if (e->kind == KIND_LEAF) {
 		walk_table(s, e->va, 0, r);
 		return r->kind == W_LEAF && r->level == e->level && r->pa == e->pa &&
@@ -517,7 +595,21 @@ static int check_space(struct tlb *tlb, const struct space *s, char *why, size_t
 
 	for (size_t i = 0; i < s->nr; i++) {
 		const struct ent *e = &s->ents[i];
+		uint64_t va;
 
+		if (e->kind == KIND_NEG) {
+			if (neg_mapped(s, e, &r, &va))
+				continue;
+			struct walk_res at;
+			describe_ent(e, d, sizeof(d));
+			walk_table(s, va, 0, &at);
+			describe_walk(&at, w, sizeof(w));
+			snprintf(why, len,
+				 "space %s: stale %s, never invalidated: %s; the table now "
+				 "maps va %#" PRIx64 " (%s): a new mapping was not invalidated",
+				 s->name, kind_str(e), d, va, w);
+			return -1;
+		}
 		if (ent_matches(s, e, &r))
 			continue;
 		describe_ent(e, d, sizeof(d));
@@ -611,7 +703,7 @@ static bool inv_drops(const struct space *s, const struct ent *e, const void *ar
 		return false;
 	if (inv->all)
 		return true;
-	if (e->kind == KIND_LEAF)
+	if (e->kind != KIND_PSC) /* a leaf or negative translation */
 		return overlaps_any(e->va, size, inv);
 	if (!inv->nodes)
 		return false;
@@ -774,6 +866,7 @@ void tlb_destroy(struct tlb *tlb)
 }
 
 void tlb_set_refill(struct tlb *tlb, bool on) { tlb->refill = on; }
+void tlb_set_negative(struct tlb *tlb, bool on) { tlb->negative = on; }
 enum tlb_psc_mode tlb_mode(const struct tlb *tlb) { return tlb->mode; }
 
 int tlb_attach(struct tlb *tlb, struct pt_table *t, struct pt_table *kernel, const char *name)

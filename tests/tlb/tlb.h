@@ -21,10 +21,15 @@
  * deepest PSC entry matching va (or the root), reads raw PTEs with
  * pt_phys_to_virt + fmt->decode, caches every non-leaf entry it reads, and
  * caches the leaf.  A leaf with none of R/W/X (PROT_NONE) is not present to
- * the hardware, and not-present entries are never cached (x86 behaviour), but
- * the non-leaf entries read on the way to them are (the SDM allows a walk that
- * ends in a fault to fill the PSC).  A cached entry is used even if the table
- * changed: that is the point.
+ * the hardware, and not-present entries are not cached by default (x86 and
+ * AArch64 behaviour, and RISC-V with Svvptc), but the non-leaf entries read
+ * on the way to them are (the SDM allows a walk that ends in a fault to fill
+ * the PSC).  With tlb_set_negative() (RISC-V without Svvptc: "a hart may
+ * cache an invalid entry"), the invalid entry a walk ends on, absent or
+ * PROT_NONE, at level L, is cached too, as a negative entry covering its
+ * whole level-L range: any access in that range faults without a walk until
+ * an invalidation overlapping it (like a leaf's) drops it.  A cached entry
+ * is used even if the table changed: that is the point.
  *
  * Nothing empties the caches except ptkit's invalidation callback,
  * tlb_invalidate() (install it as pt_table_opts.invalidate with the tlb as
@@ -35,7 +40,8 @@
  * returned but not cached (counted as `uncached`).
  *
  * What the callback invalidates (struct pt_flush_info):
- *  - each range: every leaf entry, of any page size, whose page overlaps it
+ *  - each range: every leaf entry, of any page size, whose page overlaps it,
+ *    and every negative entry whose range overlaps it
  *    (an x86 INVLPG of each 4K page of the range invalidates every TLB entry
  *    containing that address, whatever its size);
  *  - `all`: every leaf and PSC entry of the space (a full flush includes the
@@ -75,7 +81,8 @@
  * finished): every cached leaf must be exactly what a walk of the table finds
  * now (same page size, pa and property, reached through the same nodes), and
  * every PSC entry must be exactly the table's entry at that level (same target
- * node, same nodes above it).  It also reports any failure recorded earlier
+ * node, same nodes above it), and no va of a negative entry's range may be
+ * mapped (present) now: a new mapping left uninvalidated would fault on it.  It also reports any failure recorded earlier
  * by the always-on safety checks below.
  *
  * tlb_check_safe() - safety, valid at any moment (mid-batch too): no cached
@@ -140,6 +147,7 @@ struct tlb_stats {
 	uint64_t callbacks, cb_all, cb_nodes, cb_full_ranges, cb_shared;
 	uint64_t leaves_dropped, psc_dropped, refills;
 	uint64_t rcu_releases, checks, safe_checks;
+	uint64_t neg_cached, neg_hits, neg_dropped; /* negative entries */
 	uint64_t faults_injected;
 	uint64_t fault_would_drop; /* entries a dropped callback should have removed */
 	uint64_t fault_left_stale; /* ... of which stale right then */
@@ -157,6 +165,9 @@ struct tlb_xlate {
 struct tlb *tlb_create(enum tlb_psc_mode mode, uint64_t seed);
 void tlb_destroy(struct tlb *tlb);
 void tlb_set_refill(struct tlb *tlb, bool on); /* speculative refills in the callback */
+/* Negative entries (off by default): cache the invalid entry a walk ends on,
+ * as a RISC-V hart without Svvptc may (see above). */
+void tlb_set_negative(struct tlb *tlb, bool on);
 enum tlb_psc_mode tlb_mode(const struct tlb *tlb);
 
 /* The invalidation hook: pt_table_opts.invalidate, with the tlb as arg. */

@@ -4,8 +4,8 @@
  * (tlb.h) accessing them between operations, checked after every flush.
  *
  * Tables: U (user, own hook), K (kernel, own hook) and UK (a user table made
- * from K: it inherits K's hook and shares K's kernel half, so kernel
- * translations are cached in UK's space too).  All three are attached to one
+ * from K: it inherits K's hook and, with shared_kernel_root, shares K's
+ * kernel half, so kernel translations are cached in UK's space too).  All three are attached to one
  * emulated TLB whose only way to forget anything is ptkit's invalidation
  * callback.
  *
@@ -38,6 +38,17 @@
  * must have exercised what it claims (huge leaves cached, splits, detaches,
  * early batch finishes, shared kernel invalidations, node releases...).
  *
+ * Every format (format_rules.h): argv[1] is its id (default x86_64), argv[2]
+ * optionally the features of the tables (PT_FEAT_* names without the prefix,
+ * joined by '+', e.g. riscv_svvptc, or a number).  Everything
+ * format-dependent comes from struct pt_format: the windows sit at the start
+ * and top of each half and across the boundary of a root entry; UK shares K's
+ * kernel half only with shared_kernel_root (AArch64: UK is just an empty user
+ * table with K's hook, and sees no kernel window).  Where the format must
+ * invalidate new mappings (RISC-V without Svvptc: a hart may cache invalid
+ * entries), the emulated TLB caches negative entries (tlb.h), so a new
+ * mapping left uninvalidated is a stale "not mapped" the checker flags.
+ *
  * PTKIT_TLB_SEED (default 1), PTKIT_TLB_OPS (default 12000),
  * PTKIT_TLB_PSC=ranged|nodes|x86 (default ranged, the strictest; tlb.h).
  * PTKIT_TLB_MUTANTS=n additionally runs n short runs that each drop one
@@ -55,10 +66,16 @@
 
 #include <ptkit/ptkit.h>
 
+#include "format_rules.h"
 #include "testutil.h"
 #include "tlb.h"
 
-#define FMT (&pt_format_x86_64)
+/* The format under test (argv[1], an id of format_rules.h) and the features
+ * its tables get (argv[2]). */
+static const struct pt_test_format *TF;
+static uint32_t FEATURES;
+static bool NEGATIVE; /* the emulated TLB caches invalid entries */
+#define FMT (TF->fmt)
 #define PAGE ((uint64_t)PT_PAGE_SIZE)
 #define ARENA_BYTES (256 * PT_MiB)
 #define UNTRACKED_PA (UINT64_C(1) << 40) /* above the arena: never freed */
@@ -367,7 +384,7 @@ static struct pt_prop draw_prop(void)
 	if (chance(20))
 		f |= PT_D;
 	if (chance(20))
-		f |= (uint32_t)rnd_below(16) << PT_SW_SHIFT;
+		f |= (uint32_t)rnd_below(1u << FMT->nr_sw_bits) << PT_SW_SHIFT;
 	return (struct pt_prop){ f, chance(80) ? PT_CACHE_WB : chance(50) ? PT_CACHE_WT
 								       : PT_CACHE_UC };
 }
@@ -379,6 +396,8 @@ static void draw_protect(uint32_t *set, uint32_t *clear)
 	*set = *clear = 0;
 	for (unsigned i = 0, n = 1 + (unsigned)rnd_below(3); i < n; i++) {
 		uint32_t b = bits[rnd_below(sizeof(bits) / sizeof(bits[0]))];
+		if (b == PT_SW1 && FMT->nr_sw_bits < 2)
+			b = PT_SW0; /* the format's software bits only */
 		if (chance(50))
 			*set |= b;
 		else
@@ -714,7 +733,7 @@ static void op_new_uk(void)
 	tlb_detach(S.tlb, S.t[T_UK]); /* the host switches away and flushes it */
 	OK(pt_table_destroy(S.t[T_UK]));
 	OK(pt_table_create_user(S.t[T_K], &S.t[T_UK]));
-	if (tlb_attach(S.tlb, S.t[T_UK], S.t[T_K], "UK"))
+	if (tlb_attach(S.tlb, S.t[T_UK], FMT->shared_kernel_root ? S.t[T_K] : NULL, "UK"))
 		fail("tlb_attach UK");
 	S.uk_recreated++;
 	checkpoint("new UK");
@@ -739,29 +758,39 @@ static void add_window(const char *name, int writer_t, int r0, int r1, uint64_t 
 
 static void setup(enum tlb_psc_mode mode)
 {
-	struct pt_table_opts opts = { .live = true };
+	struct pt_table_opts opts = { .live = true, .features = FEATURES };
 	uint64_t ks = FMT->kernel_start;
+	bool shared = FMT->shared_kernel_root;
+	/* A boundary between root entries inside the user half (as
+	 * model_windows): 512G on 4-level formats, 256T with LA57; Sv39's root
+	 * entries are 1G, so there it is the middle of the half. */
+	uint64_t root_span = pt_level_size(FMT->levels);
+	uint64_t b = root_span >= 4 * PT_GiB ? root_span
+					     : (FMT->user_end / 2) & ~(root_span - 1);
 
 	OK(tlb_phys_create(ARENA_BYTES, &S.phys));
 	S.tlb = tlb_create(mode, rnd());
 	if (!S.tlb)
 		fail("tlb_create");
+	tlb_set_negative(S.tlb, NEGATIVE);
 	opts.invalidate = tlb_invalidate;
 	opts.invalidate_arg = S.tlb;
 	OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_USER, &opts, &S.t[T_U]));
 	OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_KERNEL, &opts, &S.t[T_K]));
 	OK(pt_table_create_user(S.t[T_K], &S.t[T_UK])); /* inherits the hook */
 	if (tlb_attach(S.tlb, S.t[T_U], NULL, "U") || tlb_attach(S.tlb, S.t[T_K], NULL, "K") ||
-	    tlb_attach(S.tlb, S.t[T_UK], S.t[T_K], "UK"))
+	    tlb_attach(S.tlb, S.t[T_UK], shared ? S.t[T_K] : NULL, "UK"))
 		fail("tlb_attach");
 	S.nr_win = 0;
 	add_window("U.low", T_U, T_U, -1, 0, 4 * PT_GiB, 0);
-	add_window("U.512G", T_U, T_U, -1, 512 * PT_GiB - 2 * PT_GiB, 4 * PT_GiB, 1);
+	add_window("U.root", T_U, T_U, -1, b - 2 * PT_GiB, 4 * PT_GiB, 1);
 	add_window("U.top", T_U, T_U, -1, FMT->user_end - 2 * PT_GiB, 2 * PT_GiB, 2);
 	add_window("UK.low", T_UK, T_UK, -1, 0, 4 * PT_GiB, 3);
 	add_window("UK.top", T_UK, T_UK, -1, FMT->user_end - 2 * PT_GiB, 2 * PT_GiB, 4);
-	add_window("K.low", T_K, T_K, T_UK, ks, 4 * PT_GiB, 5);
-	add_window("K.top", T_K, T_K, T_UK, 0 - 2 * PT_GiB, 2 * PT_GiB, 6); /* to 2^64 */
+	/* The kernel half: seen through UK too where UK shares it. */
+	add_window("K.low", T_K, T_K, shared ? T_UK : -1, ks, 4 * PT_GiB, 5);
+	add_window("K.top", T_K, T_K, shared ? T_UK : -1, 0 - 2 * PT_GiB, 2 * PT_GiB,
+		   6); /* to 2^64 */
 	for (int i = 0; i < NPOOL; i++)
 		OK(pt_frame_alloc(S.phys, &S.pool[i]));
 }
@@ -883,7 +912,33 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 		}                                                                    \
 	} while (0)
 
-int main(void)
+/* "riscv_svvptc+riscv_svpbmt", or a number. */
+static int parse_features(const char *s, uint32_t *out)
+{
+	static const struct { const char *name; uint32_t bit; } names[] = {
+		{"x86_pat_wc", PT_FEAT_X86_PAT_WC}, {"riscv_svpbmt", PT_FEAT_RISCV_SVPBMT},
+		{"riscv_svvptc", PT_FEAT_RISCV_SVVPTC}, {"aarch64_bbm2", PT_FEAT_AARCH64_BBM2},
+	};
+	char *end;
+
+	*out = (uint32_t)strtoul(s, &end, 0);
+	if (end != s && !*end)
+		return 0;
+	*out = 0;
+	while (*s) {
+		size_t n = strcspn(s, "+,"), i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n && !strncmp(s, names[i].name, n))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		*out |= names[i].bit;
+		s += n + (s[n] != '\0');
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	uint64_t seed = env_u64("PTKIT_TLB_SEED", 1);
 	uint64_t ops = env_u64("PTKIT_TLB_OPS", 12000);
@@ -893,14 +948,26 @@ int main(void)
 	struct tlb_stats st;
 	struct timespec t0, t1;
 
+	TF = pt_test_format_find(argc > 1 ? argv[1] : "x86_64");
+	if (!TF || argc > 3 || (argc > 2 && parse_features(argv[2], &FEATURES))) {
+		fprintf(stderr, "usage: tlb_random [FORMAT [FEATURES]]\nFORMAT:");
+		for (size_t i = 0; i < PT_TEST_NR_FORMATS; i++)
+			fprintf(stderr, " %s", pt_test_formats[i].id);
+		fprintf(stderr, "\nFEATURES: riscv_svvptc+riscv_svpbmt..., or a number\n");
+		return 2;
+	}
+	NEGATIVE = pt_rules_flush_new_mappings(TF->fam, FEATURES);
 	if (ms && !strcmp(ms, "nodes"))
 		mode = TLB_PSC_NODES;
 	else if (ms && !strcmp(ms, "x86"))
 		mode = TLB_PSC_X86;
 	else if (ms && *ms && strcmp(ms, "ranged"))
 		return fprintf(stderr, "PTKIT_TLB_PSC: ranged, nodes or x86\n"), 2;
-	printf("tlb_random: seed %" PRIu64 ", %" PRIu64 " steps, PSC mode %s\n", seed, ops,
-	       mode == TLB_PSC_RANGED ? "ranged" : mode == TLB_PSC_NODES ? "nodes" : "x86");
+	printf("tlb_random: format %s, features %#x, seed %" PRIu64 ", %" PRIu64
+	       " steps, PSC mode %s, negative entries %s\n",
+	       TF->id, FEATURES, seed, ops,
+	       mode == TLB_PSC_RANGED ? "ranged" : mode == TLB_PSC_NODES ? "nodes" : "x86",
+	       NEGATIVE ? "cached (invalid entries may be cached)" : "never cached");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run(seed, ops, mode, 0);
 	tlb_get_stats(S.tlb, &st);
@@ -923,6 +990,8 @@ int main(void)
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
 	       st.accesses, st.hits, st.walks, st.psc_hits, st.faults, st.cached_leaves[1],
 	       st.cached_leaves[2], st.cached_leaves[3], st.max_entries, st.uncached);
+	printf("  negative entries: %" PRIu64 " cached, %" PRIu64 " accesses faulted on one, %"
+	       PRIu64 " invalidated\n", st.neg_cached, st.neg_hits, st.neg_dropped);
 	printf("callbacks %" PRIu64 " (all %" PRIu64 ", nodes_removed %" PRIu64
 	       ", 16 ranges %" PRIu64 ", reaching UK from K %" PRIu64 "), dropped %" PRIu64
 	       " leaves and %" PRIu64 " PSC entries, %" PRIu64 " refills; %" PRIu64
@@ -938,7 +1007,14 @@ int main(void)
 		REQUIRE_EXERCISED(S.splits[2] > 0 && S.splits[3] > 0);
 		REQUIRE_EXERCISED(st.cb_nodes > 0 && S.map_replaced_node > 0);
 		REQUIRE_EXERCISED(st.cb_full_ranges > 0);
-		REQUIRE_EXERCISED(st.cb_shared > 0);
+		/* A kernel table's callback reaches UK only where UK shares
+		 * the kernel half. */
+		REQUIRE_EXERCISED(st.cb_shared > 0 || !FMT->shared_kernel_root);
+		REQUIRE_EXERCISED(st.cb_shared == 0 || FMT->shared_kernel_root);
+		/* Negative entries exactly where invalid entries may be
+		 * cached, and then used and invalidated. */
+		REQUIRE_EXERCISED(NEGATIVE == (st.neg_cached > 0));
+		REQUIRE_EXERCISED(!NEGATIVE || (st.neg_hits > 0 && st.neg_dropped > 0));
 		REQUIRE_EXERCISED(st.psc_hits > 0 && st.hits > 0);
 		REQUIRE_EXERCISED(st.rcu_releases > 0 && S.enomems > 0);
 		REQUIRE_EXERCISED(S.orphans > 0 && S.uk_recreated > 0 && S.big_mapf > 0);
