@@ -17,6 +17,8 @@ qemu_packages=(qemu-system-x86 qemu-system-misc qemu-system-arm
                gcc-riscv64-linux-gnu gcc-aarch64-linux-gnu)
 # libFuzzer comes with clang's runtime.
 fuzz_packages=(clang libclang-rt-14-dev)
+# Frama-C's WP proofs of the pure layer (tests/wp).
+wp_packages=(frama-c-base why3 z3)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -45,13 +47,14 @@ case "${1:-}" in
     ./build/tools/ptctl/ptctl demo
     ;;
   test)
-    packages+=("${qemu_packages[@]}" "${fuzz_packages[@]}")
+    packages+=("${qemu_packages[@]}" "${fuzz_packages[@]}" "${wp_packages[@]}")
     install_missing
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"
     build build-asan -DPTKIT_SANITIZE=ON
-    # The Spin model does not change under sanitizers: checked once above.
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE spin
+    # The Spin model, the WP proofs and the QEMU kernels do not change
+    # under sanitizers: checked once above.
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'spin|wp|qemu'
     # ThreadSanitizer (gcc's libtsan2 comes with gcc): only the concurrency
     # tests (label conc); liburcu's own internals are suppressed, nothing
     # of ptkit (tests/concurrency/tsan.supp).

@@ -1,58 +1,156 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
-# run_wp.sh - prove the ACSL contracts of tests/wp/pt_wp.c with Frama-C/WP.
-# Prints a per-function summary; exits non-zero if frama-c is missing or any
-# goal is not proved.  Needs: frama-c-base, why3, z3 (then `why3 config detect`).
+#
+# run_wp.sh - prove ptkit's ACSL contracts with Frama-C/WP (issue 5, item 2).
+#
+# Usage: tests/wp/run_wp.sh [FILE.c ...]      (default: every TU listed below)
+#
+# Needs (Debian 12): frama-c-base why3 z3.  If WP does not see z3, this script
+# runs `why3 config detect` itself into a private config (WHY3CONFIG), so a
+# fresh machine needs no interactive setup.
+#
+# Exit status: 0 when every goal is proved; 1 when a goal is not proved or
+# frama-c fails (a parse error, a script that no longer applies...); 2 when
+# frama-c, why3 or z3 is missing.
+#
+# Each TU is proved in several frama-c runs (its "WP-PART:" lines, and the
+# extra frama-c options of its "WP-OPTIONS:" line): one for
+# all its lemmas, then one per part with only the lemma groups that part
+# needs, plus a check that no function with a contract was left out.
+# Proof scripts of WP's own tactics (tests/wp/scripts/) are replayed from a
+# temporary session; nothing is written to the source tree.
+#
+# Environment: WP_TIMEOUT (seconds per goal, default 10), WP_PAR (parallel
+# prover processes, default 2), WP_KEEP=1 keeps the logs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-timeout=${WP_TIMEOUT:-5}
+timeout=${WP_TIMEOUT:-10}
 par=${WP_PAR:-2}
 
-if ! command -v frama-c >/dev/null 2>&1; then
-	echo "run_wp.sh: frama-c not found (apt-get install frama-c-base why3 z3; why3 config detect)" >&2
-	exit 2
-fi
-if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
-	echo "run_wp.sh: WP sees no z3 prover (install z3, then run: why3 config detect)" >&2
-	exit 2
-fi
-
-fcts="pt_level_size,pt_index,pt_entry_base,pt_entry_last"
-fcts="$fcts,page_aligned,range_check,pa_check,src_pa,src_leaf_here"
-fcts="$fcts,fmt_prop_normalize,fmt_pte_present,fmt_pte_is_leaf,fmt_pte_table,fmt_pte_tracked"
-fcts="$fcts,wp_table_not_leaf"
-
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-start=$(date +%s)
-# -wp-no-init-const: the engine's const ops tables are irrelevant here and
-# only slow the provers down.
-frama-c -c11 -cpp-extra-args="-I$root/include -I$root/src" "$here/pt_wp.c" \
-	-wp -wp-rte -wp-fct "$fcts" -wp-no-init-const \
-	-wp-prover qed,z3 -wp-timeout "$timeout" -wp-par "$par" \
-	-wp-auto wp:range -wp-session "${TMPDIR:-/tmp}/ptkit-wp-session.$$" >"$log" 2>&1
-rc=$?
-end=$(date +%s)
-rm -rf "${TMPDIR:-/tmp}/ptkit-wp-session.$$"
-
-# Per-function table: goals are named typed_<function>_<kind>.
-echo "$fcts" | tr ',' '\n' | while read -r f; do
-	total=$(grep -E "Goal typed_${f}_" "$log" | grep -c -E '^\[wp\] \[')
-	ok=$(grep -E "Goal typed_${f}_" "$log" | grep -c -E ': Valid|\[Script\].*Valid')
-	printf '  %-22s %3s / %-3s\n' "$f" "$ok" "$total"
+for tool in frama-c why3 z3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "run_wp.sh: $tool not found (apt-get install frama-c-base why3 z3)" >&2
+		exit 2
+	fi
 done
-grep -E '^\[wp\] \[(Failed|Z3[^]]*)\] Goal' "$log" | grep -v Valid | sed 's/^/  NOT PROVED: /'
-summary=$(grep 'Proved goals:' "$log" | tail -1)
-echo "${summary:-no WP summary (frama-c failed?)} in $((end - start)) s"
-if [ $rc -ne 0 ]; then
-	tail -20 "$log" >&2
-	echo "run_wp.sh: frama-c exited with $rc" >&2
-	exit 1
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptkit-wp.XXXXXX") || exit 2
+if [ "${WP_KEEP:-0}" = 1 ]; then
+	echo "run_wp.sh: logs kept in $work"
+else
+	trap 'rm -rf "$work"' EXIT
 fi
-proved=$(echo "$summary" | sed -n 's/.*Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1/p')
-total=$(echo "$summary" | sed -n 's/.*Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\2/p')
-if [ -z "$proved" ] || [ "$proved" != "$total" ]; then
+
+# WP finds provers through Why3's configuration: detect them once if needed.
+if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
+	export WHY3CONFIG="$work/why3.conf"
+	why3 config detect >"$work/why3-detect.log" 2>&1
+	if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
+		echo "run_wp.sh: WP sees no z3 even after 'why3 config detect':" >&2
+		cat "$work/why3-detect.log" >&2
+		exit 2
+	fi
+fi
+
+if [ $# -eq 0 ]; then
+	set -- "$here/engine.c" "$here/fmt_x86_64.c" "$here/fmt_riscv.c"
+fi
+
+status=0
+total=0
+proved=0
+start=$(date +%s)
+
+# frama-c FILE SESSION DEFINES ARGS... : one run; output in $log
+run_framac() {
+	f=$1 sess=$2 defs=$3
+	shift 3
+	cpp="-I$root/include -I$root/src -I$here"
+	for d in $defs; do cpp="$cpp -D$d"; done
+	# shellcheck disable=SC2086
+	frama-c -c11 -cpp-extra-args="$cpp" "$f" $opts -wp -wp-session "$sess" -wp-cache none \
+		-wp-prover qed,script,z3 -wp-timeout "$timeout" -wp-par "$par" \
+		"$@" >"$log" 2>&1
+}
+
+# Tally the run in $log: goals, proved, failures.
+tally() {
+	what=$1 rc=$2
+	summary=$(grep 'Proved goals:' "$log" | tail -1)
+	n=$(echo "$summary" | sed -n 's/.*Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\2/p')
+	ok=$(echo "$summary" | sed -n 's/.*Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1/p')
+	if grep -q 'No goal generated' "$log"; then
+		n=0 ok=0
+	fi
+	if [ $rc -ne 0 ] || [ -z "$n" ] || grep -qE 'User Error|Script Error|Invalid Script|Failure' "$log"; then
+		echo "  FAIL: $what: frama-c exited with $rc or reported an error:" >&2
+		grep -E 'rror|Failure|Invalid' "$log" | head -20 >&2
+		[ -n "$n" ] || { tail -20 "$log" >&2; n=1 ok=0; }
+		status=1
+	fi
+	if [ "$ok" != "$n" ]; then
+		status=1
+		grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' |
+			sed 's/^\[wp\] /  NOT PROVED: /' >&2
+		grep -E '^\[wp\] \[(Failed|Script)\] Goal' "$log" | grep -v ': Valid' |
+			sed 's/^\[wp\] /  NOT PROVED: /' >&2
+	fi
+	total=$((total + n))
+	proved=$((proved + ok))
+	printf '  %-58s %4s / %-4s\n' "$what" "$ok" "$n"
+}
+
+for f in "$@"; do
+	name=$(basename "$f" .c)
+	echo "$name:"
+	sess="$work/$name.session"
+	mkdir -p "$sess/script"
+	cp "$here"/scripts/common/*.json "$sess/script/" 2>/dev/null
+	cp "$here/scripts/$name"/*.json "$sess/script/" 2>/dev/null
+	parts=$(sed -n 's/^ \* WP-PART: *//p' "$f")
+	opts=$(sed -n 's/^ \* WP-OPTIONS: *//p' "$f")
+	if [ -z "$parts" ]; then
+		echo "  FAIL: $f has no WP-PART line" >&2
+		status=1
+		continue
+	fi
+	alldefs=$(echo "$parts" | sed 's/:.*//' | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
+	allfcts=$(echo "$parts" | sed 's/.*://' | tr ' ' '\n' | grep . | sort -u | tr '\n' ',' | sed 's/,$//')
+
+	log="$work/$name.lemmas.log"
+	run_framac "$f" "$sess" "$alldefs" -wp-prop @lemma
+	tally "lemmas" $?
+
+	i=0
+	echo "$parts" | while IFS= read -r part; do
+		i=$((i + 1))
+		echo "$i|$part"
+	done >"$work/$name.parts"
+	while IFS='|' read -r i part; do
+		defs=$(echo "$part" | sed 's/:.*//')
+		fcts=$(echo "$part" | sed 's/.*://' | tr ' ' '\n' | grep . | tr '\n' ',' | sed 's/,$//')
+		log="$work/$name.part$i.log"
+		run_framac "$f" "$sess" "$defs" -wp-rte -wp-fct "$fcts"
+		tally "$(echo "$fcts" | sed 's/,/ /g' | cut -c1-58)" $?
+	done <"$work/$name.parts"
+
+	# Every function with a contract or an annotation must be in some part:
+	# no other function may have an ensures, assigns or assert goal.  (Call
+	# preconditions in other functions are not claims of these proofs.)
+	log="$work/$name.rest.log"
+	run_framac "$f" "$sess" "$alldefs" -wp-gen -wp-skip-fct "$allfcts" \
+		-wp-prop=@ensures,@assigns,@exits,@assert,@check,@complete_behaviors,@disjoint_behaviors
+	if ! grep -q 'No goal generated' "$log"; then
+		echo "  FAIL: functions with contracts missing from the WP-PART lines:" >&2
+		grep -E 'Goal|goals' "$log" | head -20 >&2
+		status=1
+	fi
+done
+
+end=$(date +%s)
+echo "Proved goals: $proved / $total in $((end - start)) s"
+if [ $status -ne 0 ] || [ "$proved" != "$total" ]; then
 	echo "run_wp.sh: FAIL: not every goal is proved" >&2
 	exit 1
 fi
