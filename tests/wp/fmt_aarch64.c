@@ -8,10 +8,10 @@
  * normalize(p) through the real encoder and decoders.
  *
  * WP-PART: WP_CONSTS : pt_level_size fmt_pte_table fmt_pte_tracked fmt_pte_leaf_pa
- * WP-PART: WP_CONSTS WP_MASK : fmt_pte_leaf fmt_pte_is_leaf
- * WP-PART: WP_CONSTS : fmt_pte_leaf_prop
- * WP-PART: WP_MASK WP_FLAGS WP_CONSTS : fmt_prop_normalize fmt_pte_present
- * WP-PART: WP_EXT WP_ADDR : wp_round_trip wp_table_not_leaf
+ * WP-PART: WP_CONSTS WP_MASK WP_CACHE : fmt_pte_leaf fmt_pte_is_leaf
+ * WP-PART: WP_CONSTS WP_CONSTS2 WP_XN : fmt_pte_leaf_prop
+ * WP-PART: WP_MASK WP_FLAGS WP_CONSTS WP_CONSTS2 : fmt_prop_normalize fmt_pte_present
+ * WP-PART: WP_EXT WP_ADDR WP_CACHE : wp_round_trip wp_table_not_leaf
  */
 #include <stdatomic.h>
 
@@ -33,17 +33,27 @@
   WP_CONST_BITS(xn, 0x60000000000000)     WP_CONST_BITS(tr, 0x80000000000000)
   WP_CONST_BITS(pn, 0x800000000000000)
   WP_CONST_BITS(am, 0xfffffffff000)
+*/
+#endif
+
+#ifdef WP_CONSTS2
+/*@
   WP_CONST_BITS(28, 28)     WP_CONST_BITS(nd, 0xffffffbf)
 */
 #endif
 
-#ifdef WP_ADDR
+#ifdef WP_CACHE
 /*@
   // A cache policy (below PT_CACHE_COUNT) has only bits 0 and 1 (proof:
   // Bit-Test Range).
   lemma cache_bits: \forall integer x; 0 <= x <= 3 ==>
     WP_Z1(x, 2) && WP_Z1(x, 3) && WP_Z4(x, 4) && WP_Z4(x, 8) && WP_Z4(x, 12) &&
     WP_Z4(x, 16) && WP_Z4(x, 20) && WP_Z4(x, 24) && WP_Z4(x, 28);
+*/
+#endif
+
+#ifdef WP_ADDR
+/*@
   // An address aligned to 4 KiB has its low bits clear, one below 2^48 its
   // high bits (proofs: Split then Qed or Bit-Test Range, scripts/).
   lemma aligned_4k: \forall integer x; (x & 0xfff) == 0 ==>
@@ -75,6 +85,11 @@
     ((x & 6) == 0 <==> !bit_test(x, 1) && !bit_test(x, 2));
   lemma mask_table: \forall integer x; 0 <= x < WP_2_64 ==>
     ((x & 3) == 3 <==> bit_test(x, 0) && bit_test(x, 1));
+*/
+#endif
+
+#ifdef WP_XN
+/*@
   // fmt_pte_leaf_prop tests one of UXN or PXN, chosen at run time; the
   // mask is a variable equal to one bit (proofs: Qed), in both argument
   // orders.
@@ -130,37 +145,31 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features, struct
 	A64_OA4(12) && A64_OA4(16) && A64_OA4(20) && A64_OA4(24) && A64_OA4(28) && \
 	A64_OA4(32) && A64_OA4(36) && A64_OA4(40) && A64_OA4(44)
 
-/* The bits of a leaf that do not depend on validity. */
-#define A64_LEAF_BITS                                                           \
-	(bit_test(\result, 2) <==> bit_test(p.cache, 0)) &&      /* AttrIndx */   \
-	(bit_test(\result, 3) <==> bit_test(p.cache, 1)) &&                       \
-	!bit_test(\result, 4) &&                                                   \
-	(bit_test(\result, 6) <==> bit_test(p.flags, 3)) &&      /* AP[1]: U */   \
-	(bit_test(\result, 7) <==> !bit_test(p.flags, 1)) &&     /* AP[2]: RO */  \
-	bit_test(\result, 10) &&                                 /* AF */         \
-	(bit_test(\result, 11) <==> !bit_test(p.flags, 4)) &&    /* nG */         \
-	(bit_test(p.flags, 3) ==> bit_test(\result, 53) &&       /* user: PXN */  \
-		(bit_test(\result, 54) <==> !bit_test(p.flags, 2))) &&               \
-	(!bit_test(p.flags, 3) ==> bit_test(\result, 54) &&      /* kernel: UXN */\
-		(bit_test(\result, 53) <==> !bit_test(p.flags, 2))) &&               \
-	(bit_test(\result, 55) <==> tracked) &&                                    \
-	(bit_test(\result, 56) <==> bit_test(p.flags, 8)) &&     /* SW0..2 */     \
-	(bit_test(\result, 57) <==> bit_test(p.flags, 9)) &&                      \
-	(bit_test(\result, 58) <==> bit_test(p.flags, 10)) &&                     \
-	(level == 1 ==> bit_test(\result, 1)) &&                 /* page */       \
-	(level > 1 ==> !bit_test(\result, 1)) &&                 /* block */      \
-	A64_OA
-
 /*@ requires 1 <= level <= FMT_MAX_LEAF_LEVEL;
     requires p.cache < PT_CACHE_COUNT;
     requires pa_in_field: WP_Z4(pa, 0) && WP_Z4(pa, 4) && WP_Z4(pa, 8) &&
                           WP_Z4(pa, 48) && WP_Z4(pa, 52) && WP_Z4(pa, 56) &&
                           WP_Z4(pa, 60);
     assigns \nothing;
-    ensures valid: bit_test(p.flags, 0) ==>
-      bit_test(\result, 0) && !bit_test(\result, 59) && A64_LEAF_BITS;
-    ensures protnone: !bit_test(p.flags, 0) ==>
-      !bit_test(\result, 0) && bit_test(\result, 59) && A64_LEAF_BITS;
+    ensures valid: bit_test(p.flags, 0) ==> bit_test(\result, 0) && !bit_test(\result, 59);
+    ensures protnone: !bit_test(p.flags, 0) ==> !bit_test(\result, 0) && bit_test(\result, 59);
+    ensures oa: A64_OA;
+    ensures attr: (bit_test(\result, 2) <==> bit_test(p.cache, 0)) &&   // AttrIndx
+                  (bit_test(\result, 3) <==> bit_test(p.cache, 1)) && !bit_test(\result, 4);
+    ensures ap: (bit_test(\result, 6) <==> bit_test(p.flags, 3)) &&     // AP[1]: U
+                (bit_test(\result, 7) <==> !bit_test(p.flags, 1));      // AP[2]: RO
+    ensures af_ng: bit_test(\result, 10) &&                             // AF
+                   (bit_test(\result, 11) <==> !bit_test(p.flags, 4));  // nG
+    ensures user_xn: bit_test(p.flags, 3) ==> bit_test(\result, 53) &&  // PXN
+                       (bit_test(\result, 54) <==> !bit_test(p.flags, 2));
+    ensures kernel_xn: !bit_test(p.flags, 3) ==> bit_test(\result, 54) && // UXN
+                       (bit_test(\result, 53) <==> !bit_test(p.flags, 2));
+    ensures sw: (bit_test(\result, 55) <==> tracked) &&
+                (bit_test(\result, 56) <==> bit_test(p.flags, 8)) &&    // SW0..2
+                (bit_test(\result, 57) <==> bit_test(p.flags, 9)) &&
+                (bit_test(\result, 58) <==> bit_test(p.flags, 10));
+    ensures page: level == 1 ==> bit_test(\result, 1);                  // page
+    ensures block: level > 1 ==> !bit_test(\result, 1);                 // block
 */
 static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop p,
 				    bool tracked, uint32_t features);

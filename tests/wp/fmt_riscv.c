@@ -11,7 +11,8 @@
  * WP-PART: WP_CONSTS : rv_pbmt_of fmt_pte_table fmt_pte_tracked fmt_pte_leaf_pa
  * WP-PART: WP_PPN : rv_pa_of_pte
  * WP-PART: WP_CONSTS WP_MASK : fmt_pte_leaf fmt_pte_is_leaf
- * WP-PART: WP_CONSTS WP_PBMT : fmt_pte_leaf_prop
+ * WP-PART: WP_CONSTS : fmt_pte_leaf_prop : -wp-prop=-@assert
+ * WP-PART: WP_PBMT : fmt_pte_leaf_prop : -wp-prop=@assert
  * WP-PART: WP_MASK WP_FLAGS WP_CONSTS : fmt_prop_normalize fmt_pte_present
  * WP-PART: WP_EXT WP_ADDR : wp_round_trip wp_table_not_leaf
  */
@@ -181,29 +182,26 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features, struct
 
 /* ---- encode: every bit the decoder reads ---- */
 
-/* The bits of a leaf that do not depend on validity. */
-#define RV_LEAF_BITS                                                            \
-	(bit_test(\result, 1) <==> bit_test(p.flags, 0)) &&      /* R */          \
-	(bit_test(\result, 2) <==> bit_test(p.flags, 1)) &&      /* W */          \
-	(bit_test(\result, 3) <==> bit_test(p.flags, 2)) &&      /* X */          \
-	(bit_test(\result, 4) <==> bit_test(p.flags, 3)) &&      /* U */          \
-	(bit_test(\result, 5) <==> bit_test(p.flags, 4)) &&      /* G */          \
-	(bit_test(\result, 6) <==> bit_test(p.flags, 5)) &&      /* A */          \
-	(bit_test(\result, 7) <==> bit_test(p.flags, 6)) &&      /* D */          \
-	(bit_test(\result, 8) <==> tracked) &&                                     \
-	(bit_test(\result, 9) <==> bit_test(p.flags, 8)) &&      /* SW0 */        \
-	(bit_test(\result, 61) <==> p.cache == PT_CACHE_WC) &&   /* PBMT NC */    \
-	(bit_test(\result, 62) <==> p.cache == PT_CACHE_UC) &&   /* PBMT IO */    \
-	RV_PPN()
-
 /*@ requires p.cache < PT_CACHE_COUNT;
     requires pa_in_field: WP_Z4(pa, 0) && WP_Z4(pa, 4) && WP_Z4(pa, 8) &&
                           WP_Z4(pa, 56) && WP_Z4(pa, 60);
     assigns \nothing;
     ensures valid: bit_test(p.flags, 0) || bit_test(p.flags, 2) ==>
-      bit_test(\result, 0) && !bit_test(\result, 60) && RV_LEAF_BITS;
+      bit_test(\result, 0) && !bit_test(\result, 60);
     ensures protnone: !bit_test(p.flags, 0) && !bit_test(p.flags, 2) ==>
-      !bit_test(\result, 0) && bit_test(\result, 60) && RV_LEAF_BITS;
+      !bit_test(\result, 0) && bit_test(\result, 60);
+    ensures ppn: RV_PPN();
+    ensures rwxu: (bit_test(\result, 1) <==> bit_test(p.flags, 0)) &&
+                  (bit_test(\result, 2) <==> bit_test(p.flags, 1)) &&
+                  (bit_test(\result, 3) <==> bit_test(p.flags, 2)) &&
+                  (bit_test(\result, 4) <==> bit_test(p.flags, 3));
+    ensures gad: (bit_test(\result, 5) <==> bit_test(p.flags, 4)) &&
+                 (bit_test(\result, 6) <==> bit_test(p.flags, 5)) &&
+                 (bit_test(\result, 7) <==> bit_test(p.flags, 6));
+    ensures sw: (bit_test(\result, 8) <==> tracked) &&
+                (bit_test(\result, 9) <==> bit_test(p.flags, 8));
+    ensures pbmt: (bit_test(\result, 61) <==> p.cache == PT_CACHE_WC) &&   // NC
+                  (bit_test(\result, 62) <==> p.cache == PT_CACHE_UC);     // IO
 */
 static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop p,
 				    bool tracked, uint32_t features);
@@ -236,18 +234,19 @@ static inline bool fmt_pte_tracked(pt_pte_t pte);
 static inline uint64_t fmt_pte_leaf_pa(pt_pte_t pte, unsigned level);
 
 /*@ assigns \nothing;
-    ensures flags:
+    ensures rwxu:
       (bit_test(\result.flags, 0) <==> bit_test(pte, 1)) &&
       (bit_test(\result.flags, 1) <==> bit_test(pte, 2)) &&
       (bit_test(\result.flags, 2) <==> bit_test(pte, 3)) &&
-      (bit_test(\result.flags, 3) <==> bit_test(pte, 4)) &&
+      (bit_test(\result.flags, 3) <==> bit_test(pte, 4));
+    ensures gads:
       (bit_test(\result.flags, 4) <==> bit_test(pte, 5)) &&
       (bit_test(\result.flags, 5) <==> bit_test(pte, 6)) &&
       (bit_test(\result.flags, 6) <==> bit_test(pte, 7)) &&
       (bit_test(\result.flags, 8) <==> bit_test(pte, 9));
     ensures none: !bit_test(\result.flags, 7) && WP_Z4(\result.flags, 9) &&
-                  WP_Z4(\result.flags, 13) && WP_Z4(\result.flags, 17) &&
-                  WP_Z4(\result.flags, 21) && WP_Z4(\result.flags, 25) &&
+                  WP_Z4(\result.flags, 13) && WP_Z4(\result.flags, 17);
+    ensures none_high: WP_Z4(\result.flags, 21) && WP_Z4(\result.flags, 25) &&
                   WP_Z1(\result.flags, 29) && WP_Z1(\result.flags, 30) &&
                   WP_Z1(\result.flags, 31);
 */

@@ -13,19 +13,21 @@
 # frama-c fails (a parse error, a script that no longer applies...); 2 when
 # frama-c, why3 or z3 is missing.
 #
-# Each TU is proved in several frama-c runs (its "WP-PART:" lines, and the
-# extra frama-c options of its "WP-OPTIONS:" line): one for
+# Each TU is proved in several frama-c runs (its "WP-PART: LEMMA GROUPS :
+# FUNCTIONS [: MORE FRAMA-C ARGUMENTS]" lines, with the frama-c options of
+# its "WP-OPTIONS:" line): one for
 # all its lemmas, then one per part with only the lemma groups that part
 # needs, plus a check that no function with a contract was left out.
 # Proof scripts of WP's own tactics (tests/wp/scripts/) are replayed from a
 # temporary session; nothing is written to the source tree.
 #
-# Environment: WP_TIMEOUT (seconds per goal, default 10), WP_PAR (parallel
+# Environment: WP_TIMEOUT (seconds per goal, default 30; every goal takes
+# well under 10 s on an idle machine), WP_PAR (parallel
 # prover processes, default 2), WP_KEEP=1 keeps the logs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-timeout=${WP_TIMEOUT:-10}
+timeout=${WP_TIMEOUT:-30}
 par=${WP_PAR:-2}
 
 for tool in frama-c why3 z3; do
@@ -54,7 +56,7 @@ if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
 fi
 
 if [ $# -eq 0 ]; then
-	set -- "$here/engine.c" "$here/fmt_x86_64.c" "$here/fmt_riscv.c"
+	set -- "$here/engine.c" "$here/fmt_x86_64.c" "$here/fmt_riscv.c" "$here/fmt_aarch64.c"
 fi
 
 status=0
@@ -115,8 +117,8 @@ for f in "$@"; do
 		status=1
 		continue
 	fi
-	alldefs=$(echo "$parts" | sed 's/:.*//' | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
-	allfcts=$(echo "$parts" | sed 's/.*://' | tr ' ' '\n' | grep . | sort -u | tr '\n' ',' | sed 's/,$//')
+	alldefs=$(echo "$parts" | cut -d: -f1 | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
+	allfcts=$(echo "$parts" | cut -d: -f2 | tr ' ' '\n' | grep . | sort -u | tr '\n' ',' | sed 's/,$//')
 
 	log="$work/$name.lemmas.log"
 	run_framac "$f" "$sess" "$alldefs" -wp-prop @lemma
@@ -128,11 +130,13 @@ for f in "$@"; do
 		echo "$i|$part"
 	done >"$work/$name.parts"
 	while IFS='|' read -r i part; do
-		defs=$(echo "$part" | sed 's/:.*//')
-		fcts=$(echo "$part" | sed 's/.*://' | tr ' ' '\n' | grep . | tr '\n' ',' | sed 's/,$//')
+		defs=$(echo "$part" | cut -d: -f1)
+		fcts=$(echo "$part" | cut -d: -f2 | tr ' ' '\n' | grep . | tr '\n' ',' | sed 's/,$//')
+		extra=$(echo "$part" | cut -s -d: -f3)
 		log="$work/$name.part$i.log"
-		run_framac "$f" "$sess" "$defs" -wp-rte -wp-fct "$fcts"
-		tally "$(echo "$fcts" | sed 's/,/ /g' | cut -c1-58)" $?
+		# shellcheck disable=SC2086
+		run_framac "$f" "$sess" "$defs" -wp-rte -wp-fct "$fcts" $extra </dev/null
+		tally "$(echo "$fcts$extra" | sed 's/,/ /g' | cut -c1-58)" $?
 	done <"$work/$name.parts"
 
 	# Every function with a contract or an annotation must be in some part:
