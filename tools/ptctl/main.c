@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* main.c - ptctl: command dispatch and usage (DESIGN §8). */
+/* main.c - ptctl: command dispatch and usage (design §8). */
 #include <string.h>
 
 #include "ptctl.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * ptctl.h - what the ptctl command files share (DESIGN §8).
+ * ptctl.h - what the ptctl command files share (design §8).
  *
  * Each command is a function taking the arguments after "ptctl" (argv[0]
  * is the command's name) and returning the process exit status.

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * bench_loops.h - the measured loops of the single-thread workloads.
+ *
+ * Written once for any side and inlined, in bench_sides.c only, into one
+ * copy per side, so every call in a measured loop is a direct call.  A
+ * round makes a fresh table, runs the scenario's phases, each timed with
+ * CLOCK_MONOTONIC, and destroys the table (untimed).
+ *
+ * Under valgrind only the loops of the selected workloads are instrumented
+ * (callgrind client requests, when <valgrind/callgrind.h> was found at
+ * build time), so bench/callgrind.sh can count instructions per operation.
+ */
+#ifndef PTCTL_BENCH_LOOPS_H
+#define PTCTL_BENCH_LOOPS_H
+
+#include "bench.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define PB_CG_START() CALLGRIND_START_INSTRUMENTATION
+#define PB_CG_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#endif
+#endif
+#ifndef PB_CG_START
+#define PB_CG_START() ((void)0)
+#define PB_CG_STOP() ((void)0)
+#endif
+
+#define PB_INLINE static inline __attribute__((always_inline))
+
+static uint64_t pb_begin(bool instrument)
+{
+	if (instrument)
+		PB_CG_START();
+	return pb_now();
+}
+
+static uint64_t pb_end(bool instrument, uint64_t t0)
+{
+	uint64_t ns = pb_now() - t0;
+
+	if (instrument)
+		PB_CG_STOP();
+	return ns;
+}
+
+/* Runs `call` as phase `ph` of round `i`: timed, and instrumented if the
+ * phase is wanted.  Evaluates to call's result. */
+#define PB_TIMED(r, ns, ph, i, call) ({					\
+	uint64_t t0_ = pb_begin((r)->want[ph]);				\
+	int rc_ = (call);						\
+	(ns)[ph][i] = pb_end((r)->want[ph], t0_);			\
+	rc_;								\
+})
+
+/* n calls of phase ph (PB_PH_MAP, _QUERY or _UNMAP), the k-th at PB_VA +
+ * k * step (and PB_PA + k * step), of step bytes.  Every caller passes a
+ * constant ph, so each inlined copy is the loop of one call. */
+PB_INLINE int pb_each(const struct pb_side *s, void *t, enum pb_phase ph,
+		      uint64_t step, uint64_t n)
+{
+	uint64_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (ph == PB_PH_MAP)
+			rc = s->map(t, PB_VA + i * step, PB_PA + i * step, step);
+		else if (ph == PB_PH_QUERY)
+			rc = s->query(t, PB_VA + i * step);
+		else
+			rc = s->unmap(t, PB_VA + i * step, step);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+PB_INLINE int pb_cycles(const struct pb_side *s, void *t, uint64_t len,
+			uint64_t cycles)
+{
+	uint64_t i;
+	int rc;
+
+	for (i = 0; i < cycles; i++)
+		if ((rc = s->map(t, PB_VA, PB_PA, len)) ||
+		    (rc = s->unmap(t, PB_VA, len)))
+			return rc;
+	return 0;
+}
+
+/* The query phase runs only if a selected workload reports it. */
+PB_INLINE int pb_sweep(const struct pb_side *s, void *t, const struct pb_run *r,
+		       unsigned i, uint64_t ns[][PB_MAX_ROUNDS])
+{
+	uint64_t step = r->sc->page * r->per_call;
+	int rc;
+
+	if ((rc = PB_TIMED(r, ns, PB_PH_MAP, i,
+			   pb_each(s, t, PB_PH_MAP, step, r->calls))))
+		return pb_fail(s, "map", rc);
+	if (r->want[PB_PH_QUERY] &&
+	    (rc = PB_TIMED(r, ns, PB_PH_QUERY, i,
+			   pb_each(s, t, PB_PH_QUERY, r->sc->page,
+				   r->calls * r->per_call))))
+		return pb_fail(s, "query", rc);
+	if ((rc = PB_TIMED(r, ns, PB_PH_UNMAP, i,
+			   pb_each(s, t, PB_PH_UNMAP, step, r->calls))))
+		return pb_fail(s, "unmap", rc);
+	return 0;
+}
+
+/* One round on a fresh table; only the phases are timed. */
+PB_INLINE int pb_round(const struct pb_side *s, void *env, const struct pb_run *r,
+		       unsigned i, uint64_t ns[][PB_MAX_ROUNDS])
+{
+	uint64_t len = r->sc->page * r->per_call;
+	void *t;
+	int rc, err;
+
+	if ((rc = s->open(env, r->sc->max_leaf_level, &t)))
+		return pb_fail(s, "create table", rc);
+	if (r->sc->kind == PB_SWEEP)
+		rc = pb_sweep(s, t, r, i, ns);
+	else if ((rc = PB_TIMED(r, ns, PB_PH_CYCLE, i,
+				pb_cycles(s, t, len, r->calls))))
+		rc = pb_fail(s, "cycle", rc);
+	if ((err = s->close(t)) && !rc)
+		rc = pb_fail(s, "destroy table", err);
+	return rc;
+}
+
+#endif /* PTCTL_BENCH_LOOPS_H */
