@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * ptkit/cursor.h - a locked virtual range (DESIGN §6, §7).
+ * ptkit/cursor.h - a locked virtual range (design §6, §7).
  *
  * A cursor owns [va, va + len) of one table from open to close: it holds the
- * locks of every node in that range (DESIGN §6) and an RCU read section.
+ * locks of every node in that range (design §6) and an RCU read section.
  * While a thread holds one, it must not open another cursor or call a
  * changing whole-range operation on the same table (it could deadlock), nor
  * call pt_phys_barrier.  A cursor has a current address, starting at va,

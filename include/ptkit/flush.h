@@ -9,8 +9,9 @@
  * frames and frees removed page-table nodes (through RCU).  Nothing is
  * released before the hardware can no longer reach it.
  *
- * The batch has a fixed capacity (no malloc): when it fills, it is finished
- * early, in the middle of an operation, which is always safe.
+ * The batch has a fixed capacity (no malloc) and is small enough for a
+ * kernel stack (416 bytes): when it fills, it is finished early, in the
+ * middle of an operation, which is always safe.
  */
 #ifndef PTKIT_FLUSH_H
 #define PTKIT_FLUSH_H
@@ -22,10 +23,11 @@ extern "C" {
 #endif
 
 struct pt_table;
+struct pt_flush_sink; /* private: where a batch delivers (its table's) */
 
-#define PT_FLUSH_MAX_RANGES 16
-#define PT_FLUSH_MAX_FRAMES 256
-#define PT_FLUSH_MAX_SUBTREES 16
+#define PT_FLUSH_MAX_RANGES 8
+/* Tracked frames to put and removed subtrees to free, together. */
+#define PT_FLUSH_MAX_FRAMES 32
 /* Past this many pages in one batch, invalidate everything instead. */
 #define PT_FLUSH_ALL_THRESHOLD_PAGES 64
 
@@ -43,23 +45,19 @@ struct pt_flush_info {
 	bool nodes_removed;                 /* non-leaf entries changed: flush walks too */
 };
 
-/* Private fields; caller-owned storage. */
+/* Caller-owned storage; every field is private. */
 struct pt_flush {
-	struct pt_table *table;
-	size_t nr_ranges;
-	size_t nr_frames;
+	const struct pt_flush_sink *sink;
 	uint64_t nr_pages;
+	uint32_t nr_ranges;
+	uint32_t nr_frames;
 	bool all;
 	bool nodes_removed;
-	size_t nr_subtrees;
 	struct pt_flush_range ranges[PT_FLUSH_MAX_RANGES];
-	uint64_t frames[PT_FLUSH_MAX_FRAMES];     /* tracked frames to put */
-	uint64_t subtrees[PT_FLUSH_MAX_SUBTREES]; /* removed subtrees' roots */
+	uint64_t frames[PT_FLUSH_MAX_FRAMES]; /* pa; bit 0 set: a removed subtree */
 };
 
-void pt_flush_init(struct pt_flush *flush, struct pt_table *table);
-
-/* Invalidates, then releases.  Returns 0 (PT_EINVAL for NULL or unbound). */
+int pt_flush_init(struct pt_flush *flush, struct pt_table *table);
 int pt_flush_finish(struct pt_flush *flush);
 
 #ifdef __cplusplus

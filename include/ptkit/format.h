@@ -30,7 +30,7 @@ struct pt_format {
 	bool shared_kernel_root;  /* user tables borrow the kernel root's slots */
 
 	/*
-	 * What the format can express of `p` (DESIGN §1): writes the
+	 * What the format can express of `p` (design §1): writes the
 	 * normalized property to *out.  PT_EINVAL if it cannot be expressed even
 	 * after normalizing (unknown flags, a software bit the format lacks, a
 	 * cache policy the features do not allow).

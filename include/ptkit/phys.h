@@ -3,7 +3,7 @@
  * ptkit/phys.h - physical memory, frames and the platform.
  *
  * A struct pt_phys owns a range of RAM and one 64-byte metadata slot per
- * 4 KiB frame.  Frames are reference counted (DESIGN §2):
+ * 4 KiB frame.  Frames are reference counted (design §2):
  *
  *   PT_REFCOUNT_UNUSED  the frame is free
  *   0                   being set up or torn down
@@ -56,7 +56,7 @@ struct pt_platform {
 	/* This CPU's number, to pick a frame cache; NULL: one cache slot per
 	 * thread (hosted) or slot 0 (freestanding). */
 	unsigned (*cpu_id)(void);
-	/* Invalidate the TLB for a finished flush batch (DESIGN §5).  A table's
+	/* Invalidate the TLB for a finished flush batch (design §5).  A table's
 	 * own pt_table_opts.invalidate takes precedence. */
 	void (*invalidate)(void *arg, const struct pt_flush_info *info);
 	void *invalidate_arg;

@@ -4,7 +4,7 @@
  *
  * Umbrella header.  Layers, bottom up: types, phys (frames), format (PTE
  * encodings), flush (TLB batches), table (whole-range operations), cursor
- * (a locked range).  See docs/api.md and DESIGN.md.
+ * (a locked range).  See docs/api.md and docs/design.md.
  */
 #ifndef PTKIT_PTKIT_H
 #define PTKIT_PTKIT_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * ptkit/table.h - page tables and whole-range operations (DESIGN §5).
+ * ptkit/table.h - page tables and whole-range operations (design §5).
  *
  * Ranges are (va, len): non-empty, not wrapping past 2^64 (va + len may be
  * exactly 2^64), 4 KiB aligned, inside the table's half.  Errors come in the
@@ -72,7 +72,7 @@ int pt_for_each_mapping(struct pt_table *table, uint64_t va, uint64_t len,
 			int (*fn)(const struct pt_mapping *m, void *arg),
 			void *arg);
 
-/* Every invariant of DESIGN §4.  0 or PT_ECORRUPT with a message naming the
+/* Every invariant of design §4.  0 or PT_ECORRUPT with a message naming the
  * node, index and rule in `why` (may be NULL).  Call it with no other user
  * inside the table, and not alongside pt_check of another table of the same
  * phys (it marks visits in the shared frame metadata). */

@@ -18,7 +18,7 @@ extern "C" {
 
 /*
  * Error codes.  When several apply, the first in this order is returned
- * (DESIGN §5): EINVAL, EALIGN, ERANGE, EPERM, EEXIST, ENOMEM.
+ * (design §5): EINVAL, EALIGN, ERANGE, EPERM, EEXIST, ENOMEM.
  * On any error nothing changes: not the view, not a node, not a refcount.
  */
 enum pt_error {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * cursor_template.h - the cursor: lock a range, then map, unmap, protect,
- * find and query inside it (DESIGN §5-§7).  Per-format, like
- * entry_template.h.
+ * find and query inside it (design §5-§7).  Per format, like
+ * entry_template.h: include a format header first.
  *
  * Every changing operation is prepare/commit (as in Hafnium's mm.c): a
  * read-only pass under the lock finds every reason to fail (PT_EEXIST) and
@@ -10,91 +10,45 @@
  * only step that can run out of memory); then the commit pass writes and
  * cannot fail.  So a failure changes nothing.
  */
+#ifndef PTKIT_SRC_CURSOR_TEMPLATE_H
+#define PTKIT_SRC_CURSOR_TEMPLATE_H
 
-struct eng {
-	struct pt_table *t;
-	struct pt_phys *phys;
-	uint32_t features;
-};
+#ifndef FMT_LEVELS
+#error "include a format header (src/formats/<fmt>.h) before cursor_template.h"
+#endif
 
-static inline struct eng eng_of(struct pt_table *t)
-{
-	return (struct eng){ t, t->phys, t->features };
-}
+#include "cursor/cursor.h"
+#include "nodes/walk_template.h"
+#include "platform/rcu.h"
 
-/* The entries of a node at `level` that [va, last] touches, one at a time:
- * entry i spans [base, base + size - 1], of which [lo, hi] is in range. */
-struct span {
-	unsigned i, end, level;
-	uint64_t node_base, base, lo, hi;
-	bool whole;
-};
-
-static inline void span_set(struct span *s, uint64_t va, uint64_t last)
-{
-	uint64_t size = pt_level_size(s->level);
-
-	s->base = s->node_base + (uint64_t)s->i * size;
-	s->lo = pt_max_u64(va, s->base);
-	s->hi = pt_min_u64(last, s->base + (size - 1));
-	s->whole = s->lo == s->base && s->hi == s->base + (size - 1);
-}
-
-#define for_each_span(s, va, last, lvl)                                          \
-	for ((s).level = (lvl), (s).node_base = (va) & ~(pt_level_size((lvl) + 1) - 1), \
-	     (s).i = pt_index((va), (lvl)), (s).end = pt_index((last), (lvl));         \
-	     (s).i <= (s).end && (span_set(&(s), (va), (last)), true); (s).i++)
-
-/* The kernel half's root slots hold the nodes user tables share: never
- * detached, never replaced by a leaf (DESIGN §5).  Formats with one root
- * per half (AArch64) share nothing. */
-static inline bool slot_pinned(const struct pt_table *t, unsigned level)
-{
-	return FMT_SHARED_KERNEL_ROOT && level == FMT_LEVELS && t->space == PT_SPACE_KERNEL;
-}
-
-/* ---- locking (DESIGN §6 steps 1, 2, 5) ---- */
+/* ---- locking (design §6) ---- */
 
 /*
- * DESIGN §6 step 3: every node below n overlapping [va, last], depth first,
- * top-down, left to right.  All cursors lock in this one global order, and
- * one that locked a node directly never needs its ancestors, so there is no
- * deadlock.  n is locked, so its slots cannot change meanwhile.
+ * Design §6 steps 3 and 5: every node below n overlapping [va, last],
+ * depth first.  Locking goes top-down, left to right: all cursors lock in
+ * this one global order, and one that locked a node directly never needs
+ * its ancestors, so there is no deadlock.  Unlocking releases each node
+ * after its descendants; by then they are exactly the ones locked here and
+ * the ones this cursor created (removed ones were unlocked when retired).
+ * n is locked, so its slots cannot change meanwhile.
  */
 static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsigned level,
-			     uint64_t va, uint64_t last)
+			     uint64_t va, uint64_t last, bool lock)
 {
-	struct span s;
+	struct entry_iter it;
 
 	if (n.meta->nr_nodes == 0)
 		return;
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (!entry_is_node(pte, level))
 			continue;
 		struct pt_node child = entry_child_node(phys, pte);
-		pt_node_lock(phys, child);
-		lock_descendants(phys, child, level - 1, s.lo, s.hi);
-	}
-}
-
-/* Step 5: every node below n in the range is ours: the ones locked by
- * lock_descendants and the ones this cursor created (removed ones were
- * unlocked when retired). */
-static void unlock_descendants(struct pt_node n, const struct pt_phys *phys, unsigned level,
-			       uint64_t va, uint64_t last)
-{
-	struct span s;
-
-	if (n.meta->nr_nodes == 0)
-		return;
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
-		if (!entry_is_node(pte, level))
-			continue;
-		struct pt_node child = entry_child_node(phys, pte);
-		unlock_descendants(child, phys, level - 1, s.lo, s.hi);
-		pt_node_unlock(child);
+		if (lock)
+			pt_node_lock(phys, child);
+		lock_descendants(phys, child, level - 1, it.lo, it.hi, lock);
+		if (!lock)
+			pt_node_unlock(child);
 	}
 }
 
@@ -108,7 +62,7 @@ static void unlock_descendants(struct pt_node n, const struct pt_phys *phys, uns
  */
 static void cursor_lock(struct pt_cursor_state *c)
 {
-	struct pt_phys *phys = c->table->phys;
+	struct pt_phys *phys = c->tree->phys;
 	/*
 	 * Descend from level L only while the range lies in one entry of L
 	 * (the highest differing bit of start and last is below L's shift)
@@ -124,7 +78,7 @@ static void cursor_lock(struct pt_cursor_state *c)
 
 	for (;;) {
 		pt_rcu_read_lock(phys);
-		uint64_t pa = c->table->root_pa;
+		uint64_t pa = c->tree->root_pa;
 		unsigned level = FMT_LEVELS;
 		for (int shift = PT_PAGE_SHIFT + 9 * (FMT_LEVELS - 1); level > 1 && shift > stop_shift;
 		     level--, shift -= 9) {
@@ -140,7 +94,7 @@ static void cursor_lock(struct pt_cursor_state *c)
 		if (pt_likely(!pt_node_stray(n))) {
 			c->node_pa = n.pa;
 			c->node_level = level;
-			lock_descendants(phys, n, level, c->start, c->last);
+			lock_descendants(phys, n, level, c->start, c->last, true);
 			return;
 		}
 		pt_node_unlock(n);
@@ -148,11 +102,13 @@ static void cursor_lock(struct pt_cursor_state *c)
 	}
 }
 
-/* Opens an internal cursor on a validated range. */
-static void cursor_begin(struct pt_cursor_state *c, struct pt_table *t, uint64_t va,
+/* Opens a cursor on a validated range of tree t (the API layer sets
+ * c->table for the cursors it hands out). */
+static void cursor_begin(struct pt_cursor_state *c, struct pt_tree *t, uint64_t va,
 			 uint64_t last)
 {
-	c->table = t;
+	c->table = NULL;
+	c->tree = t;
 	c->start = c->va = va;
 	c->last = last;
 	c->at_end = false;
@@ -161,74 +117,43 @@ static void cursor_begin(struct pt_cursor_state *c, struct pt_table *t, uint64_t
 
 static void cursor_unlock(struct pt_cursor_state *c)
 {
-	const struct pt_phys *phys = c->table->phys;
+	const struct pt_phys *phys = c->tree->phys;
 	struct pt_node n = pt_node_at(phys, c->node_pa);
 
-	unlock_descendants(n, phys, c->node_level, c->start, c->last);
+	lock_descendants(phys, n, c->node_level, c->start, c->last, false);
 	pt_node_unlock(n);
 	pt_rcu_read_unlock(phys);
 }
 
 static inline struct pt_node cursor_node(const struct pt_cursor_state *c)
 {
-	return pt_node_at(c->table->phys, c->node_pa);
-}
-
-static void mapping_of_leaf(pt_pte_t pte, unsigned level, uint64_t base, uint32_t features,
-			    struct pt_mapping *out)
-{
-	*out = (struct pt_mapping){
-		.va = base,
-		.pa = fmt_pte_leaf_pa(pte, level),
-		.size = pt_level_size(level),
-		.prop = fmt_pte_leaf_prop(pte, level, features),
-		.tracked = fmt_pte_tracked(pte),
-	};
-}
-
-/* The leaf containing va below node n, or PT_ENOENT (no lock needed: the
- * caller is in an RCU read section or holds the lock). */
-static int lookup_leaf(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
-		       struct pt_mapping *out)
-{
-	for (;;) {
-		pt_pte_t pte = pt_pte_load(n, pt_index(va, level));
-		if (!fmt_pte_present(pte))
-			return PT_ENOENT;
-		if (fmt_pte_is_leaf(pte, level)) {
-			mapping_of_leaf(pte, level, pt_entry_base(va, level), e->features, out);
-			return 0;
-		}
-		n = entry_child_node(e->phys, pte);
-		level--;
-	}
+	return pt_node_at(c->tree->phys, c->node_pa);
 }
 
 static int cursor_query(struct pt_cursor_state *c, struct pt_mapping *out)
 {
-	struct eng e = eng_of(c->table);
-	return lookup_leaf(&e, cursor_node(c), c->node_level, c->va, out);
+	return lookup_leaf(c->tree, cursor_node(c), c->node_level, c->va, out);
 }
 
 /* ---- find ---- */
 
 /* First va in [va, last] inside a mapping below n, or PT_ENOENT. */
-static int find_mapped(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+static int find_mapped(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 		       uint64_t last, uint64_t *found)
 {
-	struct span s;
+	struct entry_iter it;
 
 	if (n.meta->nr_children == 0)
 		return PT_ENOENT;
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (!fmt_pte_present(pte))
 			continue;
 		if (fmt_pte_is_leaf(pte, level)) {
-			*found = s.lo;
+			*found = it.lo;
 			return 0;
 		}
-		if (find_mapped(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi, found) == 0)
+		if (find_mapped(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi, found) == 0)
 			return 0;
 	}
 	return PT_ENOENT;
@@ -236,8 +161,7 @@ static int find_mapped(const struct eng *e, struct pt_node n, unsigned level, ui
 
 static int cursor_find(struct pt_cursor_state *c, uint64_t last, uint64_t *va_out)
 {
-	struct eng e = eng_of(c->table);
-	return find_mapped(&e, cursor_node(c), c->node_level, c->va, last, va_out);
+	return find_mapped(c->tree, cursor_node(c), c->node_level, c->va, last, va_out);
 }
 
 /* ---- map ---- */
@@ -251,12 +175,12 @@ static inline uint64_t src_pa(const struct pt_map_src *src, uint64_t va)
 
 /* Whether the entry spanned by s gets a leaf: the largest page that the
  * alignment of va and pa and the remaining length allow. */
-static inline bool src_leaf_here(const struct pt_map_src *src, const struct span *s)
+static inline bool src_leaf_here(const struct pt_map_src *src, const struct entry_iter *it)
 {
-	if (s->level == 1)
+	if (it->level == 1)
 		return true;
-	return s->level <= src->max_level && s->whole &&
-	       (src_pa(src, s->lo) & (pt_level_size(s->level) - 1)) == 0;
+	return it->level <= src->max_level && it->whole &&
+	       (src_pa(src, it->lo) & (pt_level_size(it->level) - 1)) == 0;
 }
 
 /* Nodes a fresh (absent) subtree at `level` needs to map [va, last]. */
@@ -264,33 +188,33 @@ static uint64_t nodes_for_fresh(const struct pt_map_src *src, unsigned level, ui
 				uint64_t last)
 {
 	uint64_t need = 1;
-	struct span s;
+	struct entry_iter it;
 
 	if (level == 1)
 		return 1;
-	for_each_span(s, va, last, level)
-		if (!src_leaf_here(src, &s))
-			need += nodes_for_fresh(src, level - 1, s.lo, s.hi);
+	for_each_entry_in(it, va, last, level)
+		if (!src_leaf_here(src, &it))
+			need += nodes_for_fresh(src, level - 1, it.lo, it.hi);
 	return need;
 }
 
 /*
- * Whole entries [i0, i1] that all take huge leaves (the alignment of va and
- * pa is the same for all of them): free, or empty subtrees to replace.
+ * Entries [i0, i1] that all take huge leaves (entry_iter_run_end): each
+ * must be free, or an empty subtree to replace (no mapping in the way).
  */
-static int map_prepare_leaf_run(const struct eng *e, struct pt_node n, unsigned level,
+static int map_prepare_leaf_run(const struct pt_tree *t, struct pt_node n, unsigned level,
 				unsigned i0, unsigned i1)
 {
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!entry_is_none(pte) && (fmt_pte_is_leaf(pte, level) ||
-					    subtree_has_mapping(e->phys, entry_child_node(e->phys, pte))))
+					    subtree_has_mapping(t->phys, entry_child_node(t->phys, pte))))
 			return PT_EEXIST;
 	}
 	return 0;
 }
 
-static void map_commit_leaf_run(const struct eng *e, struct pt_node n, unsigned level,
+static void map_commit_leaf_run(const struct pt_tree *t, struct pt_node n, unsigned level,
 				unsigned i0, unsigned i1, uint64_t base, pt_pte_t first,
 				struct pt_flush *flush)
 {
@@ -300,21 +224,21 @@ static void map_commit_leaf_run(const struct eng *e, struct pt_node n, unsigned 
 	for (unsigned i = i0; i <= i1; i++) {
 		if (entry_is_none(pt_pte_load(n, i)))
 			continue;
-		entry_detach_node(e->phys, n, i, base + (uint64_t)(i - i0) * size, flush, NULL,
-				  e->features);
+		entry_detach_node(t->phys, n, i, base + (uint64_t)(i - i0) * size, flush, NULL,
+				  t->features);
 		detached = true;
 	}
 	/* A table becoming a block changes a size: break-before-make. */
-	if (detached && fmt_resize_needs_break(e->features))
-		pt__invalidate_now(e->t, base, (uint64_t)(i1 - i0 + 1) * size, true);
+	if (detached && fmt_resize_needs_break(t->features))
+		pt__invalidate_now(&t->sink, base, (uint64_t)(i1 - i0 + 1) * size, true);
 	entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, level));
 }
 
 /* Prepare: PT_EEXIST if any page is mapped; counts the nodes to allocate. */
-static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+static int map_prepare(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 		       uint64_t last, const struct pt_map_src *src, uint64_t *need)
 {
-	struct span s;
+	struct entry_iter it;
 
 	if (level == 1) { /* every slot takes a leaf: it must be free */
 		for (unsigned i = pt_index(va, 1), end = pt_index(last, 1); i <= end; i++)
@@ -322,31 +246,24 @@ static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, ui
 				return PT_EEXIST;
 		return 0;
 	}
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
-		bool leaf_here = src_leaf_here(src, &s);
-		if (leaf_here && s.i < s.end) { /* whole entries up to the last one */
-			int err = map_prepare_leaf_run(e, n, level, s.i, s.end - 1);
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
+		if (src_leaf_here(src, &it)) {
+			unsigned i1 = entry_iter_run_end(&it);
+			int err = map_prepare_leaf_run(t, n, level, it.i, i1);
 			if (err)
 				return err;
-			s.i = s.end - 1;
+			it.i = i1;
 			continue;
 		}
 		if (entry_is_none(pte)) {
-			if (!leaf_here)
-				*need += nodes_for_fresh(src, level - 1, s.lo, s.hi);
+			*need += nodes_for_fresh(src, level - 1, it.lo, it.hi);
 			continue;
 		}
 		if (fmt_pte_is_leaf(pte, level))
 			return PT_EEXIST;
-		struct pt_node child = entry_child_node(e->phys, pte);
-		if (leaf_here) {
-			/* An empty subtree in the way is no mapping. */
-			if (subtree_has_mapping(e->phys, child))
-				return PT_EEXIST;
-			continue;
-		}
-		int err = map_prepare(e, child, level - 1, s.lo, s.hi, src, need);
+		int err = map_prepare(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi,
+				      src, need);
 		if (err)
 			return err;
 	}
@@ -354,54 +271,53 @@ static int map_prepare(const struct eng *e, struct pt_node n, unsigned level, ui
 }
 
 /* A run of 4 KiB leaves in one leaf table: the hot loop of every map. */
-static void map_leaf_run(const struct eng *e, struct pt_node n, uint64_t va, uint64_t last,
+static void map_leaf_run(const struct pt_tree *t, struct pt_node n, uint64_t va, uint64_t last,
 			 const struct pt_map_src *src)
 {
 	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
 
 	if (!pt_src_tracked(src)) {
-		pt_pte_t first = fmt_pte_leaf(src_pa(src, va), 1, src->prop, false, e->features);
+		pt_pte_t first = fmt_pte_leaf(src_pa(src, va), 1, src->prop, false, t->features);
 		entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, 1));
 		return;
 	}
 	const uint64_t *frame = &src->frames[(va - src->va) >> PT_PAGE_SHIFT];
 	for (unsigned i = i0; i <= i1; i++, frame++) {
 		PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
-		pt__frame_get_valid(e->phys, *frame);
-		entry_store(n, i, fmt_pte_leaf(*frame, 1, src->prop, true, e->features));
+		pt__frame_get_valid(t->phys, *frame);
+		entry_store(n, i, fmt_pte_leaf(*frame, 1, src->prop, true, t->features));
 	}
 	n.meta->nr_children += (uint16_t)(i1 - i0 + 1);
 	n.meta->nr_tracked += (uint16_t)(i1 - i0 + 1);
 }
 
 /* Commit: writes what map_prepare checked, taking nodes from r. */
-static void map_commit(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+static void map_commit(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 		       uint64_t last, const struct pt_map_src *src, struct pt_reserve *r,
 		       struct pt_flush *flush)
 {
-	struct span s;
+	struct entry_iter it;
 
 	if (level == 1) {
-		map_leaf_run(e, n, va, last, src);
+		map_leaf_run(t, n, va, last, src);
 		return;
 	}
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
-		if (src_leaf_here(src, &s)) {
-			/* Whole entries up to the last one get leaves in one run. */
-			unsigned i1 = s.i < s.end ? s.end - 1 : s.i;
-			pt_pte_t first = fmt_pte_leaf(src_pa(src, s.lo), level, src->prop, false,
-						      e->features);
-			map_commit_leaf_run(e, n, level, s.i, i1, s.base, first, flush);
-			s.i = i1;
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
+		if (src_leaf_here(src, &it)) {
+			unsigned i1 = entry_iter_run_end(&it);
+			pt_pte_t first = fmt_pte_leaf(src_pa(src, it.lo), level, src->prop, false,
+						      t->features);
+			map_commit_leaf_run(t, n, level, it.i, i1, it.base, first, flush);
+			it.i = i1;
 			continue;
 		}
 		if (entry_is_none(pte)) {
-			struct pt_node child = entry_alloc_child(e->phys, n, s.i, r);
-			map_commit(e, child, level - 1, s.lo, s.hi, src, r, flush);
-			entry_publish_new(n, s.i, child, e->features);
+			struct pt_node child = entry_alloc_child(t->phys, n, it.i, r);
+			map_commit(t, child, level - 1, it.lo, it.hi, src, r, flush);
+			entry_publish_new(n, it.i, child, t->features);
 		} else {
-			map_commit(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi, src, r,
+			map_commit(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi, src, r,
 				   flush);
 		}
 	}
@@ -410,23 +326,22 @@ static void map_commit(const struct eng *e, struct pt_node n, unsigned level, ui
 static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src,
 		      struct pt_flush *flush)
 {
-	struct eng e = eng_of(c->table);
 	struct pt_node n = cursor_node(c);
 	struct pt_reserve r = { PT_NO_FRAME, 0 };
 	uint64_t need = 0;
 
-	int err = map_prepare(&e, n, c->node_level, c->va, last, src, &need);
+	int err = map_prepare(c->tree, n, c->node_level, c->va, last, src, &need);
 	if (err)
 		return err;
 	if (c->node_level == 1) { /* the common small map: one leaf table */
-		map_leaf_run(&e, n, c->va, last, src);
+		map_leaf_run(c->tree, n, c->va, last, src);
 	} else {
-		if (need && (err = pt__reserve(e.phys, &r, need)))
+		if (need && (err = pt__reserve(c->tree->phys, &r, need)))
 			return err;
-		map_commit(&e, n, c->node_level, c->va, last, src, &r, flush);
+		map_commit(c->tree, n, c->node_level, c->va, last, src, &r, flush);
 		PT_ASSERT(r.count == 0);
 	}
-	if (fmt_flush_new_mappings(e.features))
+	if (fmt_flush_new_mappings(c->tree->features))
 		pt__flush_add_range(flush, c->va, last - c->va + 1);
 	return 0;
 }
@@ -442,20 +357,20 @@ static uint64_t split_cost(unsigned level, uint64_t lo, uint64_t hi)
 {
 	unsigned sub = level - 1;
 	uint64_t need = 1;
-	struct span s;
+	struct entry_iter it;
 
 	if (sub == 1)
 		return 1;
-	for_each_span(s, lo, hi, sub)
-		if (!s.whole)
-			need += split_cost(sub, s.lo, s.hi);
+	for_each_entry_in(it, lo, hi, sub)
+		if (!it.whole)
+			need += split_cost(sub, it.lo, it.hi);
 	return need;
 }
 
 enum walk_action { WALK_UNMAP, WALK_PROTECT };
 
 struct walk {
-	struct eng e;
+	struct pt_tree *t;
 	enum walk_action action;
 	uint64_t budget;          /* items left before stopping; UINT64_MAX: all */
 	struct pt_flush *flush;
@@ -463,10 +378,10 @@ struct walk {
 	/* protect */
 	void (*op)(struct pt_prop *, void *);
 	void *op_arg;
-	bool op_total;            /* op is pure and always expressible (set/clear) */
+	bool op_always_valid;            /* op is pure and always expressible (set/clear) */
 	bool prop_ready;          /* protect_next: new_prop computed by prepare */
 	struct pt_prop new_prop;
-	pt_pte_t prop_source_hw;  /* ... when the leaf had these hardware bits */
+	pt_pte_t new_prop_seen_hw;  /* ... when the leaf had these hardware bits */
 	/* what the last item was (take_next / protect_next report it) */
 	struct pt_taken *taken;
 	uint64_t item_va, item_len;
@@ -476,48 +391,48 @@ struct walk {
 static int walk_new_prop(const struct walk *w, struct pt_prop old, struct pt_prop *out)
 {
 	w->op(&old, w->op_arg);
-	return fmt_prop_normalize(old, w->e.features, out);
+	return fmt_prop_normalize(old, w->t->features, out);
 }
 
 /* An unlimited unmap, or a protect whose op cannot fail: whole entries need
  * no preparation, only partly covered ones (which split) do. */
-static inline bool walk_total(const struct walk *w, uint64_t budget)
+static inline bool walk_whole_entries_cannot_fail(const struct walk *w, uint64_t budget)
 {
-	return budget == UINT64_MAX && (w->action == WALK_UNMAP || w->op_total);
+	return budget == UINT64_MAX && (w->action == WALK_UNMAP || w->op_always_valid);
 }
 
 static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last, uint64_t *need, uint64_t *budget);
 
 /* Prepare for one entry: split cost, op check, recursion, item count. */
-static int walk_prepare_span(struct walk *w, struct pt_node n, const struct span *s,
+static int walk_prepare_entry(struct walk *w, struct pt_node n, const struct entry_iter *it,
 			     uint64_t *need, uint64_t *budget)
 {
-	unsigned level = s->level;
-	pt_pte_t pte = pt_pte_load(n, s->i);
+	unsigned level = it->level;
+	pt_pte_t pte = pt_pte_load(n, it->i);
 
 	if (entry_is_none(pte))
 		return 0;
 	if (!fmt_pte_is_leaf(pte, level)) {
-		struct pt_node child = entry_child_node(w->e.phys, pte);
-		if (s->whole && w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
+		struct pt_node child = entry_child_node(w->t->phys, pte);
+		if (it->whole && w->action == WALK_UNMAP && !slot_pinned(w->t, level)) {
 			/* Detached whole; counts as an item only if it maps. */
 			if (*budget != UINT64_MAX)
-				*budget -= subtree_has_mapping(w->e.phys, child);
+				*budget -= subtree_has_mapping(w->t->phys, child);
 			return 0;
 		}
-		return walk_prepare(w, child, level - 1, s->lo, s->hi, need, budget);
+		return walk_prepare(w, child, level - 1, it->lo, it->hi, need, budget);
 	}
-	if (w->action == WALK_PROTECT && !w->op_total) {
+	if (w->action == WALK_PROTECT && !w->op_always_valid) {
 		/* A caller's op runs once, here: it may keep state. */
 		PT_ASSERT(*budget == 1);
-		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &w->new_prop))
+		if (walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->t->features), &w->new_prop))
 			return PT_EINVAL;
 		w->prop_ready = true;
-		w->prop_source_hw = pte & FMT_HW_BITS;
+		w->new_prop_seen_hw = pte & FMT_HW_BITS;
 	}
-	if (!s->whole)
-		*need += split_cost(level, s->lo, s->hi);
+	if (!it->whole)
+		*need += split_cost(level, it->lo, it->hi);
 	if (*budget != UINT64_MAX)
 		(*budget)--;
 	return 0;
@@ -531,25 +446,25 @@ static int walk_prepare_span(struct walk *w, struct pt_node n, const struct span
 static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last, uint64_t *need, uint64_t *budget)
 {
-	struct span s;
+	struct entry_iter it;
 	int err = 0;
 
-	if (walk_total(w, *budget)) {
+	if (walk_whole_entries_cannot_fail(w, *budget)) {
 		if (level == 1)
 			return 0; /* leaf tables split nothing */
 		unsigned first = pt_index(va, level), end = pt_index(last, level);
-		for_each_span(s, va, last, level) {
-			if (s.i != first && s.i != end)
-				s.i = end - 1; /* skip the whole entries in between */
-			else if ((err = walk_prepare_span(w, n, &s, need, budget)))
+		for_each_entry_in(it, va, last, level) {
+			if (it.i != first && it.i != end)
+				it.i = end - 1; /* skip the whole entries in between */
+			else if ((err = walk_prepare_entry(w, n, &it, need, budget)))
 				return err;
 		}
 		return 0;
 	}
-	for_each_span(s, va, last, level) {
+	for_each_entry_in(it, va, last, level) {
 		if (*budget == 0)
 			return 0;
-		if ((err = walk_prepare_span(w, n, &s, need, budget)))
+		if ((err = walk_prepare_entry(w, n, &it, need, budget)))
 			return err;
 	}
 	return 0;
@@ -606,10 +521,10 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 
 	if (w->action == WALK_UNMAP)
 		/* take_next reports the final accessed/dirty bits */
-		pte = entry_clear(w->taken && w->e.t->live, n, idx, pte);
+		pte = entry_clear(w->taken && w->t->live, n, idx, pte);
 	if (w->taken) {
 		w->taken->subtree = false;
-		mapping_of_leaf(pte, level, base, w->e.features, &w->taken->mapping);
+		mapping_of_leaf(pte, level, base, w->t->features, &w->taken->mapping);
 	}
 	if (w->action == WALK_UNMAP) {
 		pt__flush_add_range(w->flush, base, size);
@@ -618,12 +533,12 @@ static void walk_leaf(struct walk *w, struct pt_node n, unsigned idx, unsigned l
 	} else {
 		struct pt_prop p = w->new_prop;
 		if (!w->prop_ready) {
-			int err = walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->e.features), &p);
-			PT_ASSERT(err == 0); /* op_total: always expressible */
+			int err = walk_new_prop(w, fmt_pte_leaf_prop(pte, level, w->t->features), &p);
+			PT_ASSERT(err == 0); /* op_always_valid: always expressible */
 			(void)err;
 		}
-		entry_protect(w->e.t, n, idx, base,
-			      (w->prop_ready ? w->prop_source_hw : pte) & FMT_HW_BITS, p);
+		entry_protect(w->t, n, idx, base,
+			      (w->prop_ready ? w->new_prop_seen_hw : pte) & FMT_HW_BITS, p);
 		pt__flush_add_range(w->flush, base, size); /* upgrades too */
 	}
 	walk_record_item(w, base, size);
@@ -636,10 +551,10 @@ static void walk_detach(struct walk *w, struct pt_node n, unsigned idx, unsigned
 	struct subtree_count count = { 0, 0 };
 
 	if (w->budget == UINT64_MAX && !w->taken) { /* a plain unmap: no counting */
-		entry_detach_node(w->e.phys, n, idx, base, w->flush, NULL, w->e.features);
+		entry_detach_node(w->t->phys, n, idx, base, w->flush, NULL, w->t->features);
 		return;
 	}
-	entry_detach_node(w->e.phys, n, idx, base, w->flush, &count, w->e.features);
+	entry_detach_node(w->t->phys, n, idx, base, w->flush, &count, w->t->features);
 	if (count.mappings == 0)
 		return; /* page-table memory given back; no mapping taken */
 	if (w->taken)
@@ -662,7 +577,7 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 		if (entry_is_none(pte))
 			continue;
 		if (!fmt_pte_is_leaf(pte, level)) {
-			entry_detach_node(w->e.phys, n, i, base, w->flush, NULL, w->e.features);
+			entry_detach_node(w->t->phys, n, i, base, w->flush, NULL, w->t->features);
 			continue;
 		}
 		PT_ASSERT(!fmt_pte_tracked(pte));
@@ -674,39 +589,40 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last)
 {
-	struct span s;
+	struct entry_iter it;
 
 	if (level == 1 && w->action == WALK_UNMAP && w->budget == UINT64_MAX) {
 		unmap_leaf_run(w, n, va, last);
 		return;
 	}
-	for_each_span(s, va, last, level) {
+	for_each_entry_in(it, va, last, level) {
 		if (w->budget == 0)
 			return;
-		if (s.whole && s.i < s.end && walk_total(w, w->budget) &&
-		    w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
-			unmap_whole_run(w, n, level, s.i, s.end - 1, s.base);
-			s.i = s.end - 1;
+		if (it.whole && it.i < it.end && walk_whole_entries_cannot_fail(w, w->budget) &&
+		    w->action == WALK_UNMAP && !slot_pinned(w->t, level)) {
+			unsigned i1 = entry_iter_run_end(&it);
+			unmap_whole_run(w, n, level, it.i, i1, it.base);
+			it.i = i1;
 			continue;
 		}
-		pt_pte_t pte = pt_pte_load(n, s.i);
+		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (entry_is_none(pte))
 			continue;
 		if (fmt_pte_is_leaf(pte, level)) {
-			if (s.whole) {
-				walk_leaf(w, n, s.i, level, s.base, pte);
+			if (it.whole) {
+				walk_leaf(w, n, it.i, level, it.base, pte);
 				continue;
 			}
-			struct pt_node child = entry_split_huge(w->e.t, n, s.i, s.base,
+			struct pt_node child = entry_split_huge(w->t, n, it.i, it.base,
 								&w->reserve);
-			walk_commit(w, child, level - 1, s.lo, s.hi);
+			walk_commit(w, child, level - 1, it.lo, it.hi);
 			continue;
 		}
-		if (s.whole && w->action == WALK_UNMAP && !slot_pinned(w->e.t, level)) {
-			walk_detach(w, n, s.i, level, s.base);
+		if (it.whole && w->action == WALK_UNMAP && !slot_pinned(w->t, level)) {
+			walk_detach(w, n, it.i, level, it.base);
 			continue;
 		}
-		walk_commit(w, entry_child_node(w->e.phys, pte), level - 1, s.lo, s.hi);
+		walk_commit(w, entry_child_node(w->t->phys, pte), level - 1, it.lo, it.hi);
 	}
 }
 
@@ -722,11 +638,11 @@ static int walk_run(struct walk *w, struct pt_cursor_state *c, uint64_t last)
 	if (w->budget != UINT64_MAX && budget == w->budget)
 		return PT_ENOENT; /* nothing mapped in the range */
 	w->reserve = (struct pt_reserve){ PT_NO_FRAME, 0 };
-	if (need && (err = pt__reserve(w->e.phys, &w->reserve, need)))
+	if (need && (err = pt__reserve(w->t->phys, &w->reserve, need)))
 		return err;
 	walk_commit(w, n, c->node_level, c->va, last);
 	if (w->reserve.count)
-		pt__reserve_release(w->e.phys, &w->reserve);
+		pt__reserve_release(w->t->phys, &w->reserve);
 	return 0;
 }
 
@@ -734,11 +650,11 @@ static int walk_run(struct walk *w, struct pt_cursor_state *c, uint64_t last)
 static int cursor_take_next(struct pt_cursor_state *c, uint64_t last, struct pt_taken *taken,
 			    struct pt_flush *flush)
 {
-	struct walk w = { .e = eng_of(c->table), .action = WALK_UNMAP, .budget = 1,
+	struct walk w = { .t = c->tree, .action = WALK_UNMAP, .budget = 1,
 			  .flush = flush, .taken = taken };
 	int err = walk_run(&w, c, last);
 	if (err == 0)
-		pt__cursor_advance(c, w.item_va, w.item_len);
+		pt_cursor_advance(c, w.item_va, w.item_len);
 	return err;
 }
 
@@ -747,7 +663,7 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 			       void (*op)(struct pt_prop *, void *), void *arg, uint64_t *va_out,
 			       uint64_t *len_out, struct pt_flush *flush)
 {
-	struct walk w = { .e = eng_of(c->table), .action = WALK_PROTECT, .budget = 1,
+	struct walk w = { .t = c->tree, .action = WALK_PROTECT, .budget = 1,
 			  .flush = flush, .op = op, .op_arg = arg };
 	int err = walk_run(&w, c, last);
 	if (err)
@@ -756,53 +672,29 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 		*va_out = w.item_va;
 	if (len_out)
 		*len_out = w.item_len;
-	pt__cursor_advance(c, w.item_va, w.item_len);
+	pt_cursor_advance(c, w.item_va, w.item_len);
 	return 0;
 }
 
-/* ---- whole-range operations: one cursor, one walk ---- */
-
-static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
-		     const struct pt_map_src *src)
+/* unmap over [c->va, last]: every mapping, into flush. */
+static int cursor_unmap(struct pt_cursor_state *c, uint64_t last, struct pt_flush *flush)
 {
-	struct pt_cursor_state c;
-	struct pt_flush local;
-
-	pt__flush_reset(&local, t);
-	cursor_begin(&c, t, va, last);
-	int err = cursor_map(&c, last, src, &local);
-	cursor_unlock(&c);
-	pt__flush_finish_pending(&local);
-	return err;
+	struct walk w = { .t = c->tree, .action = WALK_UNMAP, .budget = UINT64_MAX,
+			  .flush = flush };
+	return walk_run(&w, c, last);
 }
 
-/* A whole range under one cursor: lock, walk, unlock, then invalidate and
- * release unless the caller batches. */
-static int walk_whole_range(struct walk *w, uint64_t va, uint64_t last, struct pt_flush *flush)
+/* protect over [c->va, last]: op on every mapping, into flush.  An op that
+ * is always valid (set/clear of flags the format knows) lets whole
+ * entries skip the prepare pass. */
+static int cursor_protect(struct pt_cursor_state *c, uint64_t last,
+			  void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
+			  struct pt_flush *flush)
 {
-	struct pt_cursor_state c;
-	struct pt_flush local;
-
-	pt__flush_reset(&local, w->e.t);
-	w->flush = flush ? flush : &local;
-	cursor_begin(&c, w->e.t, va, last);
-	int err = walk_run(w, &c, last);
-	cursor_unlock(&c);
-	pt__flush_finish_pending(&local);
-	return err;
+	struct walk w = { .t = c->tree, .action = WALK_PROTECT, .budget = UINT64_MAX,
+			  .flush = flush, .op = op, .op_arg = arg,
+			  .op_always_valid = op_always_valid };
+	return walk_run(&w, c, last);
 }
 
-static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
-{
-	struct walk w = { .e = eng_of(t), .action = WALK_UNMAP, .budget = UINT64_MAX };
-	return walk_whole_range(&w, va, last, flush);
-}
-
-static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
-			 void (*op)(struct pt_prop *, void *), void *arg, bool op_total,
-			 struct pt_flush *flush)
-{
-	struct walk w = { .e = eng_of(t), .action = WALK_PROTECT, .budget = UINT64_MAX,
-			  .op = op, .op_arg = arg, .op_total = op_total };
-	return walk_whole_range(&w, va, last, flush);
-}
+#endif

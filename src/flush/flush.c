@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * flush.c - TLB flush batches (DESIGN §5): what to invalidate, then what to
+ * flush.c - TLB flush batches (design §5): what to invalidate, then what to
  * release, in that order, never the other way round.
  */
-#include "table/table_internal.h"
+#include "flush/flush.h"
 
-void pt_flush_init(struct pt_flush *flush, struct pt_table *table)
-{
-	if (flush)
-		pt__flush_reset(flush, table);
-}
+/* Bit 0 of a queued pa: a removed subtree rather than a tracked frame
+ * (both are 4 KiB aligned). */
+#define PT_FLUSH_SUBTREE 1u
 
-/*
- * Callers record a cleared PTE's range before queueing what it mapped, so
- * finishing early here or in pt__flush_add_frame never releases anything
- * the batch does not invalidate.
- */
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
 {
 	if (f->all)
@@ -32,56 +25,77 @@ void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len)
 		return;
 	}
 	if (f->nr_ranges == PT_FLUSH_MAX_RANGES) {
-		pt_flush_finish(f);
+		pt__flush_deliver(f);
 		f->nr_pages = len >> PT_PAGE_SHIFT;
 	}
 	f->ranges[f->nr_ranges++] = (struct pt_flush_range){ va, len };
 }
 
+/*
+ * A batch finished early is always "all" or PT_FLUSH_MAX_RANGES ranges, so
+ * the invalidation hook can tell it from a break-before-make of one range:
+ * a full release array (at least PT_FLUSH_MAX_FRAMES pages changed, as
+ * many as Linux flushes one by one on x86) invalidates everything.
+ */
+static void queue_release(struct pt_flush *f, uint64_t tagged_pa)
+{
+	if (f->nr_frames == PT_FLUSH_MAX_FRAMES) {
+		f->all = true;
+		f->nr_ranges = 0;
+		pt__flush_deliver(f);
+	}
+	f->frames[f->nr_frames++] = tagged_pa;
+}
+
 void pt__flush_add_frame(struct pt_flush *f, uint64_t pa)
 {
-	if (f->nr_frames == PT_FLUSH_MAX_FRAMES)
-		pt_flush_finish(f);
-	f->frames[f->nr_frames++] = pa;
+	queue_release(f, pa);
 }
 
 void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa)
 {
-	if (f->nr_subtrees == PT_FLUSH_MAX_SUBTREES)
-		pt_flush_finish(f);
-	f->subtrees[f->nr_subtrees++] = node_pa;
+	queue_release(f, node_pa | PT_FLUSH_SUBTREE);
 	f->nodes_removed = true;
 }
 
-void pt__invalidate_now(const struct pt_table *t, uint64_t va, uint64_t len,
+void pt__invalidate_now(const struct pt_flush_sink *sink, uint64_t va, uint64_t len,
 			bool nodes_removed)
 {
 	struct pt_flush_range range = { va, len };
-	struct pt_flush_info info = { .root_pa = t->root_pa, .ranges = &range, .nr_ranges = 1,
-				      .nodes_removed = nodes_removed };
+	struct pt_flush_info info = { .root_pa = sink->root_pa, .ranges = &range,
+				      .nr_ranges = 1, .nodes_removed = nodes_removed };
 
-	t->invalidate(t->invalidate_arg, &info);
+	sink->invalidate(sink->invalidate_arg, &info);
 }
 
-int pt_flush_finish(struct pt_flush *f)
+void pt__flush_deliver(struct pt_flush *f)
 {
-	if (!f || !f->table)
-		return PT_EINVAL;
-	struct pt_table *t = f->table;
+	const struct pt_flush_sink *sink = f->sink;
+
 	if (f->nr_ranges || f->all || f->nodes_removed) {
 		struct pt_flush_info info = {
-			.root_pa = t->root_pa,
+			.root_pa = sink->root_pa,
 			.ranges = f->ranges,
 			.nr_ranges = f->nr_ranges,
 			.all = f->all,
 			.nodes_removed = f->nodes_removed,
 		};
-		t->invalidate(t->invalidate_arg, &info);
+		sink->invalidate(sink->invalidate_arg, &info);
 	}
-	for (size_t i = 0; i < f->nr_frames; i++)
-		pt__frame_put_valid(t->phys, f->frames[i]);
-	for (size_t i = 0; i < f->nr_subtrees; i++)
-		t->fmt->ops->release_subtree(t, f->subtrees[i]);
-	pt__flush_reset(f, t);
+	for (uint32_t i = 0; i < f->nr_frames; i++) {
+		uint64_t pa = f->frames[i] & ~(uint64_t)PT_FLUSH_SUBTREE;
+		if (f->frames[i] & PT_FLUSH_SUBTREE)
+			sink->release_subtree(sink->phys, pa);
+		else
+			pt__frame_put_valid(sink->phys, pa);
+	}
+	pt__flush_reset(f, sink);
+}
+
+int pt_flush_finish(struct pt_flush *f)
+{
+	if (!f || !f->sink)
+		return PT_EINVAL;
+	pt__flush_deliver(f);
 	return 0;
 }

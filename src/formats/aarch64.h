@@ -3,7 +3,7 @@
  * aarch64.h - the AArch64 stage-1 VMSAv8-64 format with a 4 KiB granule and
  * 48-bit regions (TxSZ = 16; Arm ARM D8.3): levels 4..1 here are the Arm
  * levels 0..3.  One root per half: TTBR0 for user tables, TTBR1 for kernel
- * tables (DESIGN §5).
+ * tables (design §5).
  *
  *  bit  0    valid                       bit 10    AF (accessed): always set
  *  bit  1    1: table (levels 4-2) or    bit 11    nG (not global)
@@ -88,7 +88,7 @@ static inline bool fmt_update_needs_break(pt_pte_t old, pt_pte_t new)
 	return (old & new & A64_VALID) && ((old ^ new) & needs_break);
 }
 
-/* DESIGN §1: W or X imply R, no dirty bit, A always set. */
+/* design §1: W or X imply R, no dirty bit, A always set. */
 static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 				     struct pt_prop *out)
 {

@@ -8,19 +8,13 @@
  *     #define FMT_SYMBOL pt_format_x86_64
  *     #include "formats/engine_instance.h"
  */
-#ifndef FMT_SYMBOL
-#error "define FMT_SYMBOL and include a format header first"
+#if !defined(FMT_SYMBOL) || !defined(FMT_LEVELS)
+#error "include a format header, define FMT_SYMBOL, then include engine_instance.h"
 #endif
 
-#include "nodes/node.h"
-#include "platform/rcu.h"
-#include "table/check_report.h"
-#include "table/table_internal.h"
-
-#include "nodes/entry_template.h"
-#include "cursor/cursor_template.h"
-#include "table/table_template.h"
+/* Each layer's template includes the ones below it. */
 #include "table/check_template.h"
+#include "table/table_template.h"
 
 static int fmt_normalize_api(struct pt_prop p, uint32_t features, struct pt_prop *out)
 {

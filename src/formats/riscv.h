@@ -17,7 +17,7 @@
  * decodes as a table pointer whatever its permissions.  A PROT_NONE leaf has
  * V clear (every other bit is then the software's) and bit 60 set.
  *
- * Leaves are created with A set, and D set when writable (DESIGN §1): many
+ * Leaves are created with A set, and D set when writable (design §1): many
  * cores fault instead of setting them.  Without Svpbmt the PMAs choose the
  * memory type, so every cache policy normalizes to WB (PBMT 0 = "as the
  * PMA says"); with PT_FEAT_RISCV_SVPBMT, WC is NC and UC and WT are IO
@@ -98,7 +98,7 @@ static inline uint32_t rv_cache_normalize(uint32_t cache, uint32_t features)
 	return cache == PT_CACHE_WT ? PT_CACHE_UC : cache;
 }
 
-/* DESIGN §1: W without R is reserved, so W implies R; A always, D with W. */
+/* design §1: W without R is reserved, so W implies R; A always, D with W. */
 static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 				     struct pt_prop *out)
 {

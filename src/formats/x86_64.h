@@ -110,7 +110,7 @@ static inline uint32_t x86_cache_of_index(unsigned idx, uint32_t features)
 	return (features & PT_FEAT_X86_PAT_WC) ? linux_pat[idx] : reset[idx];
 }
 
-/* DESIGN §1: W or X imply R; WC only with the Linux PAT layout. */
+/* design §1: W or X imply R; WC only with the Linux PAT layout. */
 static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 				     struct pt_prop *out)
 {

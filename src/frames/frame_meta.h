@@ -23,7 +23,7 @@ enum pt_frame_usage {
 struct pt_frame_meta {
 	_Atomic uint64_t refcount;
 	uint8_t usage;
-	/* Page-table node metadata (DESIGN §3); meaningful for PT_USAGE_NODE. */
+	/* Page-table node metadata (design §3); meaningful for PT_USAGE_NODE. */
 	uint8_t level;              /* 1 = leaf table */
 	uint16_t nr_children;       /* present PTEs; written under the lock */
 	_Atomic uint32_t lock;      /* 0 free, 1 held */

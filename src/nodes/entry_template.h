@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * entry_template.h - the seed's Entry/Child layer (DESIGN §3), for one
- * format.  Included by src/formats/engine_instance.h after a format header
- * (which defines pt_pte_t and the fmt_* functions); everything is static.
+ * entry_template.h - the seed's Entry/Child layer (design §3), for one
+ * format: include a format header (src/formats/<fmt>.h, which defines
+ * pt_pte_t and the fmt_* functions) first; everything here is static.
  *
  * Each function here acts on one PTE slot of a node that the calling cursor
- * holds locked (it locks every node in its range, DESIGN §6) and keeps the
- * contracts of ../shared/seed/entry.rs.txt; debug builds assert them:
+ * holds locked (it locks every node in its range, design §6) and keeps the
+ * contracts of the seed (Asterinas OSTD's node/entry.rs, design §3); debug
+ * builds assert them:
  *  - replace: nr_children +1 on absent->present, -1 on present->absent; a
  *    node child is one level below, a frame child at this level;
  *  - protect: only a present leaf's properties change, never its address,
@@ -15,6 +16,16 @@
  *    locked before the release store that publishes it.
  * Bulk variants (runs of leaves) keep the same contracts per slot.
  */
+#ifndef PTKIT_SRC_ENTRY_TEMPLATE_H
+#define PTKIT_SRC_ENTRY_TEMPLATE_H
+
+#ifndef FMT_LEVELS
+#error "include a format header (src/formats/<fmt>.h) before entry_template.h"
+#endif
+
+#include "flush/flush.h"
+#include "nodes/node.h"
+#include "nodes/tree.h"
 
 /* What a PTE stands for (the seed's Child). */
 enum child_kind { CHILD_NONE, CHILD_NODE, CHILD_FRAME };
@@ -131,39 +142,59 @@ static inline pt_pte_t entry_clear(bool live, struct pt_node n, unsigned idx, pt
  * invalidated now, before the caller writes what replaces it.  Returns the
  * old value.  The slot's counters are the caller's: it refills the slot.
  */
-static pt_pte_t entry_break(const struct pt_table *t, struct pt_node n, unsigned idx,
+static pt_pte_t entry_break(const struct pt_tree *t, struct pt_node n, unsigned idx,
 			    uint64_t va, bool nodes_removed)
 {
 	pt_pte_t old = atomic_exchange_explicit(&n.ptes[idx], 0, memory_order_relaxed);
 
-	pt__invalidate_now(t, va, pt_level_size(pt_node_level(n)), nodes_removed);
+	pt__invalidate_now(&t->sink, va, pt_level_size(pt_node_level(n)), nodes_removed);
 	return old;
 }
 
+/* Bits the hardware set in a huge leaf while it was being split go to
+ * every piece (the pieces are not visible yet). */
+static void entry_or_all(struct pt_node n, pt_pte_t bits)
+{
+	for (unsigned i = 0; bits && i < PT_NR_ENTRIES; i++)
+		entry_store(n, i, pt_pte_load(n, i) | bits);
+}
+
 /*
- * Replaces a present leaf the caller read as `old` by `new` (protect).  On a
- * live table the hardware may set accessed/dirty between the read and the
+ * Replaces `old`, a slot value the caller read, by `new` on a live table,
+ * where the hardware may set accessed/dirty bits between the read and the
  * write: a compare-exchange keeps what it set meanwhile (and only that: a
- * bit the caller cleared stays clear).
+ * bit the caller cleared stays clear).  The late bits go into `new` itself,
+ * or, when `new` points to the pieces of a split leaf, into every piece
+ * (not yet visible: this store publishes them).
  */
-static void entry_rewrite_leaf(const struct pt_table *t, struct pt_node n, unsigned idx,
+static void entry_swap_keeping_hw(struct pt_node n, unsigned idx, pt_pte_t old, pt_pte_t new,
+				  const struct pt_node *pieces)
+{
+	pt_pte_t seen = old;
+
+	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, new,
+						      memory_order_release, memory_order_relaxed)) {
+		PT_ASSERT(entry_same_but_hw(seen, old));
+		pt_pte_t late = seen & ~old & FMT_HW_BITS;
+		if (pieces)
+			entry_or_all(*pieces, late);
+		else
+			new |= late;
+		old = seen;
+	}
+}
+
+/* Replaces a present leaf the caller read as `old` by `new` (protect). */
+static void entry_rewrite_leaf(const struct pt_tree *t, struct pt_node n, unsigned idx,
 			       uint64_t va, pt_pte_t old, pt_pte_t new)
 {
 	if (fmt_update_needs_break(old, new)) {
 		pt_pte_t last = entry_break(t, n, idx, va, false);
 		entry_store(n, idx, new | (last & ~old & FMT_HW_BITS));
-		return;
-	}
-	if (!t->live || FMT_HW_BITS == 0) {
+	} else if (t->live && FMT_HW_BITS != 0) {
+		entry_swap_keeping_hw(n, idx, old, new, NULL);
+	} else {
 		entry_store(n, idx, new);
-		return;
-	}
-	pt_pte_t seen = old;
-	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, new,
-						      memory_order_relaxed, memory_order_relaxed)) {
-		PT_ASSERT(entry_same_but_hw(seen, old));
-		new |= seen & ~old & FMT_HW_BITS;
-		old = seen;
 	}
 }
 
@@ -173,7 +204,7 @@ static void entry_rewrite_leaf(const struct pt_table *t, struct pt_node n, unsig
  * a split made it out of a huge leaf).  What the hardware set since then is
  * kept.
  */
-static void entry_protect(const struct pt_table *t, struct pt_node n, unsigned idx,
+static void entry_protect(const struct pt_tree *t, struct pt_node n, unsigned idx,
 			  uint64_t va, pt_pte_t seen_hw, struct pt_prop prop)
 {
 	unsigned level = pt_node_level(n);
@@ -235,21 +266,13 @@ static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t 
 	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
 }
 
-/* Bits the hardware set in a huge leaf while it was being split go to
- * every piece (the pieces are not visible yet). */
-static void entry_or_all(struct pt_node n, pt_pte_t bits)
-{
-	for (unsigned i = 0; bits && i < PT_NR_ENTRIES; i++)
-		entry_store(n, i, pt_pte_load(n, i) | bits);
-}
-
 /*
  * Publishes the split child of the huge leaf `old` at idx.  Where the
  * format needs break-before-make for a size change, the leaf is cleared
  * and invalidated first; on a live table a compare-exchange carries the
  * accessed/dirty bits the hardware set meanwhile into the pieces.
  */
-static void entry_publish_split(const struct pt_table *t, struct pt_node n, unsigned idx,
+static void entry_publish_split(const struct pt_tree *t, struct pt_node n, unsigned idx,
 				uint64_t va, pt_pte_t old, struct pt_node child)
 {
 	pt_pte_t table = fmt_pte_table(child.pa);
@@ -257,18 +280,10 @@ static void entry_publish_split(const struct pt_table *t, struct pt_node n, unsi
 	if (fmt_resize_needs_break(t->features)) {
 		entry_or_all(child, entry_break(t, n, idx, va, false) & ~old & FMT_HW_BITS);
 		entry_publish(n, idx, table);
-		return;
-	}
-	if (!t->live || FMT_HW_BITS == 0) {
+	} else if (t->live && FMT_HW_BITS != 0) {
+		entry_swap_keeping_hw(n, idx, old, table, &child);
+	} else {
 		entry_publish(n, idx, table);
-		return;
-	}
-	pt_pte_t seen = old;
-	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, table,
-						      memory_order_release, memory_order_relaxed)) {
-		PT_ASSERT(entry_same_but_hw(seen, old));
-		entry_or_all(child, seen & ~old & FMT_HW_BITS);
-		old = seen;
 	}
 }
 
@@ -279,7 +294,7 @@ static void entry_publish_split(const struct pt_table *t, struct pt_node n, unsi
  * published only complete.  Returns the child, locked until the cursor
  * closes.
  */
-static struct pt_node entry_split_huge(const struct pt_table *t, struct pt_node n,
+static struct pt_node entry_split_huge(const struct pt_tree *t, struct pt_node n,
 				       unsigned idx, uint64_t va, struct pt_reserve *r)
 {
 	unsigned level = pt_node_level(n);
@@ -379,3 +394,5 @@ static bool subtree_has_mapping(const struct pt_phys *phys, struct pt_node n)
 	}
 	return false;
 }
+
+#endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * node.h - page-table nodes: a frame whose metadata slot holds
- * {level, nr_children, stray, lock} (DESIGN §3), and its 512 PTE slots.
+ * {level, nr_children, stray, lock} (design §3), and its 512 PTE slots.
  *
  * Format-independent.  PTE slots are C11 atomics because lock-free walkers
  * read them while a lock holder writes: loads are acquire where a walker
@@ -10,6 +10,8 @@
  */
 #ifndef PTKIT_SRC_NODE_H
 #define PTKIT_SRC_NODE_H
+
+#include <ptkit/format.h>
 
 #include "frames/frame_meta.h"
 
@@ -45,12 +47,6 @@ static inline unsigned pt_index(uint64_t va, unsigned level)
 static inline uint64_t pt_entry_base(uint64_t va, unsigned level)
 {
 	return va & ~(pt_level_size(level) - 1);
-}
-
-/* Last va (inclusive) of the entry that starts at base. */
-static inline uint64_t pt_entry_last(uint64_t base, unsigned level)
-{
-	return base + (pt_level_size(level) - 1);
 }
 
 /*

@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * check_template.h - pt_check: every invariant of DESIGN §4 on a quiescent
- * table, for one format.  A failure names the rule, the node and the index.
+ * check_template.h - pt_check: every invariant of design §4 on a quiescent
+ * table, for one format (include a format header first).  A failure names
+ * the rule, the node and the index.
  *
  * Visits are marked with a per-pass epoch in the metadata slots, so sharing
  * (rule 2) and per-frame mapping counts (rule 5) need no allocation.
  */
+#ifndef PTKIT_SRC_CHECK_TEMPLATE_H
+#define PTKIT_SRC_CHECK_TEMPLATE_H
+
+#ifndef FMT_LEVELS
+#error "include a format header (src/formats/<fmt>.h) before check_template.h"
+#endif
+
+#include "nodes/walk_template.h"
+#include "table/check_report.h"
+#include "table/table_internal.h"
+#include "table/table_template.h"
 
 struct check {
 	struct pt_table *t;
@@ -21,7 +33,7 @@ struct check {
 /* Whether va lies inside the half or halves this table may hold. */
 static bool check_va_in_space(const struct pt_table *t, uint64_t va)
 {
-	bool user = t->space == PT_SPACE_USER;
+	bool user = t->tree.space == PT_SPACE_USER;
 	bool kernel_half = va >= FMT_KERNEL_START;
 	return kernel_half ? (!user || t->kernel) : (user && va < FMT_USER_END);
 }
@@ -30,18 +42,18 @@ static int check_leaf(struct check *ck, struct pt_node n, unsigned level, unsign
 		      uint64_t va, pt_pte_t pte)
 {
 	uint64_t size = pt_level_size(level), pa = fmt_pte_leaf_pa(pte, level);
-	struct pt_prop p = fmt_pte_leaf_prop(pte, level, ck->t->features), norm;
+	struct pt_prop p = fmt_pte_leaf_prop(pte, level, ck->t->tree.features), norm;
 
 	if (level > FMT_MAX_LEAF_LEVEL || level > ck->t->max_leaf_level)
 		return CHECK_FAIL(ck, 3, "leaf above the highest leaf level", n, level, i);
-	if (slot_pinned(ck->t, level) || (ck->t->kernel && level == FMT_LEVELS &&
+	if (slot_pinned(&ck->t->tree, level) || (ck->t->kernel && level == FMT_LEVELS &&
 					  va >= FMT_KERNEL_START))
 		return CHECK_FAIL(ck, 3, "leaf in a kernel root slot", n, level, i);
 	if ((va | pa) & (size - 1))
 		return CHECK_FAIL(ck, 3, "leaf va or pa not aligned to its size", n, level, i);
-	if (fmt_prop_normalize(p, ck->t->features, &norm) ||
+	if (fmt_prop_normalize(p, ck->t->tree.features, &norm) ||
 	    norm.flags != p.flags || norm.cache != p.cache ||
-	    fmt_pte_leaf(pa, level, p, fmt_pte_tracked(pte), ck->t->features) != pte)
+	    fmt_pte_leaf(pa, level, p, fmt_pte_tracked(pte), ck->t->tree.features) != pte)
 		return CHECK_FAIL(ck, 7, "leaf does not decode to a normalized mapping", n, level, i);
 	if (!fmt_pte_tracked(pte))
 		return 0;
@@ -128,8 +140,8 @@ static bool same_table_entry(pt_pte_t a, pt_pte_t b)
 /* A user table's kernel slots must point where its kernel table's do. */
 static int check_borrowed(struct check *ck)
 {
-	struct pt_node root = pt_node_at(ck->phys, ck->t->root_pa);
-	struct pt_node kroot = pt_node_at(ck->phys, ck->t->kernel->root_pa);
+	struct pt_node root = pt_node_at(ck->phys, ck->t->tree.root_pa);
+	struct pt_node kroot = pt_node_at(ck->phys, ck->t->kernel->tree.root_pa);
 
 	for (unsigned i = kernel_first_slot(ck->t); i < PT_NR_ENTRIES; i++)
 		if (!same_table_entry(pt_pte_load(root, i), pt_pte_load(kroot, i)))
@@ -140,8 +152,9 @@ static int check_borrowed(struct check *ck)
 
 static int table_check(struct pt_table *t, char *why, size_t why_len)
 {
-	struct check ck = { t, t->phys, ++t->phys->check_epoch, why, why_len };
-	struct pt_node root = pt_node_at(t->phys, t->root_pa);
+	struct pt_phys *phys = t->tree.phys;
+	struct check ck = { t, phys, ++phys->check_epoch, why, why_len };
+	struct pt_node root = pt_node_at(phys, t->tree.root_pa);
 
 	if (root.meta->level != FMT_LEVELS)
 		return CHECK_FAIL(&ck, 3, "root is not at the top level", root, FMT_LEVELS, 0);
@@ -155,3 +168,5 @@ static int table_check(struct pt_table *t, char *why, size_t why_len)
 		why[0] = '\0';
 	return err;
 }
+
+#endif

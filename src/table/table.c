@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * table.c - the public API (DESIGN §5, §7): argument checks in the
+ * table.c - the public API (design §5, §7): argument checks in the
  * documented order, then one call into the engine of the table's format.
  * Nothing here touches a PTE.
  */
@@ -8,7 +8,7 @@
 
 /* ---- argument checks ---- */
 
-/* The position of an error in the documented order (DESIGN §5). */
+/* The position of an error in the documented order (design §5). */
 static int error_rank(int err)
 {
 	switch (err) {
@@ -42,10 +42,10 @@ static int range_check(const struct pt_table *t, uint64_t va, uint64_t len, bool
 		return PT_EALIGN;
 	uint64_t last = va + (len - 1);
 	if (last < t->fmt->user_end)
-		return t->space == PT_SPACE_USER ? 0 : PT_ERANGE;
+		return t->tree.space == PT_SPACE_USER ? 0 : PT_ERANGE;
 	if (va < t->fmt->kernel_start)
 		return PT_ERANGE; /* non-canonical, or spans the hole */
-	if (t->space == PT_SPACE_KERNEL)
+	if (t->tree.space == PT_SPACE_KERNEL)
 		return 0;
 	if (!t->kernel)
 		return PT_ERANGE;
@@ -64,7 +64,7 @@ static int pa_check(const struct pt_table *t, uint64_t pa, uint64_t len)
 
 static int prop_check(const struct pt_table *t, struct pt_prop p, struct pt_prop *out)
 {
-	return t->fmt->normalize(p, t->features, out);
+	return t->fmt->normalize(p, t->tree.features, out);
 }
 
 /* Tracked frames: data frames someone holds, with room for n more refs. */
@@ -73,9 +73,9 @@ static int frames_check(const struct pt_table *t, const uint64_t *frames, size_t
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t rc = pt_frame_refcount(t->phys, frames[i]);
+		uint64_t rc = pt_frame_refcount(t->tree.phys, frames[i]);
 		if (rc == PT_REFCOUNT_UNUSED || rc == 0 || rc > PT_REFCOUNT_MAX - n ||
-		    pt_meta_of(t->phys, frames[i])->usage != PT_USAGE_DATA)
+		    pt_meta_of(t->tree.phys, frames[i])->usage != PT_USAGE_DATA)
 			return PT_EINVAL;
 		err = first_error(err, pa_check(t, frames[i], PT_PAGE_SIZE));
 	}
@@ -99,13 +99,6 @@ static void cursor_stop(struct pt_cursor_state *c)
 {
 	c->table->fmt->ops->cursor_unlock(c);
 	c->table = NULL;
-}
-
-void pt__cursor_advance(struct pt_cursor_state *c, uint64_t va, uint64_t len)
-{
-	uint64_t last = va + (len - 1);
-	c->at_end = last >= c->last;
-	c->va = last + 1; /* at the end: the range's end (0 for 2^64) */
 }
 
 /*
@@ -145,7 +138,15 @@ static bool cursor_usable(struct pt_cursor *c)
 /* A caller's batch must belong to the table; NULL means a local one. */
 static int flush_check(const struct pt_table *t, const struct pt_flush *f)
 {
-	return f && f->table != t ? PT_EINVAL : 0;
+	return f && f->sink != &t->tree.sink ? PT_EINVAL : 0;
+}
+
+int pt_flush_init(struct pt_flush *flush, struct pt_table *t)
+{
+	if (!flush || !t)
+		return PT_EINVAL;
+	pt__flush_reset(flush, &t->tree.sink);
+	return 0;
 }
 
 int pt_cursor_open(struct pt_cursor *c, struct pt_table *t, uint64_t va, uint64_t len)
@@ -155,7 +156,9 @@ int pt_cursor_open(struct pt_cursor *c, struct pt_table *t, uint64_t va, uint64_
 	int err = range_check(t, va, len, true);
 	if (err)
 		return err;
-	t->fmt->ops->cursor_open(pt_cursor_state(c), t, va, va + (len - 1));
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	t->fmt->ops->cursor_open(s, &t->tree, va, va + (len - 1));
+	s->table = t;
 	return 0;
 }
 
@@ -258,11 +261,11 @@ int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item)
 	int err = cursor_map_check(s, item, &src);
 	if (err)
 		return err;
-	pt_flush_init(&local, s->table);
+	pt__flush_reset(&local, &s->table->tree.sink);
 	err = s->table->fmt->ops->cursor_map(s, item->va + (item->size - 1), &src, &local);
-	pt__flush_finish_pending(&local);
+	pt__flush_deliver_pending(&local);
 	if (err == 0)
-		pt__cursor_advance(s, item->va, item->size);
+		pt_cursor_advance(s, item->va, item->size);
 	return err;
 }
 
@@ -279,7 +282,7 @@ static int cursor_step_begin(struct pt_cursor *c, uint64_t len, const struct pt_
 		return err;
 	if (s->at_end)
 		return PT_ENOENT;
-	pt__flush_reset(local, s->table);
+	pt__flush_reset(local, &s->table->tree.sink);
 	return 0;
 }
 
@@ -297,7 +300,7 @@ int pt_cursor_take_next(struct pt_cursor *c, uint64_t len, struct pt_taken *out,
 		return err;
 	err = s->table->fmt->ops->cursor_take_next(s, last, out ? out : &ignored,
 						   flush ? flush : &local);
-	pt__flush_finish_pending(&local);
+	pt__flush_deliver_pending(&local);
 	return err;
 }
 
@@ -315,7 +318,7 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 		return err;
 	err = s->table->fmt->ops->cursor_protect_next(s, last, op, arg, va_out, len_out,
 						      flush ? flush : &local);
-	pt__flush_finish_pending(&local);
+	pt__flush_deliver_pending(&local);
 	return err;
 }
 
@@ -425,7 +428,10 @@ int pt_table_stats(struct pt_table *t, struct pt_table_stats *out)
 
 /* ---- tables ---- */
 
-/* struct pt_table lives in a frame of its own: the core has no malloc. */
+/*
+ * struct pt_table lives in a frame of its own: the core has no malloc.  It
+ * starts with the platform's settings; the sink's release is the format's.
+ */
 static int table_new(struct pt_phys *phys, const struct pt_format *fmt, enum pt_space space,
 		     struct pt_table **out)
 {
@@ -434,24 +440,29 @@ static int table_new(struct pt_phys *phys, const struct pt_format *fmt, enum pt_
 	if (err)
 		return err;
 	struct pt_table *t = pt_va_of(phys, pa);
-	*t = (struct pt_table){ .phys = phys, .fmt = fmt, .space = space,
-				.max_leaf_level = fmt->max_leaf_level,
-				.features = phys->platform.features,
-				.invalidate = phys->platform.invalidate,
-				.invalidate_arg = phys->platform.invalidate_arg };
+	*t = (struct pt_table){
+		.tree = { .phys = phys, .space = space, .features = phys->platform.features,
+			  .sink = { .phys = phys,
+				    .invalidate = phys->platform.invalidate,
+				    .invalidate_arg = phys->platform.invalidate_arg,
+				    .release_subtree = fmt->ops->release_subtree } },
+		.fmt = fmt,
+		.max_leaf_level = fmt->max_leaf_level,
+	};
 	*out = t;
 	return 0;
 }
 
 static void table_free(struct pt_table *t)
 {
-	struct pt_phys *phys = t->phys;
+	struct pt_phys *phys = t->tree.phys;
 	uint64_t pa = (uint64_t)((uintptr_t)t - phys->linear_offset);
 
 	atomic_store_explicit(&pt_meta_of(phys, pa)->refcount, 0, memory_order_relaxed);
 	pt__frame_free(phys, pa);
 }
 
+/* Allocates the root (and a kernel table's pinned nodes). */
 static int table_setup(struct pt_table *t, struct pt_table **out)
 {
 	int err = t->fmt->ops->table_init(t);
@@ -459,6 +470,7 @@ static int table_setup(struct pt_table *t, struct pt_table **out)
 		table_free(t);
 		return err;
 	}
+	t->tree.sink.root_pa = t->tree.root_pa;
 	*out = t;
 	return 0;
 }
@@ -479,11 +491,11 @@ int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 		if (opts->max_leaf_level)
 			t->max_leaf_level = opts->max_leaf_level;
 		if (opts->invalidate) {
-			t->invalidate = opts->invalidate;
-			t->invalidate_arg = opts->invalidate_arg;
+			t->tree.sink.invalidate = opts->invalidate;
+			t->tree.sink.invalidate_arg = opts->invalidate_arg;
 		}
-		t->live = opts->live;
-		t->features |= opts->features;
+		t->tree.live = opts->live;
+		t->tree.features |= opts->features;
 	}
 	return table_setup(t, out);
 }
@@ -502,18 +514,18 @@ int pt_table_create_user(struct pt_table *kernel, struct pt_table **out)
 	struct pt_table *t;
 	bool share;
 
-	if (!kernel || !out || kernel->space != PT_SPACE_KERNEL)
+	if (!kernel || !out || kernel->tree.space != PT_SPACE_KERNEL)
 		return PT_EINVAL;
 	share = kernel->fmt->shared_kernel_root;
-	int err = table_new(kernel->phys, kernel->fmt, PT_SPACE_USER, &t);
+	int err = table_new(kernel->tree.phys, kernel->fmt, PT_SPACE_USER, &t);
 	if (err)
 		return err;
 	t->kernel = share ? kernel : NULL;
 	t->max_leaf_level = kernel->max_leaf_level;
-	t->features = kernel->features;
-	t->invalidate = kernel->invalidate;
-	t->invalidate_arg = kernel->invalidate_arg;
-	t->live = kernel->live;
+	t->tree.features = kernel->tree.features;
+	t->tree.live = kernel->tree.live;
+	t->tree.sink.invalidate = kernel->tree.sink.invalidate;
+	t->tree.sink.invalidate_arg = kernel->tree.sink.invalidate_arg;
 	err = table_setup(t, out);
 	if (err == 0 && share)
 		atomic_fetch_add_explicit(&kernel->nr_users, 1, memory_order_relaxed);
@@ -533,7 +545,10 @@ int pt_table_destroy(struct pt_table *t)
 	return 0;
 }
 
-uint64_t pt_table_root(const struct pt_table *t) { return t ? t->root_pa : 0; }
+uint64_t pt_table_root(const struct pt_table *t) { return t ? t->tree.root_pa : 0; }
 const struct pt_format *pt_table_format(const struct pt_table *t) { return t ? t->fmt : NULL; }
-struct pt_phys *pt_table_phys(const struct pt_table *t) { return t ? t->phys : NULL; }
-enum pt_space pt_table_space(const struct pt_table *t) { return t ? t->space : PT_SPACE_USER; }
+struct pt_phys *pt_table_phys(const struct pt_table *t) { return t ? t->tree.phys : NULL; }
+enum pt_space pt_table_space(const struct pt_table *t)
+{
+	return t ? t->tree.space : PT_SPACE_USER;
+}

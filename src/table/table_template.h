@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * table_template.h - whole-table operations for one format: create and
- * destroy, lock-free query and iteration, release of detached subtrees,
- * statistics.  Per-format, like entry_template.h.
+ * destroy, map, unmap and protect of a validated range (one cursor, one
+ * walk), lock-free query and iteration, release of removed subtrees,
+ * statistics.  Per format: include a format header first.
  */
+#ifndef PTKIT_SRC_TABLE_TEMPLATE_H
+#define PTKIT_SRC_TABLE_TEMPLATE_H
+
+#ifndef FMT_LEVELS
+#error "include a format header (src/formats/<fmt>.h) before table_template.h"
+#endif
+
+#include "cursor/cursor_template.h"
+#include "nodes/walk_template.h"
+#include "platform/rcu.h"
+#include "table/table_internal.h"
 
 /* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
  * With one root per half (AArch64), a kernel root is all kernel half and
@@ -11,7 +23,7 @@
 static inline unsigned kernel_first_slot(const struct pt_table *t)
 {
 	if (!FMT_SHARED_KERNEL_ROOT)
-		return t->space == PT_SPACE_KERNEL ? 0 : PT_NR_ENTRIES;
+		return t->tree.space == PT_SPACE_KERNEL ? 0 : PT_NR_ENTRIES;
 	return pt_index(FMT_KERNEL_START, FMT_LEVELS);
 }
 
@@ -24,8 +36,8 @@ static inline uint64_t root_entry_va(const struct pt_table *t, unsigned i)
 
 static int table_init(struct pt_table *t)
 {
-	struct pt_phys *phys = t->phys;
-	bool kernel = t->space == PT_SPACE_KERNEL;
+	struct pt_phys *phys = t->tree.phys;
+	bool kernel = t->tree.space == PT_SPACE_KERNEL;
 	/* Nodes under a kernel root's slots exist for sharing only. */
 	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : PT_NR_ENTRIES;
 	uint64_t pinned = kernel ? PT_NR_ENTRIES - first : 0;
@@ -38,20 +50,21 @@ static int table_init(struct pt_table *t)
 	for (unsigned i = first; i < PT_NR_ENTRIES; i++) {
 		if (kernel) {
 			/* Allocated now and kept for life, so kernel mappings
-			 * made later reach every user table (DESIGN §5). */
+			 * made later reach every user table (design §5). */
 			struct pt_node child = entry_alloc_child(phys, root, i, &r);
-			entry_publish_new(root, i, child, t->features);
+			entry_publish_new(root, i, child, t->tree.features);
 			pt_node_unlock(child);
 		} else if (t->kernel) {
-			pt_pte_t pte = pt_pte_load(pt_node_at(phys, t->kernel->root_pa), i);
+			pt_pte_t pte = pt_pte_load(pt_node_at(phys, t->kernel->tree.root_pa), i);
 			struct child shared = { .kind = CHILD_NODE, .pa = fmt_pte_table_pa(pte),
 						.level = FMT_LEVELS - 1 };
-			entry_replace(root, i, &shared, t->features);
+			entry_replace(root, i, &shared, t->tree.features);
 		}
 	}
 	pt_node_unlock(root);
 	PT_ASSERT(r.count == 0);
-	t->root_pa = root.pa;
+	t->tree.root_pa = root.pa;
+	t->tree.sink.root_pa = root.pa;
 	return 0;
 }
 
@@ -77,15 +90,13 @@ static void subtree_put_tracked(struct pt_phys *phys, struct pt_node n)
 
 /* After the invalidation: frames now, nodes (chained by subtree_retire)
  * after a grace period, so no lock-free walker is still inside them. */
-static void table_release_subtree(struct pt_table *t, uint64_t node_pa)
+static void table_release_subtree(struct pt_phys *phys, uint64_t node_pa)
 {
-	struct pt_node root = pt_node_at(t->phys, node_pa);
-
-	subtree_put_tracked(t->phys, root);
-	pt__rcu_defer_chain(t->phys, node_pa);
+	subtree_put_tracked(phys, pt_node_at(phys, node_pa));
+	pt__rcu_defer_chain(phys, node_pa);
 }
 
-/* Destroy: nobody else is inside the table (DESIGN §5), free at once. */
+/* Destroy: nobody else is inside the table (design §5), free at once. */
 static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
 {
 	unsigned level = pt_node_level(n);
@@ -100,46 +111,47 @@ static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
 
 static void table_teardown(struct pt_table *t)
 {
-	struct pt_node root = pt_node_at(t->phys, t->root_pa);
+	struct pt_phys *phys = t->tree.phys;
+	struct pt_node root = pt_node_at(phys, t->tree.root_pa);
 	unsigned borrowed_from = t->kernel ? kernel_first_slot(t) : PT_NR_ENTRIES;
 
 	for (unsigned i = 0; i < borrowed_from; i++) {
 		pt_pte_t pte = pt_pte_load(root, i);
 		if (!entry_is_node(pte, FMT_LEVELS))
 			continue;
-		struct pt_node child = entry_child_node(t->phys, pte);
-		subtree_put_tracked(t->phys, child);
-		subtree_free_now(t->phys, child);
+		struct pt_node child = entry_child_node(phys, pte);
+		subtree_put_tracked(phys, child);
+		subtree_free_now(phys, child);
 	}
-	pt__frame_free(t->phys, root.pa);
+	pt__frame_free(phys, root.pa);
 }
 
 static int table_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
-	struct eng e = eng_of(t);
+	const struct pt_tree *tr = &t->tree;
 
-	pt_rcu_read_lock(t->phys);
-	int err = lookup_leaf(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, out);
-	pt_rcu_read_unlock(t->phys);
+	pt_rcu_read_lock(tr->phys);
+	int err = lookup_leaf(tr, pt_node_at(tr->phys, tr->root_pa), FMT_LEVELS, va, out);
+	pt_rcu_read_unlock(tr->phys);
 	return err;
 }
 
-static int visit_leaves(const struct eng *e, struct pt_node n, unsigned level, uint64_t va,
+static int visit_leaves(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last, int (*fn)(const struct pt_mapping *, void *), void *arg)
 {
-	struct span s;
+	struct entry_iter it;
 
-	for_each_span(s, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, s.i);
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
 		int ret = 0;
 		if (entry_is_none(pte))
 			continue;
 		if (fmt_pte_is_leaf(pte, level)) {
 			struct pt_mapping m;
-			mapping_of_leaf(pte, level, s.base, e->features, &m);
+			mapping_of_leaf(pte, level, it.base, t->features, &m);
 			ret = fn(&m, arg);
 		} else {
-			ret = visit_leaves(e, entry_child_node(e->phys, pte), level - 1, s.lo, s.hi,
+			ret = visit_leaves(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi,
 					   fn, arg);
 		}
 		if (ret)
@@ -151,11 +163,12 @@ static int visit_leaves(const struct eng *e, struct pt_node n, unsigned level, u
 static int table_for_each(struct pt_table *t, uint64_t va, uint64_t last,
 			  int (*fn)(const struct pt_mapping *, void *), void *arg)
 {
-	struct eng e = eng_of(t);
+	const struct pt_tree *tr = &t->tree;
 
-	pt_rcu_read_lock(t->phys);
-	int ret = visit_leaves(&e, pt_node_at(t->phys, t->root_pa), FMT_LEVELS, va, last, fn, arg);
-	pt_rcu_read_unlock(t->phys);
+	pt_rcu_read_lock(tr->phys);
+	int ret = visit_leaves(tr, pt_node_at(tr->phys, tr->root_pa), FMT_LEVELS, va, last, fn,
+			       arg);
+	pt_rcu_read_unlock(tr->phys);
 	return ret;
 }
 
@@ -182,5 +195,56 @@ static void count_subtree(const struct pt_phys *phys, struct pt_node n,
 static void table_stats(struct pt_table *t, struct pt_table_stats *out)
 {
 	*out = (struct pt_table_stats){ 0 };
-	count_subtree(t->phys, pt_node_at(t->phys, t->root_pa), out);
+	count_subtree(t->tree.phys, pt_node_at(t->tree.phys, t->tree.root_pa), out);
 }
+
+/* ---- whole-range operations: one cursor, one walk ---- */
+
+/* A cursor over the whole range, and a batch for a caller that passes none. */
+static void range_open(struct pt_table *t, uint64_t va, uint64_t last,
+		       struct pt_cursor_state *c, struct pt_flush *local)
+{
+	pt__flush_reset(local, &t->tree.sink);
+	cursor_begin(c, &t->tree, va, last);
+}
+
+/* Unlocks, then invalidates and releases what the local batch holds. */
+static int range_close(struct pt_cursor_state *c, struct pt_flush *local, int err)
+{
+	cursor_unlock(c);
+	pt__flush_deliver_pending(local);
+	return err;
+}
+
+static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
+		     const struct pt_map_src *src)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	range_open(t, va, last, &c, &local);
+	return range_close(&c, &local, cursor_map(&c, last, src, &local));
+}
+
+static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	range_open(t, va, last, &c, &local);
+	return range_close(&c, &local, cursor_unmap(&c, last, flush ? flush : &local));
+}
+
+static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
+			 void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
+			 struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	range_open(t, va, last, &c, &local);
+	return range_close(&c, &local, cursor_protect(&c, last, op, arg, op_always_valid,
+						      flush ? flush : &local));
+}
+
+#endif

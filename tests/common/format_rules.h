@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * format_rules.h - what the tests know about each PTE format, written from
- * DESIGN §1/§5 and the format headers' documentation, independently of the
+ * design §1/§5 and the format headers' documentation, independently of the
  * library's code: the list of formats (with a short id for test names and
  * PTKIT_MODEL_FORMAT), the feature sets worth testing, and per family the
  * rules the library must follow: normalize(), whether new mappings need an
@@ -28,7 +28,7 @@ struct pt_test_format {
 	const char *id;                 /* "riscv_sv39": test names, env */
 	const struct pt_format *fmt;
 	enum pt_test_family fam;
-	/* The documented geometry (DESIGN §5), checked against *fmt. */
+	/* The documented geometry (design §5), checked against *fmt. */
 	const char *name;
 	unsigned levels, va_bits, nr_sw_bits;
 	uint64_t user_end, kernel_start, pa_limit;
@@ -84,7 +84,7 @@ static inline uint32_t pt_rules_known_flags(enum pt_test_family fam)
 }
 
 /*
- * DESIGN §1 normalize(), per family:
+ * design §1 normalize(), per family:
  *  x86:     W or X imply R; WC only with PT_FEAT_X86_PAT_WC.
  *  RISC-V:  W implies R (W without R is reserved); A always set, D set
  *           with W; without Svpbmt the PMAs decide, so every policy is WB;
@@ -133,7 +133,7 @@ static inline bool pt_rules_valid(enum pt_test_family fam, struct pt_prop n)
 	return (n.flags & PT_R) != 0;
 }
 
-/* DESIGN §5: RISC-V without Svvptc may cache invalid entries, so new
+/* design §5: RISC-V without Svvptc may cache invalid entries, so new
  * mappings must be invalidated like changed ones. */
 static inline bool pt_rules_flush_new_mappings(enum pt_test_family fam, uint32_t features)
 {

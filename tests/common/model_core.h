@@ -2,12 +2,12 @@
 /*
  * model_core.h - the model of a table's view that the model-based random
  * test (tests/model/model_random.c) and the fuzzer (tests/fuzz/fuzz_ops.c)
- * share, written from DESIGN §4/§5 and tests/common/format_rules.h, never
+ * share, written from design §4/§5 and tests/common/format_rules.h, never
  * from the library's code.
  *
  *  - The view: per half of a table, a sorted array of leaves (va, pa, size,
  *    prop, tracked) and, per level, the set of page-table nodes that
- *    DESIGN §5's rules say exist (map creates the nodes its leaves need and
+ *    design §5's rules say exist (map creates the nodes its leaves need and
  *    frees empty nodes in the way of a huge leaf; a split adds one node per
  *    level it goes down; unmap detaches every node whose whole range it
  *    covers, except a shared kernel half's nodes under the root).
@@ -271,7 +271,7 @@ static inline void node_add(struct half *h, unsigned level, uint64_t base)
 }
 
 /* Detaches (in the model) every node whose whole range lies in [va, last]:
- * DESIGN §5 unmap, and map's "node in the way".  Returns how many. */
+ * design §5 unmap, and map's "node in the way".  Returns how many. */
 static inline size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
 {
 	size_t removed = 0;
@@ -328,7 +328,7 @@ static inline void req_add(struct effects *e, enum req_kind kind, uint64_t va,
 
 /* The model stores what the format makes of a property: its normalize(),
  * with the table's features.  the tests first check that it agrees with the
- * rules of DESIGN §1 written down independently (format_rules.h). */
+ * rules of design §1 written down independently (format_rules.h). */
 static inline int model_normalize(struct pt_prop p, uint32_t features,
 				  struct pt_prop *out)
 {
@@ -347,7 +347,7 @@ static inline struct pt_prop protect_prop(struct pt_prop p, uint32_t set,
 }
 
 /* Leaves pt_map would make: at each position the largest page that the
- * alignment of va and pa and the remaining length allow (DESIGN §5). */
+ * alignment of va and pa and the remaining length allow (design §5). */
 static inline void plan_map(const struct half *h, uint64_t va, uint64_t pa,
 			    uint64_t len, struct pt_prop prop, size_t max,
 			    struct leafvec *out)
@@ -418,7 +418,7 @@ struct cut {
 
 /* One leaf against an unmap/protect of [va, last]: inside parts go or
  * change, outside parts stay, and a huge leaf partly inside is split one level
- * at a time, only as deep as the boundary needs (DESIGN §3, §5). */
+ * at a time, only as deep as the boundary needs (design §3, §5). */
 static inline void cut_leaf(struct half *h, const struct leaf *lf, uint64_t va,
 			    uint64_t last, const struct cut *c, struct effects *e)
 {
@@ -621,7 +621,7 @@ static inline bool change_visible(const struct piece *p)
 }
 
 /*
- * DESIGN §5: references of unmapped tracked frames drop only after the
+ * design §5: references of unmapped tracked frames drop only after the
  * invalidation for them.  So when the hook runs, a frame may have lost at
  * most the references of its leaves already invalidated (after removal).
  */
@@ -975,7 +975,7 @@ static inline void half_init(struct half *h, const char *name, bool kernel,
 	for (unsigned m = 0; m <= PT_MAX_LEVELS; m++)
 		h->nodes[m].n = 0;
 	if (kernel && fmt->shared_kernel_root) {
-		/* DESIGN §5: a kernel table whose root user tables share
+		/* design §5: a kernel table whose root user tables share
 		 * allocates every node under the root in its half up front
 		 * and never frees them; its pages are capped one level below
 		 * the root.  With one root per half (AArch64) it is a table
@@ -991,7 +991,7 @@ static inline void half_init(struct half *h, const char *name, bool kernel,
 }
 
 /*
- * The model stores the format's normalize(); it must be what DESIGN §1
+ * The model stores the format's normalize(); it must be what design §1
  * says (format_rules.h), or every later difference would be noise.  Every
  * flag combination below bit 12, an unknown bit, and every cache policy
  * plus one past them, with each feature set given.  True, and the first
@@ -1013,7 +1013,7 @@ static inline bool normalize_disagrees(const uint32_t *features, size_t n, char 
 					snprintf(why, len,
 						 "%s normalize(flags %#x cache %u,"
 						 " features %#x): the format says %d"
-						 " %#x/%u, DESIGN §1 says %d %#x/%u",
+						 " %#x/%u, design §1 says %d %#x/%u",
 						 tf->id, fl, cache, features[i], eb,
 						 b.flags, b.cache, ea, a.flags, a.cache);
 					return true;

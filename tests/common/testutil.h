@@ -2,7 +2,7 @@
 /*
  * testutil.h - helpers shared by the cmocka tests.
  *
- * A test that wants to say "this operation changed nothing" (DESIGN §5: on
+ * A test that wants to say "this operation changed nothing" (design §5: on
  * any error nothing changes) needs the table's whole observable state, not
  * just its view: the view of both halves, pt_table_stats (which sees nodes),
  * the reference counts of the frames the test cares about and the number of

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * conc_live_dirty.c - a live table never loses a dirty bit the hardware set
- * (DESIGN §5, "live": leaf updates that read and rewrite a present leaf are
+ * (design §5, "live": leaf updates that read and rewrite a present leaf are
  * atomic).
  *
  * "MMU" threads do what an x86 page walker does on a write: walk the raw

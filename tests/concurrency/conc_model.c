@@ -92,7 +92,7 @@ static size_t page_of(const struct cm_world *w, uint64_t va)
 
 static struct pt_prop normalize(struct pt_prop p)
 {
-	/* x86-64: W or X imply R (DESIGN §1). */
+	/* x86-64: W or X imply R (design §1). */
 	if (p.flags & (PT_W | PT_X))
 		p.flags |= PT_R;
 	return p;

@@ -2,7 +2,7 @@
 /*
  * conc_slow_reader.c - a lock-free walker that saw a node before it was
  * detached still reads valid memory: the node is freed only after the
- * walker's RCU read section ends (DESIGN §5 "TLB and freeing").
+ * walker's RCU read section ends (design §5 "TLB and freeing").
  *
  * Thread R runs pt_for_each_mapping over a region and stops inside its
  * callback at the first mapping (inside the read section).  Meanwhile:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * conc_unregistered_threads.c - threads that never register with anything
- * (DESIGN §6: "No thread registration is required of the caller").
+ * (design §6: "No thread registration is required of the caller").
  *
  * Plain pthread_create, no RCU call by the test anywhere: liburcu-bp must
  * register each thread on its first read section and forget it when it

@@ -2,7 +2,7 @@
 /*
  * fuzz_ops.c - libFuzzer target: input bytes decode into a sequence of at
  * most MAX_OPS operations on three tables of any format, each step checked
- * against a model of the view (DESIGN §4, §5), by pt_check and by an
+ * against a model of the view (design §4, §5), by pt_check and by an
  * invalidation checker.
  *
  * Tables: U (user), K (kernel) and UK (made from K by
@@ -22,7 +22,7 @@
  * query / find_next / jump / take_next / protect_next / map, flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
- * DESIGN §5 and docs/api.md by the model of tests/common/model_core.h
+ * design §5 and docs/api.md by the model of tests/common/model_core.h
  * (shared with tests/model/model_random.c): sorted leaves per half and the
  * page-table nodes those rules imply, not from the code.  Everything that
  * depends on the format comes from struct pt_format (geometry, software
@@ -281,7 +281,7 @@ static int first_err(int a, int b)
 	return err_rank(a) <= err_rank(b) ? a : b;
 }
 
-/* DESIGN §5 range rules; *hp is the half when 0. */
+/* design §5 range rules; *hp is the half when 0. */
 static int range_err(const struct mtable *m, uint64_t va, uint64_t len, bool write,
 		     struct half **hp)
 {
@@ -816,7 +816,7 @@ static void cursor_close(void)
 	cur.open = false;
 }
 
-/* Whole-range changes on the cursor's table would deadlock (DESIGN §6):
+/* Whole-range changes on the cursor's table would deadlock (design §6):
  * the cursor is closed first, as a program would. */
 static void cursor_yield_to(int t)
 {
@@ -832,7 +832,7 @@ static void cursor_yield_to(int t)
  * After a changing call watched since watch_begin: its result first (a
  * wrong one explains whatever the invalidation checker says next), then
  * the checker, then fault injection.  An injected PT_ENOMEM is fine only
- * where no earlier error of DESIGN §5's order applies.  True when the call
+ * where no earlier error of design §5's order applies.  True when the call
  * failed that way (nothing changed).
  */
 static bool call_done(const char *what, int t, bool batched, struct inj *j, int err,
@@ -1226,7 +1226,7 @@ struct take {
 };
 
 /*
- * DESIGN §5, docs/api.md: the first item at or after cur is the largest
+ * design §5, docs/api.md: the first item at or after cur is the largest
  * node below the root on the way to the first mapping (leaf i) whose range
  * lies in the window [cur, wl] (a shared kernel half's root-slot nodes
  * never), else that mapping's leaf, split until a piece lies in the
@@ -1625,7 +1625,7 @@ static void global_init(void)
 	char why[300];
 
 	trace = tr && *tr && *tr != '0';
-	/* The model stores fmt->normalize: it must be DESIGN §1's, with every
+	/* The model stores fmt->normalize: it must be design §1's, with every
 	 * feature set an input can pick. */
 	for (size_t i = 0; i < PT_TEST_NR_FORMATS; i++) {
 		uint32_t fs[4];

@@ -2,7 +2,7 @@
 /*
  * fault_injection.c - out of memory at every allocation changes nothing.
  *
- * DESIGN §5: "All or nothing: out of memory leaves the table exactly as
+ * design §5: "All or nothing: out of memory leaves the table exactly as
  * before."  For each operation that allocates page-table nodes (a map of mixed
  * page sizes, a map over empty nodes it must replace, map_frames, an unmap or
  * a protect that must split huge pages), make the 1st, 2nd, ... allocation
@@ -147,7 +147,7 @@ static int op_map_mixed(struct fx *f)
 }
 
 /* Empty nodes: map 4K pages and unmap them again; partial unmaps keep the
- * nodes (DESIGN §5), so a level-2 node at 1G with two leaf tables and a leaf
+ * nodes (design §5), so a level-2 node at 1G with two leaf tables and a leaf
  * table at 2G+2M stay, all empty. */
 static void setup_empty_nodes(struct fx *f)
 {

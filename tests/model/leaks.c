@@ -9,7 +9,7 @@
  * has exactly as many free frames as before the tables were made, and every
  * tracked frame is back to the one reference the test holds.
  *
- * User tables made from a kernel table share its kernel half (DESIGN §5): the
+ * User tables made from a kernel table share its kernel half (design §5): the
  * kernel table cannot be destroyed while they live (PT_EBUSY, changing
  * nothing), and destroying a user table must not free or alter the shared
  * nodes.
@@ -101,7 +101,7 @@ static void map_tracked(struct pt_table *t, uint64_t va, const uint64_t *fr)
 }
 
 /* Splits (protect and unmap inside huge leaves) and nodes emptied by a
- * partial unmap, which stay until destroy (DESIGN §5). */
+ * partial unmap, which stay until destroy (design §5). */
 static void split_and_empty(struct pt_table *t, uint64_t base)
 {
 	assert_int_equal(pt_protect(t, base + PT_GiB + 5 * PAGE, PAGE, PT_X, 0,

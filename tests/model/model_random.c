@@ -2,10 +2,10 @@
 /*
  * model_random.c - random operations checked against a model of the view.
  *
- * DESIGN §4 says every operation's meaning is stated on the view, and tests
+ * design §4 says every operation's meaning is stated on the view, and tests
  * keep a simple model of it.  This test keeps one: per half of each table, a
  * sorted array of leaves (va, pa, size, prop, tracked) and, per level, the set
- * of page-table nodes that DESIGN §5's rules say exist (map creates the nodes
+ * of page-table nodes that design §5's rules say exist (map creates the nodes
  * its leaves need and frees empty nodes in the way of a huge leaf; a split
  * adds one node per level it goes down; unmap detaches every node whose whole
  * range it covers, except a kernel table's nodes under the root).  Modelling
@@ -180,7 +180,7 @@ static struct half *half_of(const struct mtable *mt, uint64_t va, uint64_t len)
 	return NULL;
 }
 
-/* EALIGN, ERANGE, EPERM for a valid-looking range, in DESIGN §5's order. */
+/* EALIGN, ERANGE, EPERM for a valid-looking range, in design §5's order. */
 static int range_err(const struct mtable *mt, uint64_t va, uint64_t len,
 		     uint64_t pa_bits, bool pa_bad, bool write, struct half **hp)
 {
@@ -232,7 +232,7 @@ static void verify_table(const struct mtable *mt)
 		mfail("%s: %s", mt->name, why);
 }
 
-/* Reference counts are exact across all tables plus the test (DESIGN §4.5).
+/* Reference counts are exact across all tables plus the test (design §4.5).
  * So is the free count once RCU has given detached nodes back: a count that
  * stays low is a leak, a count that is high a node freed while in use. */
 static void verify_frames(void)
@@ -734,7 +734,7 @@ static size_t tracked_pieces(const struct effects *e)
 /*
  * Fault injection in random states: the nth allocation (n = 1..3) of the
  * operation fails.  PT_ENOMEM must leave everything as the model still has it
- * (DESIGN §5, all or nothing); the caller then runs the operation for real.
+ * (design §5, all or nothing); the caller then runs the operation for real.
  * An operation that needs fewer allocations just succeeds (returns 0).
  */
 static int probe_enomem(const struct op *op)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * tlb.h - an emulated MMU with a TLB and paging-structure caches, for the
- * hosted tests (issue 5, item 3; DESIGN §5 "TLB and freeing").
+ * hosted tests (issue 5, item 3; design §5 "TLB and freeing").
  *
  * What it models
  * --------------
@@ -108,7 +108,7 @@
  * faults, no A/D updates written back by the hardware); no TLB capacity
  * eviction; no fractured huge pages (a huge page is cached as one entry);
  * a PSC entry holds only the target node (permissions of non-leaf entries
- * are the most permissive and the leaf decides, DESIGN §1); decode features
+ * are the most permissive and the leaf decides, design §1); decode features
  * come from the phys's platform (a table's own opts.features are not seen).
  */
 #ifndef PTKIT_TESTS_TLB_H

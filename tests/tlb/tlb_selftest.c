@@ -212,21 +212,24 @@ static int s_detach_subtree(struct env *e, bool mutate, char *why, size_t len)
 	return checkpoint(e, why, len);
 }
 
-/* 20 separate pages in one caller's batch: the 17th range finishes the
- * batch early, inside pt_unmap; that early callback is the damaged one. */
+/* PT_FLUSH_MAX_RANGES + 4 separate pages in one caller's batch: the range
+ * after the first PT_FLUSH_MAX_RANGES finishes the batch early, inside
+ * pt_unmap; that early callback is the damaged one. */
 static int s_early_finish(struct env *e, bool mutate, char *why, size_t len)
 {
 	uint64_t va = 0x40000000;
 	struct pt_flush f;
 	struct tlb_stats st;
 
-	OK(pt_map(e->u, va, UNTRACKED_PA, 40 * K4, RW));
-	for (int i = 0; i < 40; i += 2)
+	const int n = 2 * (PT_FLUSH_MAX_RANGES + 4);
+
+	OK(pt_map(e->u, va, UNTRACKED_PA, n * K4, RW));
+	for (int i = 0; i < n; i += 2)
 		touch(e, e->u, va + i * K4);
 	require_clean(e);
 	pt_flush_init(&f, e->u);
 	inject(e, mutate, TLB_FAULT_DROP);
-	for (int i = 0; i < 40; i += 2)
+	for (int i = 0; i < n; i += 2)
 		OK(pt_unmap(e->u, va + i * K4, K4, &f));
 	tlb_get_stats(e->tlb, &st);
 	REQUIRE(st.callbacks == 1 && st.cb_full_ranges == 1); /* the early one */

@@ -6,7 +6,7 @@
  * points at the test step that broke, not at this header.  Helpers are
  * static inline so a test file that does not use one gets no warning.
  *
- * The "view" helpers implement DESIGN §4's rule "on any error nothing
+ * The "view" helpers implement design §4's rule "on any error nothing
  * changes": a test snapshots the table (mappings, node counts, free frames)
  * before a failing call and compares afterwards.
  */
@@ -30,7 +30,7 @@
 #define SZ_1G   0x40000000ull
 #define SZ_512G 0x8000000000ull
 
-/* x86-64 address space (DESIGN §5). */
+/* x86-64 address space (design §5). */
 #define X86_USER_END     0x0000800000000000ull
 #define X86_KERNEL_START 0xffff800000000000ull
 #define X86_LAST_PAGE    0xfffffffffffff000ull
@@ -84,7 +84,7 @@ static inline void u_assert_u64(uint64_t got, uint64_t want, const char *what,
 		       (unsigned long long)got, (unsigned long long)want);
 }
 
-/* pt_check after every mutating step: the invariants of DESIGN §4. */
+/* pt_check after every mutating step: the invariants of design §4. */
 #define CHECK(t) u_check((t), __FILE__, __LINE__)
 static inline void u_check(struct pt_table *t, const char *file, int line)
 {
@@ -455,7 +455,7 @@ static inline struct pt_table *T0(void **state)
 
 /*
  * Records every invalidation callback.  It also samples the reference
- * counts of "watched" frames at the moment of the callback: DESIGN §5 says
+ * counts of "watched" frames at the moment of the callback: design §5 says
  * the table's reference on an unmapped frame is dropped only *after* the
  * invalidation, so at callback time it must still be there.
  */

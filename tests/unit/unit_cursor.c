@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_cursor - the cursor API (cursor.h, DESIGN §5 find_next / jump /
+ * unit_cursor - the cursor API (cursor.h, design §5 find_next / jump /
  * take_next, §6): a locked range with a current address.
  *
  * pt_check needs the table to itself, so after each mutating cursor step
@@ -655,7 +655,7 @@ static void flaky_op(struct pt_prop *p, void *arg)
 }
 
 /*
- * Caller input must never reach an internal assertion (DESIGN §7 "Nothing
+ * Caller input must never reach an internal assertion (design §7 "Nothing
  * aborts on caller input").  Runs in a child process so that an abort is
  * reported as this test's failure instead of killing the whole binary.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_flush - TLB flush batches (flush.h, DESIGN §5 "TLB and freeing").
+ * unit_flush - TLB flush batches (flush.h, design §5 "TLB and freeing").
  *
  * What matters for safety is ordering: nothing is released before the
  * invalidation that makes it unreachable, and nothing is lost when a full
@@ -231,7 +231,7 @@ static void test_null_batch(void **state)
 	assert_u64(pt_frame_refcount(x->e->phys, x->fr[1]), 1);
 }
 
-/* Protect records its range, for upgrades too (DESIGN §5). */
+/* Protect records its range, for upgrades too (design §5). */
 static void test_protect_records(void **state)
 {
 	struct fix *x = *state;

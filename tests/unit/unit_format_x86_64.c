@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * unit_format_x86_64 - the x86-64 PTE encoding, exhaustively, through the
- * public struct pt_format function pointers (DESIGN §1, format.h).
+ * public struct pt_format function pointers (design §1, format.h).
  *
  * The round trip decode(encode(p)) == normalize(p) is what invariant 7
  * rests on, so it is checked for every flag subset x cache policy x feature
@@ -50,7 +50,7 @@ static uint32_t subset_flags(uint32_t s)
 	return f;
 }
 
-/* Our own statement of x86-64's normalization (DESIGN §1): W or X imply R;
+/* Our own statement of x86-64's normalization (design §1): W or X imply R;
  * WC needs PT_FEAT_X86_PAT_WC; anything else unknown is refused. */
 static int model_normalize(struct pt_prop p, uint32_t feat, struct pt_prop *out)
 {
@@ -267,7 +267,7 @@ static void test_unknown_bits_refused(void **state)
 		  PT_EINVAL);
 }
 
-/* Address errors: PT_EALIGN before PT_ERANGE (DESIGN §5), PT_EINVAL for a
+/* Address errors: PT_EALIGN before PT_ERANGE (design §5), PT_EINVAL for a
  * property or level first. */
 static void test_leaf_address_errors(void **state)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * unit_formats - every PTE format, exhaustively, through the public struct
- * pt_format function pointers (DESIGN §1, format.h).
+ * pt_format function pointers (design §1, format.h).
  *
  * For each of the five formats and each feature set that changes its
  * encoding: every subset of PT_FLAGS_ALL x every cache policy (and one past
@@ -17,7 +17,7 @@
  *    model of the architecture written here (x86-64's are pinned by
  *    unit_format_x86_64; LA57 and Sv48 must encode exactly like x86-64
  *    and Sv39: only the geometry differs).
- * Then per format: geometry (DESIGN §5), table entries at every level above
+ * Then per format: geometry (design §5), table entries at every level above
  * 1, zero is absent, software bits past nr_sw_bits and unknown bits are
  * refused, address errors, and a few documented encodings spelled out.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_frames - physical memory and frame reference counts (DESIGN §2,
+ * unit_frames - physical memory and frame reference counts (design §2,
  * include/ptkit/phys.h).
  *
  * The reference count is what keeps a frame alive while a table maps it, so
@@ -33,7 +33,7 @@ static uint64_t alloc1(struct pt_phys *phys)
 	return pa;
 }
 
-/* The argument errors of pt_phys_create, in DESIGN §5's order. */
+/* The argument errors of pt_phys_create, in design §5's order. */
 static void test_phys_create_errors(void **state)
 {
 	struct pt_phys *p = NULL;
@@ -97,7 +97,7 @@ static void test_alloc_zeroed_refcount_one(void **state)
 	assert_rc(pt_frame_put(phys, pa2), 0);
 }
 
-/* Last-in first-out reuse (DESIGN §2), with two frames so that a FIFO or
+/* Last-in first-out reuse (design §2), with two frames so that a FIFO or
  * a "lowest free" allocator would give a different answer. */
 static void test_lifo_reuse(void **state)
 {

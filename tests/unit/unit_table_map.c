@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_table_map - pt_map's meaning on the view (DESIGN §5): page-size
+ * unit_table_map - pt_map's meaning on the view (design §5): page-size
  * choice, properties, refusals that change nothing, empty nodes in the way
  * and all-or-nothing on out-of-memory.  After the OSTD tests test_map,
  * test_map_over_empty_node (the "remove empty node" case), test_mixed_page
@@ -109,7 +109,7 @@ static void test_overlap_refused(void **state)
 	assert_fails_unchanged(t, pt_map(t, 0, 0, SZ_1G, p), PT_EEXIST);
 	/* The same mapping again: never silently rewritten. */
 	assert_fails_unchanged(t, pt_map(t, 0x1000, 0x1000, SZ_4K, p), PT_EEXIST);
-	/* EEXIST comes before ENOMEM (DESIGN §5 order). */
+	/* EEXIST comes before ENOMEM (design §5 order). */
 	pt_phys_fail_nth_alloc(pt_table_phys(t), 1);
 	/* [2M, 2G): overlaps at its start and would need new nodes later. */
 	assert_fails_unchanged(t, pt_map(t, SZ_2M, 0, 2 * SZ_1G - SZ_2M, p), PT_EEXIST);
@@ -119,7 +119,7 @@ static void test_overlap_refused(void **state)
 	assert_query(t, 0x1000, mapping(0x1000, 0x1000, SZ_4K, RW, 0, false));
 }
 
-/* The page size follows the alignment of va AND pa (DESIGN §5). */
+/* The page size follows the alignment of va AND pa (design §5). */
 static void test_page_size_choice(void **state)
 {
 	struct pt_table *t = T0(state);
@@ -188,7 +188,7 @@ static void test_mixed_2m_1g(void **state)
 }
 
 /* A node whose subtree holds no mapping is not "mapped": a huge map over
- * it detaches it (DESIGN §5, OSTD's test for removing empty nodes). */
+ * it detaches it (design §5, OSTD's test for removing empty nodes). */
 static void test_map_over_empty_node(void **state)
 {
 	struct pt_table *t = T0(state);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * unit_table_ranges - range checking of every writing entry point, and the
- * very edges of each half (DESIGN §5, table.h).
+ * very edges of each half (design §5, table.h).
  *
  * The cases follow Asterinas OSTD's page-table tests (test_range_check,
  * test_start_boundary_mappings, test_end_boundary_mappings, the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_table_tracked - tracked mappings (DESIGN §2): pt_map_frames takes one
+ * unit_table_tracked - tracked mappings (design §2): pt_map_frames takes one
  * reference per mapping, removing the mapping drops it, and mapping what is
  * not a live data frame is PT_EINVAL with every count unchanged.  These are
  * the cases where a wrong count becomes a use-after-free in a kernel.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * unit_table_unmap - pt_unmap and pt_protect on the view (DESIGN §5):
+ * unit_table_unmap - pt_unmap and pt_protect on the view (design §5):
  * splitting partly covered huge pages one level at a time, leaving the rest
  * with the same pa and prop; protect on empty ranges; giving page-table
  * memory back.  After OSTD's test_unmap / test_protect / huge-page split

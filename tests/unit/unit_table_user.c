@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * unit_table_user - table creation and destruction, and user tables that
- * share a kernel table's half (DESIGN §5 "user table from kernel table").
+ * share a kernel table's half (design §5 "user table from kernel table").
  *
  * The sharing is what lets a kernel mapping made later show up in every
  * process at once, so it is checked both on the view (pt_query through the

@@ -11,9 +11,9 @@
  * real body.  Run by run_wp.sh, in parts (see fmt_x86_64.c):
  *
  * WP-OPTIONS: -wp-no-init-const
- * WP-PART: WP_MOD : pt_level_size pt_index pt_entry_base pt_entry_last
+ * WP-PART: WP_MOD : pt_level_size pt_index pt_entry_base
  * WP-PART: WP_WRAP : page_aligned range_check pa_check max_leaf_at
- * WP-PART: WP_MOD : pt_min_u64 pt_max_u64 span_set src_pa src_leaf_here
+ * WP-PART: WP_MOD : pt_min_u64 pt_max_u64 entry_iter_set src_pa src_leaf_here
  * WP-PART: WP_MOD WP_NODE_ALIGNED : wp_leaf_level
  */
 #include <stdatomic.h>
@@ -79,15 +79,6 @@ static inline unsigned pt_index(uint64_t va, unsigned level);
 */
 static inline uint64_t pt_entry_base(uint64_t va, unsigned level);
 
-/* The last byte of an aligned entry: never wraps, even for the entry that
- * ends at 2^64. */
-/*@ requires 1 <= level <= 5;
-    requires WP_ALIGNED(base, level);
-    assigns \nothing;
-    ensures no_wrap: \result == base + WP_LSIZE(level) - 1;
-*/
-static inline uint64_t pt_entry_last(uint64_t base, unsigned level);
-
 /* ---- range validation (table.c) ---- */
 
 /*@ assigns \nothing;
@@ -96,7 +87,7 @@ static inline uint64_t pt_entry_last(uint64_t base, unsigned level);
 static bool page_aligned(uint64_t x);
 
 /*
- * DESIGN §5: EINVAL (NULL, empty, wrapping), then EALIGN, then ERANGE
+ * design §5: EINVAL (NULL, empty, wrapping), then EALIGN, then ERANGE
  * (outside the table's half, non-canonical), then EPERM (writing the shared
  * kernel half through a user table).  va + len may be exactly 2^64.
  */
@@ -113,8 +104,8 @@ static bool page_aligned(uint64_t x);
       assumes t != \null && len != 0 && va + len <= WP_2_64;
       assumes WP_ALIGNED(va, 1) && WP_ALIGNED(len, 1);
       assumes va + len - 1 < t->fmt->user_end;
-      ensures t->space == PT_SPACE_USER ==> \result == 0;
-      ensures t->space != PT_SPACE_USER ==> \result == PT_ERANGE;
+      ensures t->tree.space == PT_SPACE_USER ==> \result == 0;
+      ensures t->tree.space != PT_SPACE_USER ==> \result == PT_ERANGE;
     behavior hole:
       assumes t != \null && len != 0 && va + len <= WP_2_64;
       assumes WP_ALIGNED(va, 1) && WP_ALIGNED(len, 1);
@@ -124,9 +115,9 @@ static bool page_aligned(uint64_t x);
       assumes t != \null && len != 0 && va + len <= WP_2_64;
       assumes WP_ALIGNED(va, 1) && WP_ALIGNED(len, 1);
       assumes va + len - 1 >= t->fmt->user_end && va >= t->fmt->kernel_start;
-      ensures t->space == PT_SPACE_KERNEL ==> \result == 0;
-      ensures t->space != PT_SPACE_KERNEL && t->kernel == \null ==> \result == PT_ERANGE;
-      ensures t->space != PT_SPACE_KERNEL && t->kernel != \null ==>
+      ensures t->tree.space == PT_SPACE_KERNEL ==> \result == 0;
+      ensures t->tree.space != PT_SPACE_KERNEL && t->kernel == \null ==> \result == PT_ERANGE;
+      ensures t->tree.space != PT_SPACE_KERNEL && t->kernel != \null ==>
                 \result == (write ? PT_EPERM : 0);
     complete behaviors;
     disjoint behaviors;
@@ -197,7 +188,7 @@ static inline uint64_t pt_max_u64(uint64_t a, uint64_t b);
                           s->base + WP_LSIZE(s->level) - 1);
     ensures whole: s->whole <==> (va <= s->base && s->base + WP_LSIZE(s->level) - 1 <= last);
 */
-static inline void span_set(struct span *s, uint64_t va, uint64_t last);
+static inline void entry_iter_set(struct entry_iter *s, uint64_t va, uint64_t last);
 
 /*@ requires \valid_read(src) && src->frames == \null;
     assigns \nothing;
@@ -216,13 +207,13 @@ static inline uint64_t src_pa(const struct pt_map_src *src, uint64_t va);
               (s->level <= src->max_level && s->whole &&
                WP_ALIGNED((uint64_t)(src->pa + (uint64_t)(s->lo - src->va)), s->level)));
 */
-static inline bool src_leaf_here(const struct pt_map_src *src, const struct span *s);
+static inline bool src_leaf_here(const struct pt_map_src *src, const struct entry_iter *s);
 
 /*
  * The page map chooses at a position x of [va, last].  At each level the
  * walks of map_prepare and map_commit look at x's entry: in the node whose
  * first byte is x with the node's offset bits clear (pt_entry_base(x, L + 1)),
- * entry pt_index(x, L) (for_each_span), and going down from the highest leaf
+ * entry pt_index(x, L) (for_each_entry_in), and going down from the highest leaf
  * level, the first level whose entry src_leaf_here accepts takes the leaf.
  * wp_leaf_level() is that choice; it proves the chosen page aligned (its
  * entry starts at an aligned address inside the range, and pa there is
@@ -254,18 +245,18 @@ static inline bool src_leaf_here(const struct pt_map_src *src, const struct span
 */
 unsigned wp_leaf_level(const struct pt_map_src *src, uint64_t va, uint64_t last, uint64_t x)
 {
-	struct span s;
+	struct entry_iter s;
 
 	s.level = 3;
 	s.node_base = pt_entry_base(x, 4);
 	s.i = pt_index(x, 3);
-	span_set(&s, va, last);
+	entry_iter_set(&s, va, last);
 	if (src_leaf_here(src, &s))
 		return 3;
 	s.level = 2;
 	s.node_base = pt_entry_base(x, 3);
 	s.i = pt_index(x, 2);
-	span_set(&s, va, last);
+	entry_iter_set(&s, va, last);
 	if (src_leaf_here(src, &s))
 		return 2;
 	return 1;

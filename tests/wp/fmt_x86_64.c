@@ -45,7 +45,7 @@
 /* The PAT bit of a leaf: bit 7 in a 4 KiB leaf, bit 12 in a huge one. */
 #define WP_X86_PATBIT(L) ((L) == 1 ? 7 : 12)
 
-/* What normalize keeps of a property (DESIGN §1: W or X imply R). */
+/* What normalize keeps of a property (design §1: W or X imply R). */
 #define WP_X86_ACCEPTS(p, f) \
 	(((p).flags & ~PT_FLAGS_ALL) == 0 && (p).cache < PT_CACHE_COUNT && \
 	 ((p).cache != PT_CACHE_WC || ((f) & PT_FEAT_X86_PAT_WC) != 0))
@@ -334,7 +334,7 @@ int wp_round_trip(uint64_t pa, unsigned level, struct pt_prop p, bool tracked,
 
 /*
  * A table entry (a node's pa: 4 KiB aligned, below 2^52) is present and is
- * never taken for a leaf at levels 2..FMT_LEVELS (DESIGN §1).
+ * never taken for a leaf at levels 2..FMT_LEVELS (design §1).
  */
 /*@ requires 2 <= level <= FMT_LEVELS;
     requires WP_ALIGNED(pa, 1) && pa < FMT_PA_LIMIT;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * cortenmm.pml - a Spin model of ptkit's concurrency protocol (DESIGN §6,
+ * cortenmm.pml - a Spin model of ptkit's concurrency protocol (design §6,
  * the freeing rules of §5).  See README.md next to this file for how to run
  * it and what each broken variant shows.
  *
@@ -26,7 +26,7 @@
  * callback thread (liburcu's call_rcu worker) that frees handed-over nodes
  * after a grace period.
  *
- * Where each part is (DESIGN §6 steps; C functions in src/):
+ * Where each part is (design §6 steps; C functions in src/):
  *   step 1  proctype cursor, walk_step     cursor_lock's lock-free descent
  *                                          (cursor/cursor_template.h)
  *   step 2  proctype cursor, lock_body +   cursor_lock: pt_node_lock,
@@ -47,7 +47,7 @@
  *           proctype rcu_worker            call_rcu worker -> node_free_rcu
  *   walker  proctype walker                table_query / lookup_leaf (and the
  *                                          MMU), under rcu_read_lock only
- * The model follows the protocol as DESIGN §6 states it: a node this cursor
+ * The model follows the protocol as design §6 states it: a node this cursor
  * allocates stays locked until step 5 (like the nodes of step 3); detached
  * nodes are unlocked when they are retired; frees go through call_rcu.
  *
@@ -629,7 +629,7 @@ proctype cursor(byte me; byte choice)
 		choose_op(choice);
 
 retry:
-		/* DESIGN §6 step 1 (cursor_lock): inside a read section, walk
+		/* design §6 step 1 (cursor_lock): inside a read section, walk
 		 * down lock-free from the root towards tgt; stop early where
 		 * there is no child node (absent, or a huge leaf). */
 		atomic { rcu_nest[me]++; n = ROOT; p = 0; stop = 0 }
