@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * bare.h - the bare reference for `ptctl bench` (DESIGN §8).
+ * bare.h - the bare reference for `ptctl bench` (design §8).
  *
  * The floor ptkit is measured against: a plain 4-level x86-64 radix table
  * with no locks, no reference counts, no RCU, no checks and no rollback.
