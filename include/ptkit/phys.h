@@ -62,9 +62,27 @@ struct pt_platform {
 	void *invalidate_arg;
 	/* PT_FEAT_* bits: what the hardware (and its setup) provides. */
 	uint32_t features;
+	/*
+	 * The kernel's own page allocator, for every frame ptkit takes:
+	 * page-table nodes, pt_frame_alloc's data frames, the frame holding a
+	 * struct pt_table.  frame_alloc gives a free 4 KiB frame inside the
+	 * phys's managed range (0) or PT_ENOMEM; frame_free takes one back.
+	 * Both or neither.  With them ptkit keeps no free list: the managed
+	 * range only gives each frame its metadata slot (reference counts,
+	 * node metadata), and pt_phys_free_frames counts nothing.  Called
+	 * from any thread, under no ptkit lock but maybe inside an RCU read
+	 * section; frame_free also from the RCU callback that releases
+	 * removed nodes.
+	 */
+	int (*frame_alloc)(void *arg, uint64_t *pa);
+	void (*frame_free)(void *arg, uint64_t pa);
+	void *frame_alloc_arg;
 };
 
-/* Private.  A LIFO list of free frames under its own lock, on its own cache
+/* ---- Storage layout only: callers allocate struct pt_phys (pt_phys_init)
+ * but never read or write its fields. ---- */
+
+/* A LIFO list of free frames under its own lock, on its own cache
  * line: the shared pool, and one cache per CPU slot in front of it. */
 struct pt_free_list {
 	_Atomic uint32_t lock;
@@ -76,10 +94,10 @@ struct pt_free_list {
 #define PT_PHYS_CACHES 16
 
 /*
- * Private: callers allocate it (pt_phys_init) or get one (pt_phys_create),
- * and touch it only through the functions below.  Safe to use from many
- * threads; two threads on different CPU slots share no written cache line
- * when they allocate and free.
+ * Callers allocate it (pt_phys_init) or get one (pt_phys_create), and touch
+ * it only through the functions below.  Safe to use from many threads; two
+ * threads on different CPU slots share no written cache line when they
+ * allocate and free.
  */
 struct pt_phys {
 	uint64_t ram_pa;          /* first managed physical address */
@@ -152,11 +170,13 @@ uint64_t pt_phys_free_frames(const struct pt_phys *phys);
  * they run. */
 uint64_t pt_phys_reclaimable_frames(const struct pt_phys *phys);
 
-/*
- * Test hook (fault injection): the nth frame allocation from now fails with
- * PT_ENOMEM (n = 1: the very next).  0 turns it off.  One-shot.
- */
-void pt_phys_fail_nth_alloc(struct pt_phys *phys, uint64_t nth);
+/* The metadata slots of a pt_phys_init range of `bytes` (64 per frame)
+ * take this many bytes at its start: a kernel allocator given through
+ * pt_platform.frame_alloc hands out only frames after them. */
+static inline uint64_t pt_phys_meta_bytes(uint64_t bytes)
+{
+	return ((bytes >> PT_PAGE_SHIFT) * 64 + PT_PAGE_SIZE - 1) & ~(uint64_t)(PT_PAGE_SIZE - 1);
+}
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,17 @@ enum pt_error {
 const char *pt_strerror(int err);
 
 /*
+ * The negative errno a kernel port returns for a PT_E* code, with Linux's
+ * numbers (the same on x86, Arm and RISC-V):
+ *   PT_EINVAL, PT_EALIGN -EINVAL (22)    PT_ERANGE   -ERANGE (34)
+ *   PT_EPERM             -EPERM (1)      PT_EEXIST   -EEXIST (17)
+ *   PT_ENOENT            -ENOENT (2)     PT_ENOMEM   -ENOMEM (12)
+ *   PT_EBUSY             -EBUSY (16)     PT_ECORRUPT -EUCLEAN (117)
+ * 0 stays 0; an unknown code is -EINVAL.
+ */
+int pt_errno(int err);
+
+/*
  * Page property flags (struct pt_prop.flags).
  *
  * A property with none of R, W, X is PROT_NONE: still a mapping to the

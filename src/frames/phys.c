@@ -74,10 +74,32 @@ static void list_lock(const struct pt_phys *phys, struct pt_free_list *l)
 	pt_spin_lock(&l->lock, phys->platform.yield);
 }
 
+/* Whether frames come from the kernel's allocator (pt_platform.frame_alloc)
+ * rather than ptkit's own lists. */
+static bool host_allocates(const struct pt_phys *phys)
+{
+	return phys->platform.frame_alloc != NULL;
+}
+
+/* A frame from the kernel's allocator, or PT_NO_FRAME. */
+static uint64_t take_from_host(struct pt_phys *phys)
+{
+	uint64_t pa;
+
+	if (phys->platform.frame_alloc(phys->platform.frame_alloc_arg, &pa) != 0)
+		return PT_NO_FRAME;
+	PT_ASSERT((pa & (PT_PAGE_SIZE - 1)) == 0 && pt_frame_managed(phys, pa));
+	PT_ASSERT(pt_meta_of(phys, pa)->usage == PT_USAGE_FREE);
+	return pt_frame_index(phys, pa);
+}
+
 /* A free frame's index from this CPU's cache (refilled from the pool), or
  * PT_NO_FRAME. */
 static uint64_t take_free(struct pt_phys *phys)
 {
+	if (host_allocates(phys))
+		return take_from_host(phys);
+
 	struct pt_free_list *c = my_cache(phys);
 	uint64_t idx = PT_NO_FRAME;
 
@@ -93,13 +115,21 @@ static uint64_t take_free(struct pt_phys *phys)
 	return idx;
 }
 
-static void push_free(struct pt_phys *phys, uint64_t idx)
+static void mark_free(struct pt_frame_meta *m)
 {
-	struct pt_frame_meta *m = &phys->meta[idx];
-	struct pt_free_list *c = my_cache(phys);
-
 	m->usage = PT_USAGE_FREE;
 	atomic_store_explicit(&m->refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
+}
+
+static void push_free(struct pt_phys *phys, uint64_t idx)
+{
+	struct pt_free_list *c = my_cache(phys);
+
+	mark_free(&phys->meta[idx]);
+	if (host_allocates(phys)) {
+		phys->platform.frame_free(phys->platform.frame_alloc_arg, pt_pa_of_index(phys, idx));
+		return;
+	}
 	list_lock(phys, c);
 	list_push(phys, c, idx);
 	if (c->count > PT_CACHE_HIGH) {
@@ -130,26 +160,28 @@ void pt__phys_setup(struct pt_phys *phys, uint64_t ram_pa, uint64_t nr_frames,
 		meta[i] = (struct pt_frame_meta){ .usage = PT_USAGE_RESERVED };
 		atomic_store_explicit(&meta[i].refcount, 1, memory_order_relaxed);
 	}
-	/* Pushed top-down so that allocation starts at the lowest address. */
+	/* Pushed top-down so that allocation starts at the lowest address;
+	 * with a kernel allocator, free frames are its to hand out. */
 	for (uint64_t i = nr_frames; i-- > first_free;) {
 		meta[i] = (struct pt_frame_meta){ .usage = PT_USAGE_FREE };
 		atomic_store_explicit(&meta[i].refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
-		list_push(phys, &phys->pool, i);
+		if (!host_allocates(phys))
+			list_push(phys, &phys->pool, i);
 	}
 }
 
 int pt_phys_init(struct pt_phys *storage, uint64_t ram_pa, uint64_t bytes,
 		 uintptr_t linear_offset, const struct pt_platform *platform)
 {
-	if (!storage || bytes == 0)
+	if (!storage || bytes == 0 ||
+	    (platform && !platform->frame_alloc != !platform->frame_free))
 		return PT_EINVAL;
 	if ((ram_pa | bytes) & (PT_PAGE_SIZE - 1))
 		return PT_EALIGN;
 	if (ram_pa + bytes < ram_pa)
 		return PT_ERANGE;
 	uint64_t nr_frames = bytes >> PT_PAGE_SHIFT;
-	uint64_t meta_frames = (nr_frames * sizeof(struct pt_frame_meta) + PT_PAGE_SIZE - 1)
-			       >> PT_PAGE_SHIFT;
+	uint64_t meta_frames = pt_phys_meta_bytes(bytes) >> PT_PAGE_SHIFT;
 	if (meta_frames >= nr_frames)
 		return PT_ENOMEM;
 	struct pt_frame_meta *meta = (void *)(uintptr_t)(ram_pa + linear_offset);
@@ -167,6 +199,8 @@ void pt_phys_barrier(struct pt_phys *phys)
 	if (pending)
 		phys->platform.rcu_barrier();
 }
+
+#include <ptkit/testing.h>
 
 void pt_phys_fail_nth_alloc(struct pt_phys *phys, uint64_t nth)
 {
@@ -367,6 +401,22 @@ void pt__rcu_defer_chain(struct pt_phys *phys, uint64_t first_pa)
 	phys->platform.rcu_defer(&m->rcu_head);
 }
 
+/* A removed chain with a kernel allocator: each node back to it, then out
+ * of the pending count. */
+static void release_chain_to_host(struct pt_phys *phys, uint64_t first)
+{
+	uint64_t released = 0;
+
+	for (uint64_t idx = first; idx != PT_NO_FRAME; released++) {
+		uint64_t next = phys->meta[idx].next;
+		push_free(phys, idx);
+		idx = next;
+	}
+	list_lock(phys, &phys->pool);
+	phys->rcu_pending -= released;
+	pt_spin_unlock(&phys->pool.lock);
+}
+
 /* After the grace period: the whole chain goes to the pool at once, and
  * leaves the pending count in the same step. */
 void pt_rcu_release(struct pt_rcu_head *head)
@@ -376,12 +426,15 @@ void pt_rcu_release(struct pt_rcu_head *head)
 
 	pt__rcu_after_grace_period(head);
 	struct pt_phys *phys = m->rcu_owner;
+	if (host_allocates(phys)) {
+		release_chain_to_host(phys, (uint64_t)(m - phys->meta));
+		return;
+	}
 	list_lock(phys, &phys->pool);
 	for (uint64_t idx = (uint64_t)(m - phys->meta); idx != PT_NO_FRAME;) {
 		struct pt_frame_meta *node = &phys->meta[idx];
 		uint64_t next = node->next;
-		node->usage = PT_USAGE_FREE;
-		atomic_store_explicit(&node->refcount, PT_REFCOUNT_UNUSED, memory_order_relaxed);
+		mark_free(node);
 		list_push(phys, &phys->pool, idx);
 		phys->rcu_pending--;
 		idx = next;

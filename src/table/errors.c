@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* errors.c - names for the PT_E* codes. */
+/* errors.c - names for the PT_E* codes, and their errno values. */
 #include <ptkit/types.h>
 
 const char *pt_strerror(int err)
@@ -16,5 +16,28 @@ const char *pt_strerror(int err)
 	case PT_EBUSY: return "PT_EBUSY: kernel table still shared by user tables";
 	case PT_ECORRUPT: return "PT_ECORRUPT: table invariant broken";
 	default: return "unknown ptkit error";
+	}
+}
+
+/* Linux's errno numbers: the core has no <errno.h> (freestanding). */
+enum {
+	LINUX_EPERM = 1, LINUX_ENOENT = 2, LINUX_ENOMEM = 12, LINUX_EBUSY = 16,
+	LINUX_EEXIST = 17, LINUX_EINVAL = 22, LINUX_ERANGE = 34, LINUX_EUCLEAN = 117,
+};
+
+int pt_errno(int err)
+{
+	switch (err) {
+	case PT_OK: return 0;
+	case PT_EINVAL:
+	case PT_EALIGN: return -LINUX_EINVAL;
+	case PT_ERANGE: return -LINUX_ERANGE;
+	case PT_EPERM: return -LINUX_EPERM;
+	case PT_EEXIST: return -LINUX_EEXIST;
+	case PT_ENOENT: return -LINUX_ENOENT;
+	case PT_ENOMEM: return -LINUX_ENOMEM;
+	case PT_EBUSY: return -LINUX_EBUSY;
+	case PT_ECORRUPT: return -LINUX_EUCLEAN;
+	default: return -LINUX_EINVAL;
 	}
 }

@@ -72,6 +72,7 @@
 #include <string.h>
 
 #include <ptkit/ptkit.h>
+#include <ptkit/testing.h>
 
 #define ARENA_BYTES (64 * PT_MiB)
 #define NPOOL 16          /* tracked frames the harness holds (1 ref each) */

@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include <ptkit/ptkit.h>
+#include <ptkit/testing.h>
 
 #include "format_rules.h"
 #include "testutil.h"

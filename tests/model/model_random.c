@@ -60,6 +60,7 @@
 #include <cmocka.h>
 
 #include <ptkit/ptkit.h>
+#include <ptkit/testing.h>
 
 #define ARENA_BYTES (256 * PT_MiB)
 #define NPOOL 48            /* tracked frames the test owns */

@@ -65,6 +65,7 @@
 #include <time.h>
 
 #include <ptkit/ptkit.h>
+#include <ptkit/testing.h>
 
 #include "format_rules.h"
 #include "testutil.h"

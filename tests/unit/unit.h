@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include <ptkit/ptkit.h>
+#include <ptkit/testing.h>
 
 #define SZ_4K   0x1000ull
 #define SZ_2M   0x200000ull
