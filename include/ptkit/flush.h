@@ -27,7 +27,7 @@ struct pt_flush_sink; /* private: where a batch delivers (its table's) */
 
 #define PT_FLUSH_MAX_RANGES 8
 /* Tracked frames to put and removed subtrees to free, together. */
-#define PT_FLUSH_MAX_FRAMES 32
+#define PT_FLUSH_MAX_FRAMES 16
 /* Past this many pages in one batch, invalidate everything instead. */
 #define PT_FLUSH_ALL_THRESHOLD_PAGES 64
 

@@ -676,8 +676,10 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 	return 0;
 }
 
-/* unmap over [c->va, last]: every mapping, into flush. */
-static int cursor_unmap(struct pt_cursor_state *c, uint64_t last, struct pt_flush *flush)
+/* unmap over [c->va, last]: every mapping, into flush.  Not inlined: the
+ * walk's state stays out of the frame that holds the caller's local batch
+ * (every frame within 512 bytes, design §7). */
+static __attribute__((noinline)) int cursor_unmap(struct pt_cursor_state *c, uint64_t last, struct pt_flush *flush)
 {
 	struct walk w = { .t = c->tree, .action = WALK_UNMAP, .budget = UINT64_MAX,
 			  .flush = flush };
@@ -686,8 +688,8 @@ static int cursor_unmap(struct pt_cursor_state *c, uint64_t last, struct pt_flus
 
 /* protect over [c->va, last]: op on every mapping, into flush.  An op that
  * is always valid (set/clear of flags the format knows) lets whole
- * entries skip the prepare pass. */
-static int cursor_protect(struct pt_cursor_state *c, uint64_t last,
+ * entries skip the prepare pass.  Not inlined, as cursor_unmap. */
+static __attribute__((noinline)) int cursor_protect(struct pt_cursor_state *c, uint64_t last,
 			  void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
 			  struct pt_flush *flush)
 {
