@@ -33,12 +33,22 @@
  * n is locked, so its slots cannot change meanwhile.
  */
 static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsigned level,
+			     uint64_t va, uint64_t last, bool lock);
+
+/* Most cursors lock a node with no child node in their range (a leaf
+ * table): that case costs one test, not a call. */
+static inline void lock_children(const struct pt_phys *phys, struct pt_node n, unsigned level,
+				 uint64_t va, uint64_t last, bool lock)
+{
+	if (n.meta->nr_nodes != 0)
+		lock_descendants(phys, n, level, va, last, lock);
+}
+
+static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsigned level,
 			     uint64_t va, uint64_t last, bool lock)
 {
 	struct entry_iter it;
 
-	if (n.meta->nr_nodes == 0)
-		return;
 	for_each_entry_in(it, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (!entry_is_node(pte, level))
@@ -46,7 +56,7 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
 		struct pt_node child = entry_child_node(phys, pte);
 		if (lock)
 			pt_node_lock(phys, child);
-		lock_descendants(phys, child, level - 1, it.lo, it.hi, lock);
+		lock_children(phys, child, level - 1, it.lo, it.hi, lock);
 		if (!lock)
 			pt_node_unlock(child);
 	}
@@ -94,7 +104,7 @@ static void cursor_lock(struct pt_cursor_state *c)
 		if (pt_likely(!pt_node_stray(n))) {
 			c->node_pa = n.pa;
 			c->node_level = level;
-			lock_descendants(phys, n, level, c->start, c->last, true);
+			lock_children(phys, n, level, c->start, c->last, true);
 			return;
 		}
 		pt_node_unlock(n);
@@ -120,7 +130,7 @@ static void cursor_unlock(struct pt_cursor_state *c)
 	const struct pt_phys *phys = c->tree->phys;
 	struct pt_node n = pt_node_at(phys, c->node_pa);
 
-	lock_descendants(phys, n, c->node_level, c->start, c->last, false);
+	lock_children(phys, n, c->node_level, c->start, c->last, false);
 	pt_node_unlock(n);
 	pt_rcu_read_unlock(phys);
 }
@@ -205,8 +215,8 @@ static uint64_t nodes_for_fresh(const struct pt_map_src *src, unsigned level, ui
 static int map_prepare_leaf_run(const struct pt_tree *t, struct pt_node n, unsigned level,
 				unsigned i0, unsigned i1)
 {
-	for (unsigned i = i0; i <= i1; i++) {
-		pt_pte_t pte = pt_pte_load(n, i);
+	for (size_t i = i0; i <= i1; i++) {
+		pt_pte_t pte = pt_pte_load(n, (unsigned)i);
 		if (!entry_is_none(pte) && (fmt_pte_is_leaf(pte, level) ||
 					    subtree_has_mapping(t->phys, entry_child_node(t->phys, pte))))
 			return PT_EEXIST;
@@ -247,7 +257,6 @@ static int map_prepare(const struct pt_tree *t, struct pt_node n, unsigned level
 		return 0;
 	}
 	for_each_entry_in(it, va, last, level) {
-		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (src_leaf_here(src, &it)) {
 			unsigned i1 = entry_iter_run_end(&it);
 			int err = map_prepare_leaf_run(t, n, level, it.i, i1);
@@ -256,6 +265,7 @@ static int map_prepare(const struct pt_tree *t, struct pt_node n, unsigned level
 			it.i = i1;
 			continue;
 		}
+		pt_pte_t pte = pt_pte_load(n, it.i);
 		if (entry_is_none(pte)) {
 			*need += nodes_for_fresh(src, level - 1, it.lo, it.hi);
 			continue;
