@@ -23,6 +23,10 @@
  *                        reaches them at va == pa) and, in the kernel half,
  *                        at kernel_start + pa
  *
+ * Built with -DPTKIT_QEMU_KALLOC, the kernel hands ptkit its pool frames
+ * through its own allocator (pt_platform.frame_alloc/frame_free) and counts
+ * free frames itself: the same checks, with the frames owned by the kernel.
+ *
  * Test virtual addresses (TV_*) lie in [64 GiB, 256 GiB): inside the user
  * half of every format (Sv39's is 256 GiB).
  */
@@ -203,6 +207,129 @@ static void test_invalidate(void *arg, const struct pt_flush_info *info)
 	if (!inval_suppressed)
 		arch_invalidate(info);
 }
+
+#ifdef PTKIT_QEMU_KALLOC
+/*
+ * The kernel's own frame allocator (pt_platform.frame_alloc/frame_free,
+ * issue 10): a bitmap over the pool frames after ptkit's metadata.  Every
+ * frame ptkit takes or gives back passes through here, so the accounting
+ * below counts with this allocator's own numbers, not with ptkit's, and a
+ * free of a frame that is not out (double) or not the pool's (foreign) is
+ * caught by code ptkit does not own.
+ */
+struct kalloc {
+	uint64_t first, nr;                   /* frames [first, first + nr * 4 KiB) */
+	uint64_t used[POOL_MAX / SZ_4K / 64]; /* bit set: handed out */
+	uint64_t nr_free;
+	uint64_t bad_frees, first_bad;        /* double or foreign frees */
+};
+static struct kalloc kalloc;
+
+static bool kalloc_is_used(const struct kalloc *ka, uint64_t i)
+{
+	return ka->used[i / 64] & (UINT64_C(1) << (i % 64));
+}
+
+static void kalloc_flip(struct kalloc *ka, uint64_t i)
+{
+	ka->used[i / 64] ^= UINT64_C(1) << (i % 64);
+}
+
+static int kalloc_frame(void *arg, uint64_t *pa)
+{
+	struct kalloc *ka = arg;
+
+	/* Lowest frame first, as ptkit's own list does. */
+	for (uint64_t i = 0; i < ka->nr; i++) {
+		if (!kalloc_is_used(ka, i)) {
+			kalloc_flip(ka, i);
+			ka->nr_free--;
+			*pa = ka->first + i * SZ_4K;
+			return 0;
+		}
+	}
+	return PT_ENOMEM;
+}
+
+static void kalloc_free(void *arg, uint64_t pa)
+{
+	struct kalloc *ka = arg;
+	uint64_t i = (pa - ka->first) / SZ_4K;
+
+	if (pa < ka->first || i >= ka->nr || (pa & (SZ_4K - 1)) ||
+	    !kalloc_is_used(ka, i)) {
+		/* Inside a ptkit call: only note it, check_check reports it. */
+		if (ka->bad_frees++ == 0)
+			ka->first_bad = pa;
+		return;
+	}
+	kalloc_flip(ka, i);
+	ka->nr_free++;
+}
+
+/* Hands the pool after ptkit's metadata slots to the kernel's allocator. */
+static void frames_setup(struct pt_platform *p)
+{
+	kalloc.first = pool_pa + pt_phys_meta_bytes(pool_len);
+	kalloc.nr = (pool_pa + pool_len - kalloc.first) / SZ_4K;
+	kalloc.nr_free = kalloc.nr;
+	p->frame_alloc = kalloc_frame;
+	p->frame_free = kalloc_free;
+	p->frame_alloc_arg = &kalloc;
+	kprintf("frames from the kernel's allocator: %lu at [%#lx, %#lx)\n", kalloc.nr,
+		kalloc.first, pool_pa + pool_len);
+}
+
+static uint64_t free_frames(void)
+{
+	return kalloc.nr_free;
+}
+
+/* What the free count cannot tell, once everything is given back. */
+static bool frames_ok(void)
+{
+	if (kalloc.bad_frees) {
+		fail("the kernel's allocator got %lu double or foreign frees (the first: %#lx)",
+		     kalloc.bad_frees, kalloc.first_bad);
+		return false;
+	}
+	/* Nonzero would mean ptkit kept frames of its own beside ours. */
+	if (pt_phys_free_frames(&phys)) {
+		fail("pt_phys_free_frames is %lu with a kernel allocator, expected 0",
+		     pt_phys_free_frames(&phys));
+		return false;
+	}
+	/* Frame by frame, ours and ptkit's views agree: a count alone misses a
+	 * free of the wrong frame that the kernel still had handed out. */
+	for (uint64_t i = 0; i < kalloc.nr; i++) {
+		uint64_t pa = kalloc.first + i * SZ_4K;
+		bool ours = kalloc_is_used(&kalloc, i);
+		bool ptkits = pt_frame_refcount(&phys, pa) != PT_REFCOUNT_UNUSED;
+		if (ours != ptkits) {
+			fail("frame %#lx is %s by the kernel's allocator but %s by ptkit", pa,
+			     ours ? "handed out" : "free", ptkits ? "in use" : "free");
+			return false;
+		}
+	}
+	return true;
+}
+#else
+/* ptkit's own free list. */
+static void frames_setup(struct pt_platform *p)
+{
+	(void)p;
+}
+
+static uint64_t free_frames(void)
+{
+	return pt_phys_free_frames(&phys);
+}
+
+static bool frames_ok(void)
+{
+	return true;
+}
+#endif
 
 /* Frames the checks allocate: our references, dropped before teardown. */
 static uint64_t test_frames[16];
@@ -680,12 +807,12 @@ static void check_check(void)
 		fail("pt_check(kernel): %s: %s", pt_strerror(err), msg);
 		return;
 	}
-	uint64_t before = pt_phys_free_frames(&phys);
+	uint64_t before = free_frames();
 	if (build_space(&k2, &u2, false)) {
 		fail("building the second address space failed (see above)");
 		return;
 	}
-	uint64_t cost = before - pt_phys_free_frames(&phys);
+	uint64_t cost = before - free_frames();
 	arch_activate(u2, k2);
 	/* From here on nothing allocates: every frame given back stays free. */
 	for (unsigned i = 0; i < nr_test_frames; i++)
@@ -694,13 +821,15 @@ static void check_check(void)
 	if (!OK(pt_table_destroy(user)) || !OK(pt_table_destroy(kern)))
 		return;
 	user = kern = NULL;
-	uint64_t now = pt_phys_free_frames(&phys);
+	uint64_t now = free_frames();
 	if (now + cost != free_after_init) {
 		fail("after destroying the tables %lu frames are free, expected %lu "
 		     "(%lu after pt_phys_init, %lu held by the second tables)",
 		     now, free_after_init - cost, free_after_init, cost);
 		return;
 	}
+	if (!frames_ok())
+		return;
 	for (unsigned i = 0; i < nr_test_frames; i++) {
 		if (pt_frame_refcount(&phys, test_frames[i]) != PT_REFCOUNT_UNUSED) {
 			fail("test frame %#lx is still in use after the teardown", test_frames[i]);
@@ -754,12 +883,13 @@ void kernel_main(void)
 		.invalidate = test_invalidate,
 		.features = arch.features,
 	};
+	frames_setup(&platform);
 	int err = pt_phys_init(&phys, pool_pa, pool_len, 0, &platform);
 	if (err) {
 		kprintf("pt_phys_init: %s\n", pt_strerror(err));
 		setup_failed("pt_phys_init");
 	}
-	free_after_init = pt_phys_free_frames(&phys);
+	free_after_init = free_frames();
 	if (build_space(&kern, &user, true))
 		setup_failed("building the address space (see above)");
 	if ((err = pt_check(user, msg, sizeof(msg))) || (err = pt_check(kern, msg, sizeof(msg)))) {
@@ -767,7 +897,7 @@ void kernel_main(void)
 		setup_failed("pt_check before activation");
 	}
 	kprintf("tables built: %lu of %lu frames used; activating\n",
-		free_after_init - pt_phys_free_frames(&phys), free_after_init);
+		free_after_init - free_frames(), free_after_init);
 	arch_activate(user, kern);
 	kprintf("running on ptkit's tables\n");
 
