@@ -32,58 +32,232 @@ struct pt_taken {
 	uint64_t nr_tracked;
 };
 
-/* Range checks as for pt_unmap (the kernel half of a user table is PT_EPERM
- * here, since a cursor may write). */
+/**
+ * pt_cursor_open() - Lock a virtual range of a table.
+ * @c: caller-owned storage for the cursor; do not copy it while open.
+ * @table: the table.
+ * @va: first virtual address of the range, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ *
+ * Locks `[va, va + len)` of @table and sets the current address to @va.
+ * It blocks until the nodes it needs are free.  On error @c is untouched
+ * and there is nothing to close.
+ *
+ * Context: Enters an RCU read section and locks the node covering the
+ * range and every node below it in the range (top-down, in the one global
+ * order; spin locks that yield every 64 spins); both last until
+ * pt_cursor_close().  Meanwhile the thread must not open another cursor on
+ * @table nor call pt_map(), pt_map_frames(), pt_unmap() or pt_protect()
+ * on it, whatever the range (even two disjoint cursors in one thread can
+ * deadlock with a third, in another thread, that spans both), nor call
+ * pt_phys_barrier() or pt_phys_destroy().  Never allocates.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c or @table is %NULL, @len is 0, or the range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table, even only to read (a
+ *   cursor may write).
+ */
 int pt_cursor_open(struct pt_cursor *c, struct pt_table *table, uint64_t va,
 		   uint64_t len);
+
+/**
+ * pt_cursor_close() - Unlock a cursor's range.
+ * @c: the cursor, or %NULL.
+ *
+ * Unlocks and ends the RCU read section.  A %NULL or already closed cursor
+ * is a no-op; storage that was never opened counts as closed only if it is
+ * zero-filled.  Closing does not finish any batch.
+ *
+ * Context: The thread that opened @c (its RCU read section ends here).
+ * Takes no lock, allocates nothing.
+ */
 void pt_cursor_close(struct pt_cursor *c);
 
-/* Current address.  Once an operation moved past the last page, the cursor
- * is at its end: this is then va + len of the range (0 when that is 2^64),
- * find_next is PT_EINVAL, query, take_next and protect_next PT_ENOENT. */
+/**
+ * pt_cursor_va() - A cursor's current address.
+ * @c: an open cursor.
+ *
+ * No checks: valid only for an open cursor.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: The current address; once the cursor is at its end, `va + len`
+ * of its range, which is 0 when that is 2^64.
+ */
 uint64_t pt_cursor_va(const struct pt_cursor *c);
 
-/* The leaf containing the current address (whole leaf), or PT_ENOENT.  Does
- * not move. */
+/**
+ * pt_cursor_query() - The mapping at a cursor's current address.
+ * @c: an open cursor.
+ * @out: where to store the mapping.
+ *
+ * The whole leaf containing the current address, which may extend beyond
+ * the cursor's range (the 2 MiB leaf around a 4 KiB cursor, say).  The
+ * cursor does not move.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates
+ * nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, or @out is %NULL.
+ * - %PT_ENOENT: nothing is mapped at the current address, or the cursor is
+ *   at its end.
+ */
 int pt_cursor_query(struct pt_cursor *c, struct pt_mapping *out);
 
-/*
- * Moves to the first mapped address in [cur, cur + len), clipped to the
- * cursor's range (len may be anything, even UINT64_MAX; an address in a
- * partly covered last page counts; take_next and protect_next consider only
- * whole pages of their window).  If cur is inside a
- * mapping, that is cur.  PT_ENOENT if none: the cursor then stays.
- * PT_EINVAL for len 0 or a cursor already at its end.
+/**
+ * pt_cursor_find_next() - Move to the next mapped address.
+ * @c: an open cursor.
+ * @len: the window: `[cur, cur + len)` clipped to the cursor's range; any
+ *   value but 0, `UINT64_MAX` for "to the end of the range".
+ * @va_out: where to store the new current address, or %NULL.
+ *
+ * Moves the current address to the first mapped address in the window.
+ * If the current address is inside a mapping, even one that starts before
+ * it, that is the current address itself.  An address in a partly covered
+ * last page of the window counts (pt_cursor_take_next() and
+ * pt_cursor_protect_next() consider only whole pages of theirs).
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates
+ * nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, @len is 0, or the cursor is at
+ *   its end.
+ * - %PT_ENOENT: nothing is mapped in the window; the cursor stays.
  */
 int pt_cursor_find_next(struct pt_cursor *c, uint64_t len, uint64_t *va_out);
 
-/* Moves to va, which must be 4 KiB aligned (PT_EALIGN) and inside the
- * cursor's range (PT_ERANGE). */
+/**
+ * pt_cursor_jump() - Move a cursor anywhere inside its range.
+ * @c: an open cursor.
+ * @va: the new current address, 4 KiB aligned.
+ *
+ * Sets the current address to @va, backwards too, and leaves the end
+ * state.  On error the cursor stays.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates
+ * nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open.
+ * - %PT_EALIGN: @va is not 4 KiB aligned.
+ * - %PT_ERANGE: @va is outside the cursor's range.
+ */
 int pt_cursor_jump(struct pt_cursor *c, uint64_t va);
 
-/*
- * Maps one leaf at the current address: item->va must equal it, item->size
- * must be a leaf size of the table, va and pa aligned to it.  Tracked items
- * are 4 KiB frames and take one reference.  PT_EEXIST if any of it is mapped.
- * Moves past the new leaf.
+/**
+ * pt_cursor_map() - Map one leaf at a cursor's current address.
+ * @c: an open cursor.
+ * @item: the leaf: `va`, `pa`, `size`, `prop` and `tracked`.
+ *
+ * Maps exactly the leaf @item describes: `item->va` is the current
+ * address; `item->size` is a page size of the format no larger than the
+ * table's `max_leaf_level` allows (as for pt_map(), one level below the
+ * root in a shared kernel half); `item->va` and `item->pa` are aligned to
+ * it; `item->prop` is stored normalized; and the leaf lies inside the
+ * cursor's range.  A tracked item is a 4 KiB data frame someone holds, and
+ * the table takes one new reference on it.  Overlap and empty-node rules
+ * are those of pt_map().  On success the current address moves past the
+ * leaf.  There is no batch parameter: a replaced empty node is released
+ * through a private batch before the call returns.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates the
+ * missing nodes from the table's phys, reserved before anything is
+ * written (%PT_ENOMEM changes nothing), and locks them before publishing
+ * them.  May call the invalidation hook, locks held.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, @item is %NULL, or the cursor is
+ *   at its end; `item->va` is not the current address; `item->size` is not
+ *   a page size of the format or is above the cap; the item is tracked
+ *   and not 4 KiB; `item->prop` cannot be expressed; a tracked frame is
+ *   not a data frame someone holds (as pt_map_frames()).
+ * - %PT_EALIGN: `item->va` or `item->pa` is not aligned to `item->size`.
+ * - %PT_ERANGE: the leaf extends past the cursor's range, or
+ *   `pa + size - 1` reaches `pa_limit`.
+ * - %PT_EEXIST: part of the leaf's range is already mapped.
+ * - %PT_ENOMEM: no frame for a page-table node.
  */
 int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item);
 
-/*
- * Removes the next mapping in [cur, cur + len) (clipped to the range): a
- * leaf inside the range, or a whole subtree whose range lies inside it; a
- * huge leaf only partly inside is split first.  Release goes into `flush`
- * (NULL: done before return).  Moves past what it took.  PT_ENOENT if
- * nothing is mapped there.
+/**
+ * pt_cursor_take_next() - Remove the next mapping or subtree in a window.
+ * @c: an open cursor.
+ * @len: the window: `[cur, cur + len)` clipped to the cursor's range,
+ *   whole pages only; any value but 0, `UINT64_MAX` for "to the end".
+ * @out: what was taken, or %NULL.
+ * @flush: the batch that collects invalidation and release, bound to the
+ *   cursor's table; %NULL: both happen before the call returns.
+ *
+ * The cursor form of unmap.  It removes the first item in the window, in
+ * address order:
+ *
+ * - A node whose whole range lies inside the window and that holds at
+ *   least one mapping is detached with its subtree: `*out` gets `subtree`
+ *   true, `va`, `len` (the node's span: 2 MiB for a leaf table, 1 GiB,
+ *   512 GiB), `nr_mappings` and `nr_tracked`; `mapping` is zeroed.
+ * - A leaf inside the window is removed: `*out` gets `subtree` false and
+ *   `mapping`, the leaf as read when it was cleared (A/D included).  The
+ *   other fields are unspecified.
+ * - A huge leaf only partly inside is split, level by level, until a piece
+ *   lies inside, and that piece is taken; the rest stays mapped as smaller
+ *   leaves.
+ *
+ * Empty nodes lying wholly inside the window before the item are detached
+ * and freed on the way, and not reported.  The kernel table's root-slot
+ * nodes are never taken whole.  Release works as for pt_unmap(): the
+ * caller releases nothing, and tracked frames keep the table's reference
+ * until the batch is finished.  On success the current address moves past
+ * the item.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates from
+ * the table's phys only to split a huge leaf partly covered (reserved
+ * first).  A full batch is finished early inside the call, and a %NULL
+ * @flush is finished before it returns: either way the invalidation hook
+ * runs with the cursor's locks held.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, @len is 0, or @flush is bound to
+ *   another table.
+ * - %PT_ENOENT: nothing is mapped in the window, or the cursor is at its
+ *   end; nothing changes.
+ * - %PT_ENOMEM: a huge leaf needs splitting and no frame is free.
  */
 int pt_cursor_take_next(struct pt_cursor *c, uint64_t len,
 			struct pt_taken *out, struct pt_flush *flush);
 
-/*
- * Applies op to the next mapping in [cur, cur + len), splitting a huge leaf
- * that is only partly inside.  The result is normalized; an inexpressible
- * one is PT_EINVAL and changes nothing.  Reports the leaf's range and moves
- * past it.  PT_ENOENT if nothing is mapped there.
+/**
+ * pt_cursor_protect_next() - Change the property of the next mapping.
+ * @c: an open cursor.
+ * @len: the window: `[cur, cur + len)` clipped to the cursor's range,
+ *   whole pages only; any value but 0, `UINT64_MAX` for "to the end".
+ * @op: changes the property it is given (`flags` and `cache` both).
+ * @arg: passed to @op.
+ * @va_out: where to store the leaf's first address, or %NULL.
+ * @len_out: where to store the leaf's length, or %NULL.
+ * @flush: the batch that collects the invalidation, bound to the cursor's
+ *   table; %NULL: it happens before the call returns.
+ *
+ * Finds the first leaf in the window, descending into nodes; a huge leaf
+ * only partly inside is split so that only the inside piece changes.  It
+ * calls `op(&prop, arg)` once with the leaf's current normalized property;
+ * the result is normalized and written, while pa, size and trackedness
+ * never change.  The leaf's range, after any split, goes to @va_out,
+ * @len_out and @flush, and the current address moves past it.
+ *
+ * @op is called at most once per call, before anything changes, and not
+ * at all when the result is %PT_ENOENT.  If the call then fails (an
+ * inexpressible result, or %PT_ENOMEM) nothing changes and the cursor
+ * stays.
+ *
+ * Context: Inside the cursor's locks and RCU read section; @op runs there
+ * too and must not modify the table.  Allocates from the table's phys only
+ * to split a huge leaf partly covered (reserved first).  A full batch is
+ * finished early inside the call, and a %NULL @flush before it returns,
+ * with the cursor's locks held.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, @len is 0, @op is %NULL, @flush
+ *   is bound to another table, or the result of @op cannot be expressed
+ *   (WC without the feature, an unknown flag, ...).
+ * - %PT_ENOENT: nothing is mapped in the window, or the cursor is at its
+ *   end.
+ * - %PT_ENOMEM: a huge leaf needs splitting and no frame is free.
  */
 int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 			   void (*op)(struct pt_prop *prop, void *arg),

@@ -10,7 +10,7 @@
  * released before the hardware can no longer reach it.
  *
  * The batch has a fixed capacity (no malloc) and is small enough for a
- * kernel stack (416 bytes): when it fills, it is finished early, in the
+ * kernel stack (288 bytes): when it fills, it is finished early, in the
  * middle of an operation, which is always safe.
  */
 #ifndef PTKIT_FLUSH_H
@@ -57,7 +57,56 @@ struct pt_flush {
 	uint64_t frames[PT_FLUSH_MAX_FRAMES]; /* pa; bit 0 set: a removed subtree */
 };
 
+/**
+ * pt_flush_init() - Empty a batch and bind it to a table.
+ * @flush: caller-owned storage for the batch.
+ * @table: the table whose operations the batch will collect.
+ *
+ * Call it before first use.  One batch may then collect from any number of
+ * operations and cursors on @table; passing it to an operation on another
+ * table is %PT_EINVAL there.  Only the header is written.  Never call it on
+ * a batch that still holds records: they would be dropped uninvalidated and
+ * unreleased (leaked references and nodes).  pt_flush_finish() leaves a
+ * batch empty and still bound, ready for reuse.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: 0, or %PT_EINVAL if @flush or @table is %NULL (then @flush is not
+ * touched).
+ */
 int pt_flush_init(struct pt_flush *flush, struct pt_table *table);
+
+/**
+ * pt_flush_finish() - Invalidate what a batch recorded, then release.
+ * @flush: a batch bound by pt_flush_init().
+ *
+ * In this order:
+ *
+ * - If anything is recorded (ranges, `all`, or removed nodes), calls the
+ *   table's invalidation hook once, with `info.root_pa` the table's root.
+ *   With `nodes_removed` set, paging-structure caches must go too.
+ * - Drops the table's reference on each recorded tracked frame; a frame
+ *   whose count reaches 0 is freed.
+ * - For each removed subtree: drops the references of its tracked leaves,
+ *   then hands its nodes to `pt_platform.rcu_defer`, which frees them after
+ *   a grace period (pt_rcu_release()).
+ * - Leaves the batch empty and still bound, ready for reuse.
+ *
+ * An unfinished batch leaves stale TLB entries uninvalidated, keeps the
+ * table's references on its frames and never frees its nodes: finish every
+ * batch before pt_table_destroy() and pt_phys_destroy().  Changes to a
+ * kernel table are seen by every user table that shares it, so its hook
+ * must reach every address space, global (%PT_G) entries too.
+ *
+ * Context: Runs the invalidation hook in the caller's context.  Takes no
+ * node lock, so it may run with or without a cursor open; frees frames
+ * into @flush's phys (frame cache and pool spin locks, or
+ * `pt_platform.frame_free`) and allocates nothing.  Does not wait for the
+ * grace period.  The same steps run inside any call given a %NULL batch
+ * (at its end), and inside an operation whose batch filled up (an early
+ * finish, possibly with node locks held).
+ * Return: 0, or %PT_EINVAL if @flush is %NULL or was never bound (zeroed
+ * storage).
+ */
 int pt_flush_finish(struct pt_flush *flush);
 
 #ifdef __cplusplus

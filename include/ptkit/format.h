@@ -65,7 +65,16 @@ extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
  * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */
 #define PT_AARCH64_MAIR 0x0444bbffull
 
-/* Bytes mapped by one entry at `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB ...). */
+/**
+ * pt_level_size() - Bytes mapped by one entry at a level.
+ * @level: the page-table level, at least 1 (not checked).
+ *
+ * Level 1 is the leaf table: 4 KiB at level 1, 2 MiB at 2, 1 GiB at 3,
+ * 512 GiB at 4, 256 TiB at 5, in every format.
+ *
+ * Context: Any context: pure arithmetic.
+ * Return: `4096 << 9 * (level - 1)`.
+ */
 static inline uint64_t pt_level_size(unsigned level)
 {
 	return (uint64_t)1 << (PT_PAGE_SHIFT + 9 * (level - 1));

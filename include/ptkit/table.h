@@ -32,50 +32,399 @@ struct pt_table_opts {
 	uint32_t features;       /* PT_FEAT_* added to the platform's */
 };
 
+/**
+ * pt_table_create() - Create an empty table for one half, default options.
+ * @phys: where the table's frames come from.
+ * @fmt: the page-table format, such as `pt_format_x86_64`.
+ * @space: %PT_SPACE_USER or %PT_SPACE_KERNEL.
+ * @out: where to store the new table.
+ *
+ * pt_table_create_opts() with %NULL options: the format's largest pages,
+ * the platform's invalidation hook and features, not live.
+ *
+ * Context: As pt_table_create_opts().
+ * Return: As pt_table_create_opts().
+ */
 int pt_table_create(struct pt_phys *phys, const struct pt_format *fmt,
 		    enum pt_space space, struct pt_table **out);
+
+/**
+ * pt_table_create_opts() - Create an empty table for one half.
+ * @phys: where the table's frames come from.
+ * @fmt: the page-table format, such as `pt_format_x86_64`.
+ * @space: %PT_SPACE_USER or %PT_SPACE_KERNEL.
+ * @opts: options (page-size cap, invalidation hook, live, features), or
+ *   %NULL for the defaults.
+ * @out: where to store the new table.
+ *
+ * A %PT_SPACE_USER table made this way covers only the user half:
+ * kernel-half ranges are %PT_ERANGE (for a process table that sees the
+ * kernel, use pt_table_create_user()).  A %PT_SPACE_KERNEL table covers
+ * only the kernel half.  Where the format shares one root between the
+ * halves (`shared_kernel_root`: x86-64, RISC-V) a kernel table allocates
+ * the nodes under its kernel root slots right away and keeps them for
+ * life, so kernel mappings made later show up in every user table.
+ * AArch64 kernel tables allocate nothing extra.
+ *
+ * Cost in frames of @phys: 2 for a user table (the &struct pt_table and
+ * the root), and for a kernel table 258 (about 1 MiB: 256 pinned nodes)
+ * on x86-64 and RISC-V, 2 on AArch64.
+ *
+ * Context: Any thread.  Allocates from @phys only (frame cache spin locks,
+ * or `pt_platform.frame_alloc`): the frame holding the table, the root, a
+ * kernel table's pinned kernel-half nodes, all reserved before anything is
+ * built, so %PT_ENOMEM leaves @phys as it was.  Locks only the new nodes.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @phys, @fmt or @out is %NULL, @space is neither
+ *   %PT_SPACE_USER nor %PT_SPACE_KERNEL, or `opts->max_leaf_level` is
+ *   above `fmt->max_leaf_level`.
+ * - %PT_ENOMEM: not enough free frames in @phys.
+ */
 int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 			 enum pt_space space, const struct pt_table_opts *opts,
 			 struct pt_table **out);
-/* A user table that shares `kernel`'s kernel half (formats with
- * shared_kernel_root; writes to that half through it are PT_EPERM), or an
- * empty user table with kernel's settings (AArch64: a TTBR0 root). */
+
+/**
+ * pt_table_create_user() - Create a user table that sees a kernel table.
+ * @kernel: a %PT_SPACE_KERNEL table.
+ * @out: where to store the new table.
+ *
+ * For a format with `shared_kernel_root` (x86-64, RISC-V), the new root's
+ * kernel slots point to @kernel's nodes one level below its root: shared,
+ * not copied, and not counted.  pt_query(), pt_for_each_mapping(),
+ * pt_check() and pt_table_stats() see the kernel half through it; writing
+ * there (pt_map(), pt_map_frames(), pt_unmap(), pt_protect()) or opening
+ * a cursor there is %PT_EPERM; and @kernel cannot be destroyed while this
+ * table exists.
+ *
+ * For a format without it (AArch64: TTBR0 and TTBR1 are separate roots)
+ * it creates an empty user table with @kernel's settings instead, which
+ * does not see the kernel half (%PT_ERANGE there) and does not keep
+ * @kernel alive.
+ *
+ * Either way it inherits `max_leaf_level`, `features`, the invalidation
+ * hook (with its argument) and `live` from @kernel, reports
+ * %PT_SPACE_USER, and costs 2 frames.
+ *
+ * Context: Any thread, while @kernel is not being destroyed.  Allocates 2
+ * frames from @kernel's phys (frame cache spin locks, or
+ * `pt_platform.frame_alloc`), reserved first: %PT_ENOMEM changes nothing.
+ * Locks only its own new root, none of @kernel's nodes (the kernel
+ * root's kernel slots never change).
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @kernel or @out is %NULL, or @kernel is not a
+ *   %PT_SPACE_KERNEL table.
+ * - %PT_ENOMEM: not enough free frames.
+ */
 int pt_table_create_user(struct pt_table *kernel, struct pt_table **out);
-/* Synchronous: releases every node and every tracked reference.  PT_EBUSY
- * for a kernel table that user tables still share. */
+
+/**
+ * pt_table_destroy() - Free a table, its nodes and its references, now.
+ * @table: the table.
+ *
+ * Synchronous: frees every node of the table and drops the table's
+ * reference on every tracked frame immediately, with no invalidation hook
+ * and no RCU grace period.  A user table frees only its own half and stops
+ * sharing its kernel table.  Call it only when no CPU can still use the
+ * table (not loaded, its TLB entries gone), no cursor on it is open, no
+ * other thread is inside it, and every batch bound to it is finished.
+ *
+ * Context: Any thread, with nobody else inside @table: takes no node lock
+ * and no RCU read section.  Frees frames into the table's phys (frame
+ * cache spin locks, or `pt_platform.frame_free`); allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL.
+ * - %PT_EBUSY: @table is a kernel table that user tables still share.
+ */
 int pt_table_destroy(struct pt_table *table);
 
-uint64_t pt_table_root(const struct pt_table *table); /* pa for CR3/satp/TTBR */
+/**
+ * pt_table_root() - The physical address of a table's root.
+ * @table: the table, or %NULL.
+ *
+ * What you load into CR3, satp or TTBR (add your PCID, ASID, mode or flag
+ * bits).  It never changes for the table's life.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: The root's 4 KiB-aligned physical address, or 0 for %NULL.
+ */
+uint64_t pt_table_root(const struct pt_table *table);
+
+/**
+ * pt_table_format() - The format a table was created with.
+ * @table: the table, or %NULL.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: The format, or %NULL for %NULL.
+ */
 const struct pt_format *pt_table_format(const struct pt_table *table);
+
+/**
+ * pt_table_phys() - The phys a table's frames come from.
+ * @table: the table, or %NULL.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: The phys, or %NULL for %NULL.
+ */
 struct pt_phys *pt_table_phys(const struct pt_table *table);
+
+/**
+ * pt_table_space() - The half a table was created for.
+ * @table: the table, or %NULL.
+ *
+ * A table made by pt_table_create_user() reports %PT_SPACE_USER.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: %PT_SPACE_USER or %PT_SPACE_KERNEL; %PT_SPACE_USER for %NULL.
+ */
 enum pt_space pt_table_space(const struct pt_table *table);
 
 /* PT_ENOMEM may be temporary: removed nodes come back after an RCU grace
  * period (pt_phys_barrier, then retry, from outside any cursor). */
 
-/* Untracked: largest page per position (alignment of va and pa, length). */
+/**
+ * pt_map() - Map a physical range, untracked, with the largest pages that fit.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @pa: first physical address, 4 KiB aligned.
+ * @len: bytes to map, a positive multiple of 4 KiB.
+ * @prop: the property of every new leaf; stored normalized.
+ *
+ * Maps `[va, va + len)` to `[pa, pa + len)`.  Any physical range below the
+ * format's `pa_limit` will do (RAM, MMIO, a linear map): no reference is
+ * taken on managed frames inside it, so keep frames of your own allocated
+ * for as long as they are mapped.
+ *
+ * At each position it uses the largest page that lies entirely in what is
+ * left of the range, to which both the virtual and the physical address
+ * are aligned, and that is not above the table's `max_leaf_level`; in the
+ * kernel half of a format with `shared_kernel_root` pages also stay one
+ * level below the root (which never matters on x86-64).  One call can
+ * therefore produce 4 KiB, then 2 MiB, then 1 GiB, then 2 MiB leaves.
+ *
+ * It never overwrites: if any page of the range is already mapped
+ * (PROT_NONE included) the call is %PT_EEXIST and changes nothing.
+ * Page-table nodes in the way that hold no mapping do not count: where a
+ * huge leaf goes over one, the node is detached and freed, and the
+ * invalidation hook is called with `nodes_removed` before the call
+ * returns.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (top-down, in the one global order; spin locks that
+ * yield every 64 spins) inside an RCU read section, for the call.
+ * Allocates the missing nodes from the table's phys, all reserved before
+ * anything is written, so %PT_ENOMEM changes nothing.  May call the
+ * invalidation hook (a replaced empty node; RISC-V without Svvptc: the new
+ * ranges; AArch64 break-before-make).
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @prop cannot be expressed, @len is 0, or
+ *   the range wraps.
+ * - %PT_EALIGN: @va, @len or @pa is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical, or
+ *   `pa + len - 1` wraps or reaches `pa_limit`.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_EEXIST: part of the range is already mapped.
+ * - %PT_ENOMEM: no frame for a page-table node (may be temporary: see
+ *   pt_phys_barrier()).
+ */
 int pt_map(struct pt_table *table, uint64_t va, uint64_t pa, uint64_t len,
 	   struct pt_prop prop);
-/* Tracked: n frames at consecutive 4 KiB pages, one new reference each. */
+
+/**
+ * pt_map_frames() - Map data frames, tracked, at consecutive 4 KiB pages.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @frames: physical addresses of @n data frames of the table's phys.
+ * @n: number of frames, at least 1.
+ * @prop: the property of every new leaf; stored normalized.
+ *
+ * Maps `frames[i]` at `va + i * 4096` for `i < n`, as tracked 4 KiB
+ * leaves.  Each mapping takes one new reference on its frame, so a frame
+ * listed k times gets k references.  Your own references are unaffected:
+ * you may drop them right after the call, and the table keeps the frames
+ * alive until they are unmapped and the batch is finished.  Overlap and
+ * empty-node rules are those of pt_map(): all or nothing.
+ *
+ * Context: As pt_map(): the nodes of the range locked inside an RCU read
+ * section for the call; missing nodes allocated from the table's phys,
+ * reserved first, so %PT_ENOMEM changes nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @frames is %NULL, @n is 0 or `n * 4096`
+ *   overflows, @prop cannot be expressed, or the range wraps.  Also when a
+ *   frame is not a data frame someone holds (it is free, has count 0, is a
+ *   page-table node, a table object, metadata or unmanaged), or when its
+ *   count would exceed %PT_REFCOUNT_MAX.
+ * - %PT_EALIGN: @va is not 4 KiB aligned, or a `frames[i]` inside a held
+ *   data frame is not.
+ * - %PT_ERANGE: the range is outside the table's half, or a frame is at or
+ *   above `pa_limit`.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_EEXIST: part of the range is already mapped.
+ * - %PT_ENOMEM: no frame for a page-table node.
+ */
 int pt_map_frames(struct pt_table *table, uint64_t va, const uint64_t *frames,
 		  size_t n, struct pt_prop prop);
-/* flush may be NULL: then invalidation and release happen before return. */
+
+/**
+ * pt_unmap() - Remove every mapping in a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @flush: the batch that collects invalidation and release, bound to
+ *   @table; %NULL: both happen before the call returns.
+ *
+ * Unmapping nothing is not an error.  A huge leaf only partly inside is
+ * split first, one level at a time and only as deep as needed: only the
+ * inside part goes, the outside part stays mapped as smaller leaves with
+ * the same pa and property.  Every node whose whole range lies inside the
+ * range is detached with its subtree, even an empty one, so unmapping
+ * gives back the page-table memory of the range; nodes emptied by a
+ * partial unmap stay for reuse, and the kernel table's root-slot nodes are
+ * never detached.
+ *
+ * The table's references on removed tracked frames, and the detached
+ * nodes, go into @flush and are released by pt_flush_finish(), after the
+ * invalidation; that is when tracked frames lose the table's reference.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (top-down, one global order) inside an RCU read
+ * section, for the call.  Allocates from the table's phys only to split a
+ * huge leaf partly covered (reserved first).  A full batch is finished
+ * early inside the call, node locks held; with a %NULL @flush the
+ * invalidation hook runs and the release happens at the end of the call,
+ * after the node locks are dropped.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @len is 0, the range wraps, or @flush is
+ *   bound to another table.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_ENOMEM: a huge leaf needs splitting and no frame is free.
+ */
 int pt_unmap(struct pt_table *table, uint64_t va, uint64_t len,
 	     struct pt_flush *flush);
+
+/**
+ * pt_protect() - Set and clear flags of every mapping in a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @set_flags: `PT_*` flags to set.
+ * @clear_flags: `PT_*` flags to clear; none also in @set_flags.
+ * @flush: the batch that collects the invalidation, bound to @table;
+ *   %NULL: it happens before the call returns.
+ *
+ * For every leaf inside the range, `flags = (flags | set_flags) &
+ * ~clear_flags`, then normalized.  On x86-64 W or X imply R, so clearing
+ * %PT_R alone from a writable or executable mapping changes nothing: clear
+ * `PT_R | PT_W | PT_X` for PROT_NONE.  The cache policy is unchanged (use
+ * pt_cursor_protect_next() to change it); pa, size and trackedness never
+ * change.  A huge leaf only partly inside is split first.  Each leaf's
+ * range goes into @flush, upgrades too.  A range with no mapping is 0.
+ *
+ * Context: As pt_unmap(): the nodes of the range locked inside an RCU read
+ * section for the call; allocates only to split a huge leaf partly covered
+ * (reserved first); a full batch is finished early inside the call.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @set_flags and @clear_flags share a flag, a flag is
+ *   outside %PT_FLAGS_ALL, or a software bit is beyond the format's
+ *   `nr_sw_bits`; @table is %NULL, @len is 0, the range wraps, or @flush
+ *   is bound to another table.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_ENOMEM: a huge leaf needs splitting and no frame is free.
+ */
 int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
 	       uint32_t set_flags, uint32_t clear_flags, struct pt_flush *flush);
-/* The whole leaf containing va, or PT_ENOENT. */
+
+/**
+ * pt_query() - Find the mapping that contains an address.
+ * @table: the table.
+ * @va: any byte address (need not be aligned).
+ * @out: where to store the mapping.
+ *
+ * The whole leaf containing the byte @va, unclipped: `out->va` and
+ * `out->pa` are where the leaf starts.  A user table made by
+ * pt_table_create_user() sees the kernel half too.  It may run alongside
+ * changes to the table and then sees each entry before or after the
+ * change (on AArch64, briefly absent during a break-before-make).
+ *
+ * Context: Any thread.  Takes no lock: walks inside an RCU read section.
+ * Allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @out is %NULL.
+ * - %PT_ERANGE: @va is outside the table's half (or halves).
+ * - %PT_ENOENT: nothing is mapped at @va.
+ */
 int pt_query(struct pt_table *table, uint64_t va, struct pt_mapping *out);
-/* One call per leaf overlapping the range, in order, unclipped.  A non-zero
- * return from fn stops the walk and is returned. */
+
+/**
+ * pt_for_each_mapping() - Call a function for every mapping in a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @fn: called once per leaf overlapping the range; `*m` is valid only
+ *   during the call.
+ * @arg: passed to @fn.
+ *
+ * Calls @fn for each leaf that overlaps the range, in increasing address
+ * order, with the whole leaf (unclipped, unmerged).  A user table's kernel
+ * half is included.  It stops at the first non-zero return of @fn and
+ * returns that value, so return positive values to tell them apart from
+ * `PT_E*` codes.
+ *
+ * @fn must not modify @table (no map, unmap, protect or cursor on it, no
+ * destroy): the walk holds no lock, and a node freed under it would be
+ * read after free.  Collect what you need, then act on it, or use a
+ * cursor.
+ *
+ * Context: Any thread.  Takes no lock: the whole walk, @fn included, runs
+ * inside one RCU read section, so @fn must not wait for a grace period
+ * (pt_phys_barrier(), pt_phys_destroy()).  Allocates nothing.
+ * Return: 0 once every leaf was visited, the first non-zero return of @fn,
+ * or the first that applies:
+ * - %PT_EINVAL: @fn or @table is %NULL, @len is 0, or the range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half (or halves).
+ */
 int pt_for_each_mapping(struct pt_table *table, uint64_t va, uint64_t len,
 			int (*fn)(const struct pt_mapping *m, void *arg),
 			void *arg);
 
-/* Every invariant of design §4.  0 or PT_ECORRUPT with a message naming the
- * node, index and rule in `why` (may be NULL).  Call it with no other user
- * inside the table, and not alongside pt_check of another table of the same
- * phys (it marks visits in the shared frame metadata). */
+/**
+ * pt_check() - Verify every invariant of a table.
+ * @table: the table.
+ * @why: where to write a message, or %NULL.
+ * @why_len: size of @why in bytes, terminating NUL included.
+ *
+ * Verifies the invariants of design §4.  For a user table it also
+ * walks the borrowed kernel nodes and checks that its kernel slots equal
+ * the kernel's.  It checks that:
+ *
+ * - `nr_children` (and the per-node tracked count) match the present
+ *   entries;
+ * - every node is reachable by exactly one path, sits one level down, is
+ *   tagged page-table, is in use and is not stray;
+ * - leaves are at most `max_leaf_level`, never in a kernel root slot, and
+ *   have va and pa aligned to their size;
+ * - every entry lies inside the table's space;
+ * - every leaf is exactly the encoding of a normalized mapping, and every
+ *   table entry exactly that of a node;
+ * - tracked leaves are managed 4 KiB data frames whose count is at least
+ *   their number of mappings in @table.
+ *
+ * On success @why is set to `""`; on %PT_ECORRUPT to
+ * `"rule N (what): node pa=0x... level L index I"`, truncated to
+ * `why_len - 1` characters.  Pending batches are fine.
+ *
+ * Context: Needs a quiet table: no open cursor, no concurrent call on
+ * @table or on its kernel table, and no concurrent pt_check() on any table
+ * of the same phys (it writes visit marks into the shared frame metadata).
+ * Takes no lock and no RCU read section; allocates nothing.
+ * Return: 0 if every invariant holds, %PT_EINVAL if @table is %NULL, or
+ * %PT_ECORRUPT naming the first broken rule in @why.
+ */
 int pt_check(struct pt_table *table, char *why, size_t why_len);
 
 struct pt_table_stats {
@@ -84,7 +433,19 @@ struct pt_table_stats {
 	uint64_t tracked;                     /* tracked leaves */
 	uint64_t mapped_bytes;
 };
-/* Counts, walking the whole table: same quiet table as pt_check. */
+/**
+ * pt_table_stats() - Count a table's nodes and mappings.
+ * @table: the table.
+ * @out: where to store the counts.
+ *
+ * Walks the whole table.  `nodes[level]` and `mappings[level]` are filled
+ * for levels 1 to the format's `levels`; the root counts as a node, and a
+ * user table also counts the kernel nodes it shares.
+ *
+ * Context: Needs the same quiet table as pt_check(): the walk takes no
+ * lock and no RCU read section.  Allocates nothing.
+ * Return: 0, or %PT_EINVAL if @table or @out is %NULL.
+ */
 int pt_table_stats(struct pt_table *table, struct pt_table_stats *out);
 
 #ifdef __cplusplus

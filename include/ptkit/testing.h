@@ -12,9 +12,20 @@
 extern "C" {
 #endif
 
-/*
- * Fault injection: the nth frame allocation from now fails with PT_ENOMEM
- * (n = 1: the very next).  0 turns it off.  One-shot.
+/**
+ * pt_phys_fail_nth_alloc() - Make a future frame allocation fail.
+ * @phys: the phys; must not be %NULL.
+ * @nth: which allocation from now fails with %PT_ENOMEM: 1 is the very
+ *   next; 0 disarms the hook.
+ *
+ * Fault injection, one-shot: after it fired, allocations succeed again.
+ * Every frame allocation of @phys counts, from any thread: data frames
+ * (pt_frame_alloc()), table objects, roots and page-table nodes, also
+ * when a kernel allocator (`pt_platform.frame_alloc`) serves them.
+ * Declared in `<ptkit/testing.h>`, which `<ptkit/ptkit.h>` does not
+ * include.
+ *
+ * Context: Any thread: one atomic store; takes no lock, allocates nothing.
  */
 void pt_phys_fail_nth_alloc(struct pt_phys *phys, uint64_t nth);
 

@@ -34,17 +34,38 @@ enum pt_error {
 	PT_ECORRUPT = -9, /* pt_check found a broken invariant */
 };
 
-/* A short English name for a PT_E* code ("PT_EINVAL: invalid argument"). */
+/**
+ * pt_strerror() - Name a ptkit error code.
+ * @err: 0 or a `PT_E*` code; any other value is accepted too.
+ *
+ * A short English name for the code, such as
+ * `"PT_EINVAL: invalid argument"`, or `"unknown ptkit error"` for a value
+ * that is not a ptkit code.
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: A static string, never %NULL.
+ */
 const char *pt_strerror(int err);
 
-/*
- * The negative errno a kernel port returns for a PT_E* code, with Linux's
- * numbers (the same on x86, Arm and RISC-V):
- *   PT_EINVAL, PT_EALIGN -EINVAL (22)    PT_ERANGE   -ERANGE (34)
- *   PT_EPERM             -EPERM (1)      PT_EEXIST   -EEXIST (17)
- *   PT_ENOENT            -ENOENT (2)     PT_ENOMEM   -ENOMEM (12)
- *   PT_EBUSY             -EBUSY (16)     PT_ECORRUPT -EUCLEAN (117)
- * 0 stays 0; an unknown code is -EINVAL.
+/**
+ * pt_errno() - The Linux errno for a ptkit error code.
+ * @err: 0 or a `PT_E*` code; any other value is accepted too.
+ *
+ * What a kernel port returns for a ptkit error, with Linux's numbers (the
+ * same on x86, Arm and RISC-V):
+ *
+ * - %PT_EINVAL and %PT_EALIGN: `-EINVAL` (22)
+ * - %PT_ERANGE: `-ERANGE` (34)
+ * - %PT_EPERM: `-EPERM` (1)
+ * - %PT_EEXIST: `-EEXIST` (17)
+ * - %PT_ENOENT: `-ENOENT` (2)
+ * - %PT_ENOMEM: `-ENOMEM` (12)
+ * - %PT_EBUSY: `-EBUSY` (16)
+ * - %PT_ECORRUPT: `-EUCLEAN` (117)
+ *
+ * Context: Any context: takes no lock, allocates nothing.
+ * Return: 0 for 0, the negative errno above for a `PT_E*` code, and
+ * `-EINVAL` for any other value.
  */
 int pt_errno(int err);
 
