@@ -68,7 +68,7 @@ case "${1:-}" in
   bench)
     packages+=(valgrind)
     install_missing
-    build build-release -DCMAKE_BUILD_TYPE=Release -DPTKIT_DEBUG_ASSERTS=OFF -DPTKIT_BUILD_TESTS=OFF
+    build build-release -DCMAKE_BUILD_TYPE=Release -DPTKIT_BUILD_TESTS=OFF
     ./build-release/tools/ptctl/ptctl bench
     bash bench/callgrind.sh build-release/tools/ptctl/ptctl
     ;;
