@@ -333,15 +333,46 @@ static void map_commit(const struct pt_tree *t, struct pt_node n, unsigned level
 	}
 }
 
+/*
+ * The page-fault path: [c->va, last] is one whole entry of the locked
+ * node's level (the cursor locks the node holding exactly that entry,
+ * design §6), a leaf may be that large there, and its slot is free.  Then there is nothing
+ * to prepare or reserve: one store.  False leaves the map to the general
+ * walk (a missing node, something in the slot: PT_EEXIST or an empty
+ * subtree to replace).
+ */
+static bool map_in_place(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src)
+{
+	unsigned level = c->node_level;
+	uint64_t size = pt_level_size(level), pa = src_pa(src, c->va);
+	struct pt_node n = cursor_node(c);
+	unsigned i = pt_index(c->va, level);
+
+	if (last - c->va != size - 1 ||
+	    (level > 1 && (level > src->max_level || ((c->va | pa) & (size - 1)))))
+		return false;
+	if (!entry_is_none(pt_pte_load(n, i)))
+		return false;
+	bool tracked = pt_src_tracked(src);
+	if (tracked)
+		pt__frame_get_valid(c->tree->phys, pa);
+	entry_store(n, i, fmt_pte_leaf(pa, level, src->prop, tracked, c->tree->features));
+	n.meta->nr_children++;
+	n.meta->nr_tracked += tracked;
+	return true;
+}
+
 static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src,
 		      struct pt_flush *flush)
 {
 	struct pt_node n = cursor_node(c);
 	struct pt_reserve r = { PT_NO_FRAME, 0 };
 	uint64_t need = 0;
+	int err;
 
-	int err = map_prepare(c->tree, n, c->node_level, c->va, last, src, &need);
-	if (err)
+	if (map_in_place(c, last, src))
+		goto mapped;
+	if ((err = map_prepare(c->tree, n, c->node_level, c->va, last, src, &need)))
 		return err;
 	if (c->node_level == 1) { /* the common small map: one leaf table */
 		map_leaf_run(c->tree, n, c->va, last, src);
@@ -351,6 +382,7 @@ static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_
 		map_commit(c->tree, n, c->node_level, c->va, last, src, &r, flush);
 		PT_ASSERT(r.count == 0);
 	}
+mapped:
 	if (fmt_flush_new_mappings(c->tree->features))
 		pt__flush_add_range(flush, c->va, last - c->va + 1);
 	return 0;
@@ -686,6 +718,30 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 	return 0;
 }
 
+/*
+ * The page-fault path of unmap: [c->va, last] is one whole entry of the
+ * locked node's level, and that entry is a leaf.  Cleared with a store (a plain unmap reports no
+ * final accessed/dirty bits), recorded, and, if tracked, queued after its
+ * range: nothing to prepare, nothing to split.
+ */
+static bool unmap_in_place(struct pt_cursor_state *c, uint64_t last, struct pt_flush *flush)
+{
+	unsigned level = c->node_level;
+	uint64_t size = pt_level_size(level);
+	struct pt_node n = cursor_node(c);
+	unsigned i = pt_index(c->va, level);
+	pt_pte_t pte = pt_pte_load(n, i);
+
+	if (last - c->va != size - 1 || (c->va & (size - 1)) || !fmt_pte_present(pte) ||
+	    !fmt_pte_is_leaf(pte, level))
+		return false;
+	entry_clear(false, n, i, pte);
+	pt__flush_add_range(flush, c->va, size);
+	if (fmt_pte_tracked(pte))
+		pt__flush_add_frame(flush, fmt_pte_leaf_pa(pte, level));
+	return true;
+}
+
 /* unmap over [c->va, last]: every mapping, into flush.  Not inlined: the
  * walk's state stays out of the frame that holds the caller's local batch
  * (every frame within 512 bytes, design §7). */
@@ -693,6 +749,9 @@ static __attribute__((noinline)) int cursor_unmap(struct pt_cursor_state *c, uin
 {
 	struct walk w = { .t = c->tree, .action = WALK_UNMAP, .budget = UINT64_MAX,
 			  .flush = flush };
+
+	if (unmap_in_place(c, last, flush))
+		return 0;
 	return walk_run(&w, c, last);
 }
 

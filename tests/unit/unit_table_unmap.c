@@ -135,6 +135,35 @@ static void test_unmap_partial_both_ends(void **state)
 	assert_u64(s.nodes[1], 2);
 }
 
+/*
+ * A range as long as one entry but not aligned to it spans two entries:
+ * neither unmap nor map may take it for one leaf (the one-entry fast path
+ * checks the alignment, not only the length).
+ */
+static void test_entry_long_unaligned_ranges(void **state)
+{
+	struct pt_table *t = T0(state);
+	struct pt_table_stats s;
+
+	/* 2M leaves at 2M and 4M; unmap [2M + 4K, 4M + 4K). */
+	assert_ok_checked(t, pt_map(t, SZ_2M, SZ_1G, 2 * SZ_2M, prop(RW, 0)));
+	assert_ok_checked(t, pt_unmap(t, SZ_2M + SZ_4K, SZ_2M, NULL));
+	assert_query(t, SZ_2M, mapping(SZ_2M, SZ_1G, SZ_4K, RW, 0, false));
+	assert_unmapped(t, SZ_2M + SZ_4K);
+	assert_unmapped(t, 2 * SZ_2M);
+	assert_query(t, 2 * SZ_2M + SZ_4K,
+		     mapping(2 * SZ_2M + SZ_4K, SZ_1G + SZ_2M + SZ_4K, SZ_4K, RW, 0, false));
+	assert_rc(pt_table_stats(t, &s), 0);
+	assert_u64(s.mappings[2], 0);
+	assert_u64(s.mappings[1], 1 + 511);
+	/* Map it back, pa 2M-aligned but va not: 4K pages, no 2M leaf. */
+	assert_ok_checked(t, pt_map(t, SZ_2M + SZ_4K, 2 * SZ_1G, SZ_2M, prop(RW, 0)));
+	assert_query(t, SZ_2M + SZ_4K, mapping(SZ_2M + SZ_4K, 2 * SZ_1G, SZ_4K, RW, 0, false));
+	assert_rc(pt_table_stats(t, &s), 0);
+	assert_u64(s.mappings[2], 0);
+	assert_u64(s.mappings[1], 1024);
+}
+
 /* Unmapping nothing, or protecting nothing, is success and a no-op that
  * allocates nothing (query/unmap/protect never allocate while walking). */
 static void test_empty_ranges_are_noops(void **state)
@@ -278,6 +307,7 @@ int main(void)
 		T(test_unmap_splits_1g),
 		T(test_protect_splits_2m_and_1g),
 		T(test_unmap_partial_both_ends),
+		T(test_entry_long_unaligned_ranges),
 		T(test_empty_ranges_are_noops),
 		T(test_protect_normalizes),
 		T(test_protect_sparse_range),
