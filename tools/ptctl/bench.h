@@ -24,11 +24,16 @@
 
 #define PB_4K (UINT64_C(1) << 12)
 #define PB_2M (UINT64_C(1) << 21)
-/* 64 TiB: 512 GiB aligned, so every workload fits under one level-3 node. */
+#define PB_1G (UINT64_C(1) << 30)
+/* 64 TiB: 512 GiB aligned, so every workload but map_256x1g's (which spans
+ * 32 TiB) fits under one level-3 node, and all end below 2^47, the end of
+ * the user half. */
 #define PB_VA (UINT64_C(1) << 46)
-/* 4 GiB: 1 GiB aligned and outside both arenas (untracked maps need no RAM). */
+/* 4 GiB: 1 GiB aligned and outside the arenas (untracked maps need no RAM),
+ * which pb_arena_bytes() keeps below it. */
 #define PB_PA (UINT64_C(1) << 32)
-/* Page-table nodes only: the largest workload needs ~515 per round. */
+/* The least arena, page-table nodes only: enough for every workload but
+ * fault_random4k's (pb_arena_bytes() sizes the arenas to the run). */
 #define PB_ARENA (UINT64_C(32) << 20)
 #define PB_MAX_ROUNDS 31
 #define PB_PAR_MAX_THREADS 64
@@ -40,6 +45,9 @@ static const struct pt_prop pb_prop = { PT_R | PT_W | PT_U, PT_CACHE_WB };
 enum pb_kind {
 	PB_SWEEP, /* map every call's range, query every page, unmap every range */
 	PB_CYCLE, /* map then unmap the same range, again and again */
+	PB_RANDOM, /* a SWEEP of one-page calls over pages scattered in a
+		    * window, mapped in one fixed pseudo-random order and
+		    * unmapped in another (pb_run.order) */
 };
 
 enum pb_phase { PB_PH_MAP, PB_PH_QUERY, PB_PH_UNMAP, PB_PH_CYCLE, PB_NR_PHASES };
@@ -48,7 +56,11 @@ struct pb_scenario {
 	enum pb_kind kind;
 	uint64_t page;           /* leaf size */
 	uint64_t per_call;       /* pages per map or unmap call */
-	uint64_t calls;          /* SWEEP: map calls per round; CYCLE: cycles */
+	uint64_t calls;          /* SWEEP, RANDOM: map calls per round;
+				  * CYCLE: cycles */
+	bool per_call_op;        /* SWEEP: a map or unmap operation is a call,
+				  * not a page of one */
+	uint64_t window;         /* RANDOM: the pages lie in [PB_VA, + this) */
 	unsigned max_leaf_level; /* 0: the format's highest */
 	unsigned rounds;
 	uint64_t quick_per_call, quick_calls; /* --quick: one round of these */
@@ -62,7 +74,7 @@ struct pb_workload {
 	enum pb_phase phase;
 };
 
-#define PB_NR_WORKLOADS 10
+#define PB_NR_WORKLOADS 18
 extern const struct pb_workload pb_workloads[PB_NR_WORKLOADS];
 
 /* The parallel workloads: one table, many threads, ptkit only. */
@@ -87,6 +99,9 @@ struct pb_run {
 	uint64_t per_call, calls;
 	unsigned rounds;
 	bool want[PB_NR_PHASES]; /* a selected workload reports this phase */
+	/* RANDOM: the offsets from PB_VA (and PB_PA) of the calls of the map
+	 * (and query) phase, [0], and of the unmap phase, [1]. */
+	const uint64_t *order[2];
 };
 
 /* One side of the comparison.  The instances are static const in
@@ -166,6 +181,8 @@ void pb_env_fini(struct pb_env *e);
 /* bench_workloads.c */
 int pb_run_all(struct pb_env *e, const struct pb_opts *o,
 	       struct pb_result res[]);
+/* The bytes each side's arena needs for the selected workloads. */
+uint64_t pb_arena_bytes(const struct pb_opts *o);
 
 /* bench_parallel.c */
 int pb_par_run_all(struct pb_env *e, const struct pb_opts *o,

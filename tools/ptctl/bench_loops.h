@@ -55,22 +55,25 @@ static uint64_t pb_end(bool instrument, uint64_t t0)
 	rc_;								\
 })
 
-/* n calls of phase ph (PB_PH_MAP, _QUERY or _UNMAP), the k-th at PB_VA +
- * k * step (and PB_PA + k * step), of step bytes.  Every caller passes a
- * constant ph, so each inlined copy is the loop of one call. */
+/* n calls of phase ph (PB_PH_MAP, _QUERY or _UNMAP), of step bytes, the
+ * k-th at PB_VA + off (and PB_PA + off), where off is k * step or, if
+ * ordered, order[k].  Every caller passes a constant ph and ordered, so
+ * each inlined copy is the loop of one call over one kind of address. */
 PB_INLINE int pb_each(const struct pb_side *s, void *t, enum pb_phase ph,
-		      uint64_t step, uint64_t n)
+		      uint64_t step, uint64_t n, bool ordered,
+		      const uint64_t *order)
 {
-	uint64_t i;
+	uint64_t i, off;
 	int rc;
 
 	for (i = 0; i < n; i++) {
+		off = ordered ? order[i] : i * step;
 		if (ph == PB_PH_MAP)
-			rc = s->map(t, PB_VA + i * step, PB_PA + i * step, step);
+			rc = s->map(t, PB_VA + off, PB_PA + off, step);
 		else if (ph == PB_PH_QUERY)
-			rc = s->query(t, PB_VA + i * step);
+			rc = s->query(t, PB_VA + off);
 		else
-			rc = s->unmap(t, PB_VA + i * step, step);
+			rc = s->unmap(t, PB_VA + off, step);
 		if (rc)
 			return rc;
 	}
@@ -90,23 +93,27 @@ PB_INLINE int pb_cycles(const struct pb_side *s, void *t, uint64_t len,
 	return 0;
 }
 
-/* The query phase runs only if a selected workload reports it. */
+/* A SWEEP, or (ordered, with r->order: one page per call) a RANDOM
+ * scenario.  The query phase runs only if a selected workload reports it. */
 PB_INLINE int pb_sweep(const struct pb_side *s, void *t, const struct pb_run *r,
-		       unsigned i, uint64_t ns[][PB_MAX_ROUNDS])
+		       unsigned i, uint64_t ns[][PB_MAX_ROUNDS], bool ordered)
 {
 	uint64_t step = r->sc->page * r->per_call;
 	int rc;
 
 	if ((rc = PB_TIMED(r, ns, PB_PH_MAP, i,
-			   pb_each(s, t, PB_PH_MAP, step, r->calls))))
+			   pb_each(s, t, PB_PH_MAP, step, r->calls, ordered,
+				   r->order[0]))))
 		return pb_fail(s, "map", rc);
 	if (r->want[PB_PH_QUERY] &&
 	    (rc = PB_TIMED(r, ns, PB_PH_QUERY, i,
 			   pb_each(s, t, PB_PH_QUERY, r->sc->page,
-				   r->calls * r->per_call))))
+				   r->calls * r->per_call, ordered,
+				   r->order[0]))))
 		return pb_fail(s, "query", rc);
 	if ((rc = PB_TIMED(r, ns, PB_PH_UNMAP, i,
-			   pb_each(s, t, PB_PH_UNMAP, step, r->calls))))
+			   pb_each(s, t, PB_PH_UNMAP, step, r->calls, ordered,
+				   r->order[1]))))
 		return pb_fail(s, "unmap", rc);
 	return 0;
 }
@@ -122,7 +129,9 @@ PB_INLINE int pb_round(const struct pb_side *s, void *env, const struct pb_run *
 	if ((rc = s->open(env, r->sc->max_leaf_level, &t)))
 		return pb_fail(s, "create table", rc);
 	if (r->sc->kind == PB_SWEEP)
-		rc = pb_sweep(s, t, r, i, ns);
+		rc = pb_sweep(s, t, r, i, ns, false);
+	else if (r->sc->kind == PB_RANDOM)
+		rc = pb_sweep(s, t, r, i, ns, true);
 	else if ((rc = PB_TIMED(r, ns, PB_PH_CYCLE, i,
 				pb_cycles(s, t, len, r->calls))))
 		rc = pb_fail(s, "cycle", rc);

@@ -48,7 +48,7 @@ static void pb_cell(bool ran, double v, int width, int prec)
 static void pb_print_row(const bool *sd, const struct pb_workload *wl,
 			 const struct pb_result *x)
 {
-	printf("%-13s", wl->name);
+	printf("%-14s", wl->name);
 	pb_cell(sd[PB_SIDE_PTKIT], x->ns[PB_SIDE_PTKIT], 9, 2);
 	pb_cell(sd[PB_SIDE_NOSYNC], x->ns[PB_SIDE_NOSYNC], 9, 2);
 	pb_cell(sd[PB_SIDE_PTKIT] && sd[PB_SIDE_NOSYNC], x->overhead_pct, 7, 1);
@@ -71,7 +71,7 @@ static bool pb_print_core(const struct pb_opts *o, const struct pb_result res[])
 		if (!rows++) {
 			printf("ptctl bench: x86-64 user table, median ns per operation%s\n",
 			       o->quick ? " (--quick: fewer operations, one round)" : "");
-			printf("%-13s %9s %9s %7s %9s %7s  %s\n", "workload", "ptkit",
+			printf("%-14s %9s %9s %7s %9s %7s  %s\n", "workload", "ptkit",
 			       "nosync", "sync%", "bare", "ratio", "one operation");
 		}
 		pb_print_row(sd, &pb_workloads[w], &res[w]);
@@ -92,7 +92,7 @@ static void pb_print_par_head(const struct pb_opts *o, bool after_core,
 	printf("%sptctl bench: parallel, one table, total ops/us of all threads"
 	       " (median of %u run%s of %.2f s)\n", after_core ? "\n" : "",
 	       reps, reps == 1 ? "" : "s", (double)pb_par_run_ns(o) / 1e9);
-	printf("%-13s %9s", "workload", "1 thread");
+	printf("%-14s %9s", "workload", "1 thread");
 	if (nc > 1)
 		printf(" %7u threads %7s %5s", threads, "speedup", "cpu");
 	printf("  %s\n", "one operation");
@@ -111,7 +111,7 @@ static void pb_print_par(const struct pb_opts *o, bool after_core,
 			continue;
 		if (!rows++)
 			pb_print_par_head(o, after_core, nc, counts[1]);
-		printf("%-13s", pb_par_workloads[w].name);
+		printf("%-14s", pb_par_workloads[w].name);
 		pb_cell(true, x->ops_per_us[0], 9, 2);
 		if (nc > 1) {
 			pb_cell(true, x->ops_per_us[1], 15, 2);

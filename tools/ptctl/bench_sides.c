@@ -177,18 +177,19 @@ static int pb_bare_format(struct bare_format *bf)
 
 int pb_env_init(struct pb_env *e, const struct pb_opts *o)
 {
+	uint64_t bytes = pb_arena_bytes(o);
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (o->side[PB_SIDE_PTKIT] && (rc = pt_phys_create(PB_ARENA, &e->phys)))
+	if (o->side[PB_SIDE_PTKIT] && (rc = pt_phys_create(bytes, &e->phys)))
 		return pb_fail(&pb_ptkit, "pt_phys_create", rc);
 	if (o->side[PB_SIDE_NOSYNC] &&
-	    (rc = pt_phys_create(PB_ARENA, &e->phys_nosync)))
+	    (rc = pt_phys_create(bytes, &e->phys_nosync)))
 		return pb_fail(&pb_nosync, "pt_phys_create", rc);
 	if (o->side[PB_SIDE_BARE] && (rc = pb_bare_format(&e->bare.fmt)))
 		return pb_fail(&pb_ptkit, "encode_leaf", rc);
 	if (o->side[PB_SIDE_BARE] &&
-	    (rc = bare_arena_init(&e->bare.arena, PB_ARENA)))
+	    (rc = bare_arena_init(&e->bare.arena, bytes)))
 		return pb_fail(&pb_bare, "arena", rc);
 	e->side_env[PB_SIDE_PTKIT] = e->phys;
 	e->side_env[PB_SIDE_NOSYNC] = e->phys_nosync;
