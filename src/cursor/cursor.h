@@ -8,6 +8,7 @@
 
 #include <ptkit/cursor.h>
 
+#include "nodes/node.h"
 #include "nodes/tree.h"
 
 /* Where the pages of a map come from: a physical range, or tracked frames. */
@@ -31,7 +32,7 @@ struct pt_cursor_state {
 	uint64_t start, last;      /* the locked range, inclusive */
 	uint64_t va;               /* current address */
 	bool at_end;               /* moved past `last` */
-	uint64_t node_pa;          /* the locked node */
+	struct pt_node node;       /* the locked node */
 	unsigned node_level;
 };
 _Static_assert(sizeof(struct pt_cursor_state) <= sizeof(struct pt_cursor),

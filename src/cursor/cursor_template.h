@@ -77,21 +77,28 @@ static void cursor_lock(struct pt_cursor_state *c)
 	 * Descend from level L only while the range lies in one entry of L
 	 * (the highest differing bit of start and last is below L's shift)
 	 * and is not exactly that whole entry (start and last + 1 aligned to
-	 * it): both are read off the bits once, not per level.
+	 * it): both are read off the bits once, not per level.  start is page
+	 * aligned and last ends a page, so start ^ last is never 0; bit 63
+	 * stands in for "aligned to everything" (no level's shift is that
+	 * high).
 	 */
-	uint64_t diff = c->start ^ c->last;
-	int highest_diff = diff ? 63 - __builtin_clzll(diff) : -1;
-	int align = c->start ? __builtin_ctzll(c->start) : 64;
-	int last_ones = ~c->last ? __builtin_ctzll(~c->last) : 64;
+	int highest_diff = 63 - __builtin_clzll(c->start ^ c->last);
+	int align = __builtin_ctzll(c->start | (UINT64_C(1) << 63));
+	int last_ones = __builtin_ctzll(~c->last | (UINT64_C(1) << 63));
 	int whole_up_to = align < last_ones ? align : last_ones; /* whole entries below */
 	int stop_shift = highest_diff > whole_up_to ? highest_diff : whole_up_to;
 
+	PT_ASSERT((c->start ^ c->last) >= PT_PAGE_SIZE - 1);
 	for (;;) {
 		pt_rcu_read_lock(phys);
 		uint64_t pa = c->tree->root_pa;
 		unsigned level = FMT_LEVELS;
-		for (int shift = PT_PAGE_SHIFT + 9 * (FMT_LEVELS - 1); level > 1 && shift > stop_shift;
-		     level--, shift -= 9) {
+		/* Unrolled: each level's shift and leaf test are constants. */
+#pragma GCC unroll 8
+		for (; level > 1; level--) {
+			int shift = PT_PAGE_SHIFT + 9 * (int)(level - 1);
+			if (shift <= stop_shift)
+				break;
 			pt_slot_t *ptes = pt_va_of(phys, pa);
 			pt_pte_t pte = atomic_load_explicit(&ptes[(c->start >> shift) & 511],
 							    memory_order_acquire);
@@ -102,7 +109,7 @@ static void cursor_lock(struct pt_cursor_state *c)
 		struct pt_node n = pt_node_at(phys, pa);
 		pt_node_lock(phys, n);
 		if (pt_likely(!pt_node_stray(n))) {
-			c->node_pa = n.pa;
+			c->node = n;
 			c->node_level = level;
 			lock_children(phys, n, level, c->start, c->last, true);
 			return;
@@ -128,7 +135,7 @@ static void cursor_begin(struct pt_cursor_state *c, struct pt_tree *t, uint64_t 
 static void cursor_unlock(struct pt_cursor_state *c)
 {
 	const struct pt_phys *phys = c->tree->phys;
-	struct pt_node n = pt_node_at(phys, c->node_pa);
+	struct pt_node n = c->node;
 
 	lock_children(phys, n, c->node_level, c->start, c->last, false);
 	pt_node_unlock(n);
@@ -137,7 +144,7 @@ static void cursor_unlock(struct pt_cursor_state *c)
 
 static inline struct pt_node cursor_node(const struct pt_cursor_state *c)
 {
-	return pt_node_at(c->tree->phys, c->node_pa);
+	return c->node;
 }
 
 static int cursor_query(struct pt_cursor_state *c, struct pt_mapping *out)

@@ -74,7 +74,10 @@ static void mapping_of_leaf(pt_pte_t pte, unsigned level, uint64_t base, uint32_
 static int lookup_leaf(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 		       struct pt_mapping *out)
 {
-	for (;;) {
+	/* Unrolled from the root (the query's start): each level's index and
+	 * leaf test are constants. */
+#pragma GCC unroll 8
+	for (; level >= 1; level--) {
 		pt_pte_t pte = pt_pte_load(n, pt_index(va, level));
 		if (!fmt_pte_present(pte))
 			return PT_ENOENT;
@@ -83,8 +86,9 @@ static int lookup_leaf(const struct pt_tree *t, struct pt_node n, unsigned level
 			return 0;
 		}
 		n = entry_child_node(t->phys, pte);
-		level--;
 	}
+	PT_ASSERT(false); /* level 1 holds only leaves */
+	return PT_ENOENT;
 }
 
 #endif
