@@ -209,9 +209,12 @@ static uint64_t nodes_for_fresh(const struct pt_map_src *src, unsigned level, ui
 
 	if (level == 1)
 		return 1;
-	for_each_entry_in(it, va, last, level)
-		if (!src_leaf_here(src, &it))
+	for_each_entry_in(it, va, last, level) {
+		if (src_leaf_here(src, &it))
+			it.i = entry_iter_run_end(&it); /* a run of leaves needs no node */
+		else
 			need += nodes_for_fresh(src, level - 1, it.lo, it.hi);
+	}
 	return need;
 }
 
@@ -614,25 +617,35 @@ static void walk_detach(struct walk *w, struct pt_node n, unsigned idx, unsigned
 	walk_record_item(w, base, pt_level_size(level));
 }
 
-/* Whole entries [i0, i1] of a node above the leaf tables under a plain
- * unmap: huge leaves cleared (never tracked), subtrees detached. */
+/*
+ * Whole entries [i0, i1] of a node above the leaf tables under a plain
+ * unmap: subtrees detached (each recorded before it is queued), huge
+ * leaves cleared with a store (never tracked, and nobody asks for their
+ * final A/D), nr_children dropped once and the whole run recorded as one
+ * range: invalidating an entry that was empty costs nothing wrong.
+ */
 static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, unsigned i0,
 			    unsigned i1, uint64_t base)
 {
-	uint64_t size = pt_level_size(level);
+	uint64_t size = pt_level_size(level), va = base;
+	unsigned cleared = 0;
 
-	for (unsigned i = i0; i <= i1; i++, base += size) {
+	for (unsigned i = i0; i <= i1; i++, va += size) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (entry_is_none(pte))
 			continue;
 		if (!fmt_pte_is_leaf(pte, level)) {
-			entry_detach_node(w->t->phys, n, i, base, w->flush, NULL, w->t->features);
+			entry_detach_node(w->t->phys, n, i, va, w->flush, NULL, w->t->features);
 			continue;
 		}
 		PT_ASSERT(!fmt_pte_tracked(pte));
-		entry_clear(false, n, i, pte); /* nobody asks for its final A/D */
-		pt__flush_add_range(w->flush, base, size);
+		entry_store(n, i, 0);
+		cleared++;
 	}
+	PT_ASSERT(n.meta->nr_children >= cleared);
+	n.meta->nr_children -= (uint16_t)cleared;
+	if (cleared)
+		pt__flush_add_range(w->flush, base, (uint64_t)(i1 - i0 + 1) * size);
 }
 
 static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
