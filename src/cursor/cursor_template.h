@@ -132,7 +132,7 @@ static void cursor_begin(struct pt_cursor_state *c, struct pt_tree *t, uint64_t 
 	cursor_lock(c);
 }
 
-static void cursor_unlock(struct pt_cursor_state *c)
+static inline void cursor_unlock(struct pt_cursor_state *c)
 {
 	const struct pt_phys *phys = c->tree->phys;
 	struct pt_node n = c->node;
@@ -372,27 +372,38 @@ static bool map_in_place(struct pt_cursor_state *c, uint64_t last, const struct 
 	return true;
 }
 
-static int cursor_map(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src,
-		      struct pt_flush *flush)
+/* The general map: prepare (PT_EEXIST, nodes to make), reserve, commit.
+ * Out of line: the page-fault path above stays small enough to inline. */
+static __attribute__((noinline)) int map_walk(struct pt_cursor_state *c, uint64_t last,
+					       const struct pt_map_src *src,
+					       struct pt_flush *flush)
 {
 	struct pt_node n = cursor_node(c);
 	struct pt_reserve r = { PT_NO_FRAME, 0 };
 	uint64_t need = 0;
 	int err;
 
-	if (map_in_place(c, last, src))
-		goto mapped;
 	if ((err = map_prepare(c->tree, n, c->node_level, c->va, last, src, &need)))
 		return err;
 	if (c->node_level == 1) { /* the common small map: one leaf table */
 		map_leaf_run(c->tree, n, c->va, last, src);
-	} else {
-		if (need && (err = pt__reserve(c->tree->phys, &r, need)))
-			return err;
-		map_commit(c->tree, n, c->node_level, c->va, last, src, &r, flush);
-		PT_ASSERT(r.count == 0);
+		return 0;
 	}
-mapped:
+	if (need && (err = pt__reserve(c->tree->phys, &r, need)))
+		return err;
+	map_commit(c->tree, n, c->node_level, c->va, last, src, &r, flush);
+	PT_ASSERT(r.count == 0);
+	return 0;
+}
+
+static inline int cursor_map(struct pt_cursor_state *c, uint64_t last,
+			     const struct pt_map_src *src, struct pt_flush *flush)
+{
+	if (!map_in_place(c, last, src)) {
+		int err = map_walk(c, last, src, flush);
+		if (err)
+			return err;
+	}
 	if (fmt_flush_new_mappings(c->tree->features))
 		pt__flush_add_range(flush, c->va, last - c->va + 1);
 	return 0;

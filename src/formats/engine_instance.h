@@ -70,6 +70,7 @@ static const struct pt_format_ops engine_ops = {
 	.check = table_check,
 	.stats = table_stats,
 	.release_subtree = table_release_subtree,
+	.map_checked = table_map_checked,
 	.map = table_map,
 	.unmap = table_unmap,
 	.protect = table_protect,

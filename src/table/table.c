@@ -4,63 +4,7 @@
  * documented order, then one call into the engine of the table's format.
  * Nothing here touches a PTE.
  */
-#include "table/table_internal.h"
-
-/* ---- argument checks ---- */
-
-/* The position of an error in the documented order (design §5). */
-static int error_rank(int err)
-{
-	switch (err) {
-	case PT_EINVAL: return 1;
-	case PT_EALIGN: return 2;
-	case PT_ERANGE: return 3;
-	case PT_EPERM: return 4;
-	default: return err ? 5 : 99;
-	}
-}
-
-/* Of two findings, the one to report first. */
-static int first_error(int a, int b)
-{
-	return error_rank(a) <= error_rank(b) ? a : b;
-}
-
-static bool page_aligned(uint64_t x)
-{
-	return (x & (PT_PAGE_SIZE - 1)) == 0;
-}
-
-/* [va, va + len) non-empty, not wrapping (va + len == 2^64 is fine), page
- * aligned, inside the table's space; kernel half through a user table is
- * read-only. */
-static int range_check(const struct pt_table *t, uint64_t va, uint64_t len, bool write)
-{
-	if (!t || len == 0 || va + (len - 1) < va)
-		return PT_EINVAL;
-	if (!page_aligned(va) || !page_aligned(len))
-		return PT_EALIGN;
-	uint64_t last = va + (len - 1);
-	if (last < t->fmt->user_end)
-		return t->tree.space == PT_SPACE_USER ? 0 : PT_ERANGE;
-	if (va < t->fmt->kernel_start)
-		return PT_ERANGE; /* non-canonical, or spans the hole */
-	if (t->tree.space == PT_SPACE_KERNEL)
-		return 0;
-	if (!t->kernel)
-		return PT_ERANGE;
-	return write ? PT_EPERM : 0;
-}
-
-/* Physical [pa, pa + len) must be aligned and encodable. */
-static int pa_check(const struct pt_table *t, uint64_t pa, uint64_t len)
-{
-	if (!page_aligned(pa))
-		return PT_EALIGN;
-	if (pa + (len - 1) < pa || pa + (len - 1) >= t->fmt->pa_limit)
-		return PT_ERANGE;
-	return 0;
-}
+#include "table/checks.h"
 
 static int prop_check(const struct pt_table *t, struct pt_prop p, struct pt_prop *out)
 {
@@ -80,17 +24,6 @@ static int frames_check(const struct pt_table *t, const uint64_t *frames, size_t
 		err = first_error(err, pa_check(t, frames[i], PT_PAGE_SIZE));
 	}
 	return err;
-}
-
-/* The largest leaf a map at va may use: the table's cap, and one level
- * below the root in a shared kernel half (its root slots hold shared
- * nodes). */
-static unsigned max_leaf_at(const struct pt_table *t, uint64_t va)
-{
-	unsigned cap = t->max_leaf_level;
-	if (t->fmt->shared_kernel_root && va >= t->fmt->kernel_start && cap >= t->fmt->levels)
-		cap = t->fmt->levels - 1;
-	return cap;
 }
 
 /* ---- cursors ---- */
@@ -326,18 +259,9 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 
 int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt_prop prop)
 {
-	struct pt_map_src src = { .pa = pa };
-	int err = t ? prop_check(t, prop, &src.prop) : PT_EINVAL;
-
-	if (err)
-		return err;
-	if (pt_unlikely(err = range_check(t, va, len, true)))
-		return err == PT_EINVAL ? err : first_error(err, pa_check(t, pa, len));
-	if ((err = pa_check(t, pa, len)))
-		return err;
-	src.va = va;
-	src.max_level = max_leaf_at(t, va);
-	return t->fmt->ops->map(t, va, va + (len - 1), &src);
+	if (!t)
+		return PT_EINVAL;
+	return t->fmt->ops->map_checked(t, va, pa, len, prop);
 }
 
 int pt_map_frames(struct pt_table *t, uint64_t va, const uint64_t *frames, size_t n,

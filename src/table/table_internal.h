@@ -33,6 +33,9 @@ struct pt_format_ops {
 	/* The flush sink's release of a removed subtree (flush/flush.h). */
 	void (*release_subtree)(struct pt_phys *phys, uint64_t node_pa);
 
+	/* pt_map itself: checks, then map (the page-fault path). */
+	int (*map_checked)(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len,
+			   struct pt_prop prop);
 	/* Whole ranges, validated: one cursor, one walk each. */
 	int (*map)(struct pt_table *t, uint64_t va, uint64_t last,
 		   const struct pt_map_src *src);

@@ -15,6 +15,7 @@
 #include "cursor/cursor_template.h"
 #include "nodes/walk_template.h"
 #include "platform/rcu.h"
+#include "table/checks.h"
 #include "table/table_internal.h"
 
 /* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
@@ -224,6 +225,20 @@ static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
 
 	range_open(t, va, last, &c, &local);
 	return range_close(&c, &local, cursor_map(&c, last, src, &local));
+}
+
+/* All of pt_map for this format: its checks in the documented order, with
+ * the format's normalize inlined (the page-fault path's entry). */
+static int table_map_checked(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len,
+			     struct pt_prop prop)
+{
+	struct pt_map_src src;
+	int err = map_checks(t, va, pa, len, fmt_prop_normalize(prop, t->tree.features, &src.prop),
+			     &src);
+
+	if (err)
+		return err;
+	return table_map(t, va, va + (len - 1), &src);
 }
 
 static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
