@@ -39,7 +39,7 @@
  *                                          (nodes/entry_template.h)
  *           detach                         entry_detach_node + subtree_mark_stray
  *                                          (being renamed subtree_retire)
- *   step 5  the unlock loop                cursor_unlock / unlock_descendants
+ *   step 5  the unlock loop                cursor_unlock / lock_descendants(..., false)
  *           release_detached_body          flush finish -> subtree_release ->
  *                                          rcu_defer = call_rcu
  *                                          (table/table_template.h)
@@ -380,7 +380,7 @@ inline alloc_node(x, q, fill)
 }
 
 /* After entry_publish_new: the new node stays locked until step 5, like
- * the nodes of step 3 (unlock_descendants unlocks "the ones this cursor
+ * the nodes of step 3 (lock_descendants(..., false) unlocks "the ones this cursor
  * created").  BROKEN_UNLOCK_NEW unlocks it at once instead. */
 inline keep_new(x)
 {
@@ -744,7 +744,7 @@ retry:
 			fi
 		fi;
 
-		/* Step 5 (cursor_unlock / unlock_descendants): give up the
+		/* Step 5 (cursor_unlock / lock_descendants(..., false)): give up the
 		 * range, unlock in reverse order (detached nodes were unlocked
 		 * when they were retired), leave the read section; then the
 		 * flush hands the detached subtrees to RCU. */
