@@ -721,8 +721,21 @@ static void test_cursor_at_end(void **state)
 	assert_u64(tk.mapping.va, SZ_4K);
 	assert_cur_va(&u, 2 * SZ_4K);
 	assert_rc(pt_cursor_find_next(&u.c, UINT64_MAX, &va), PT_EINVAL);
+	/* ...and query and take_next PT_ENOENT. */
+	struct pt_mapping m;
+	assert_rc(pt_cursor_query(&u.c, &m), PT_ENOENT);
+	assert_rc(pt_cursor_take_next(&u.c, UINT64_MAX, &tk, NULL), PT_ENOENT);
 	cur_close(&u);
 	assert_unmapped(t, SZ_4K);
+	/* A mapping right past the range: at its end the cursor queries
+	 * nothing, though its address (the range's end) is that page. */
+	assert_rc(pt_map(t, SZ_4K, 0x9000, 2 * SZ_4K, prop(RW, 0)), 0);
+	cur_open(&u, t, 0, 2 * SZ_4K);
+	assert_rc(pt_cursor_jump(&u.c, SZ_4K), 0);
+	assert_rc(pt_cursor_query(&u.c, &m), 0);
+	assert_rc(pt_cursor_take_next(&u.c, SZ_4K, &tk, NULL), 0);
+	assert_rc(pt_cursor_query(&u.c, &m), PT_ENOENT);
+	cur_close(&u);
 }
 
 /* take_next into a batch: the table's references and the invalidation wait

@@ -71,6 +71,29 @@ static void test_finish_errors(void **state)
 	assert_false(x->rec.root_mismatch);
 }
 
+/*
+ * A batch of another table is PT_EINVAL, which comes before PT_EALIGN in
+ * the documented order (design §5): an unaligned range with a foreign
+ * batch says EINVAL, the same range with no batch EALIGN.
+ */
+static void test_foreign_batch_error_order(void **state)
+{
+	struct fix *x = *state;
+	struct pt_table *other = u_env_table(x->e, PT_SPACE_USER);
+	struct pt_flush f;
+
+	assert_rc(pt_flush_init(&f, other), 0);
+	assert_rc(pt_unmap(x->t, 0x1001, SZ_4K, &f), PT_EINVAL);
+	assert_rc(pt_protect(x->t, 0x1001, SZ_4K, 0, PT_W, &f), PT_EINVAL);
+	assert_rc(pt_unmap(x->t, 0x1001, SZ_4K, NULL), PT_EALIGN);
+	assert_rc(pt_protect(x->t, 0x1001, SZ_4K, 0, PT_W, NULL), PT_EALIGN);
+	/* An unbound batch, and a NULL one to bind. */
+	assert_rc(pt_flush_init(&f, NULL), PT_EINVAL);
+	assert_rc(pt_flush_init(NULL, x->t), PT_EINVAL);
+	assert_rc(pt_flush_finish(&f), 0); /* still the other table's, empty */
+	CHECK(x->t);
+}
+
 /* Three adjacent pages unmapped by three calls: one range. */
 static void test_adjacent_ranges_merged(void **state)
 {
@@ -257,6 +280,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_finish_errors),
+		T(test_foreign_batch_error_order),
 		T(test_adjacent_ranges_merged),
 		T(test_threshold),
 		T(test_many_ranges_flush_early),

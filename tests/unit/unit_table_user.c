@@ -149,6 +149,45 @@ static void test_kernel_table_enomem(void **state)
 	CHECK(k);
 }
 
+/* A user table takes its kernel table's cap on leaf size: a 2 MiB map
+ * through it makes 4 KiB leaves when the kernel table allows no more. */
+static void test_user_inherits_leaf_cap(void **state)
+{
+	struct u_env *e = *state;
+	struct pt_table_opts o = { .max_leaf_level = 1 };
+	struct pt_table *k, *u;
+	struct pt_mapping m;
+
+	k = u_env_table_opts(e, PT_SPACE_KERNEL, &o);
+	assert_rc(pt_table_create_user(k, &u), 0);
+	assert_rc(pt_map(u, SZ_2M, SZ_1G, SZ_2M, prop(RW, 0)), 0);
+	CHECK(u);
+	assert_rc(pt_query(u, SZ_2M, &m), 0);
+	assert_u64(m.size, SZ_4K);
+	assert_rc(pt_table_destroy(u), 0);
+}
+
+/* Out of memory while making a user table (its struct, then its root):
+ * an error, no table, nothing leaked, and the kernel table not held. */
+static void test_user_table_enomem(void **state)
+{
+	struct u_env *e = *state;
+	struct pt_table *k = u_env_table(e, PT_SPACE_KERNEL), *u;
+	uint64_t free0 = u_free_frames(e->phys);
+
+	for (uint64_t nth = 1; nth <= 2; nth++) {
+		u = NULL;
+		pt_phys_fail_nth_alloc(e->phys, nth);
+		assert_rc(pt_table_create_user(k, &u), PT_ENOMEM);
+		pt_phys_fail_nth_alloc(e->phys, 0);
+		assert_null(u);
+		assert_u64(u_free_frames(e->phys), free0);
+	}
+	/* Not held: a kernel table nobody shares can go. */
+	u_env_forget(e, k);
+	assert_rc(pt_table_destroy(k), 0);
+}
+
 /* The user table's kernel-half root entries are the kernel table's. */
 static void test_user_shares_kernel_root_slots(void **state)
 {
@@ -286,6 +325,8 @@ int main(void)
 		T(test_user_table_lifecycle),
 		T(test_kernel_table_prealloc),
 		T(test_kernel_table_enomem),
+		T(test_user_inherits_leaf_cap),
+		T(test_user_table_enomem),
 		T(test_user_shares_kernel_root_slots),
 		T(test_kernel_mappings_visible),
 		T(test_kernel_slot_nodes_kept),
