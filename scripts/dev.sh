@@ -47,7 +47,7 @@ case "${1:-}" in
     ./build/tools/ptctl/ptctl demo
     ;;
   test)
-    packages+=("${qemu_packages[@]}" "${fuzz_packages[@]}" "${wp_packages[@]}")
+    packages+=(graphviz "${qemu_packages[@]}" "${fuzz_packages[@]}" "${wp_packages[@]}")
     install_missing
     build build
     ctest --test-dir build --output-on-failure -j "$jobs"

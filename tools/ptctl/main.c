@@ -13,6 +13,7 @@ static const struct ptctl_command ptctl_commands[] = {
 	{ "demo", ptctl_cmd_demo },
 	{ "dump", ptctl_cmd_dump },
 	{ "stats", ptctl_cmd_stats },
+	{ "dot", ptctl_cmd_dot },
 	{ "replay", ptctl_cmd_replay },
 	{ "bench", ptctl_cmd_bench },
 };
@@ -21,12 +22,17 @@ void ptctl_usage(FILE *out)
 {
 	fputs("usage: ptctl COMMAND [ARGS]\n"
 	      "\n"
-	      "  demo            build a process-like and a kernel-like x86-64 address\n"
-	      "                  space, explain, list and check them, tear them down\n"
-	      "  dump            ptdump-style listing of the demo tables\n"
-	      "  stats           page-table statistics of the demo tables\n"
+	      "  demo [--format NAME]\n"
+	      "                  build a process-like and a kernel-like address space,\n"
+	      "                  explain, list and check them, tear them down\n"
+	      "  dump [--format NAME]   ptdump-style listing of the demo tables\n"
+	      "  stats [--format NAME]  page-table statistics of the demo tables\n"
+	      "  dot [--format NAME]    the demo's process table (seeing the kernel)\n"
+	      "                  as a Graphviz graph: ptctl dot | dot -Tsvg > t.svg\n"
+	      "                  NAME: " PTCTL_FORMAT_NAMES "\n"
+	      "                  (default x86_64)\n"
 	      "  replay FILE     run a trace of table commands, one a line (- = stdin):\n"
-	      "                    table x86_64 user|kernel   (optional, first)\n"
+	      "                    table NAME user|kernel     (optional, first)\n"
 	      "                    map VA PA LEN PROPS        mapf VA NPAGES PROPS\n"
 	      "                    unmap VA LEN               protect VA LEN +w -x\n"
 	      "                    query VA                   check | dump | stats\n"

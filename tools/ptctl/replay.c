@@ -160,35 +160,16 @@ static struct pt_table *rp_need_table(struct rp_state *st)
 	return st->table;
 }
 
-static const struct {
-	const char *name;
-	const struct pt_format *fmt;
-} rp_formats[] = {
-	{ "x86_64", &pt_format_x86_64 },
-	{ "x86_64_la57", &pt_format_x86_64_la57 },
-	{ "riscv_sv39", &pt_format_riscv_sv39 },
-	{ "riscv_sv48", &pt_format_riscv_sv48 },
-	{ "aarch64_4k", &pt_format_aarch64_4k },
-};
-
-static const struct pt_format *rp_format_named(const char *name)
-{
-	for (size_t i = 0; i < sizeof(rp_formats) / sizeof(rp_formats[0]); i++)
-		if (!strcmp(name, rp_formats[i].name) || !strcmp(name, rp_formats[i].fmt->name))
-			return rp_formats[i].fmt;
-	return NULL;
-}
-
 static int rp_cmd_table(struct rp_state *st, int argc, char **argv)
 {
-	const struct pt_format *fmt = rp_format_named(argv[1]);
+	const struct pt_format *fmt = ptctl_format_named(argv[1]);
 	enum pt_space space;
 
 	if (st->started)
 		return rp_parse_error(st, "'table' must be the first command");
 	if (!fmt)
-		return rp_parse_error(st, "unknown format '%s' (x86_64, x86_64_la57, riscv_sv39, "
-				      "riscv_sv48, aarch64_4k)", argv[1]);
+		return rp_parse_error(st, "unknown format '%s' (%s)", argv[1],
+				      PTCTL_FORMAT_NAMES);
 	if (!strcmp(argv[2], "user"))
 		space = PT_SPACE_USER;
 	else if (!strcmp(argv[2], "kernel"))

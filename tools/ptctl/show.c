@@ -23,7 +23,7 @@ struct show_run {
 	uint64_t lines;
 };
 
-static const char *show_cache(uint32_t cache)
+const char *ptctl_cache(uint32_t cache)
 {
 	static const char *const names[PT_CACHE_COUNT] = {
 		[PT_CACHE_WB] = "WB", [PT_CACHE_WT] = "WT",
@@ -33,8 +33,7 @@ static const char *show_cache(uint32_t cache)
 	return cache < PT_CACHE_COUNT ? names[cache] : "??";
 }
 
-/* "rwx u g a d" with '-' for each flag that is clear. */
-static const char *show_flags(uint32_t f, char buf[12])
+const char *ptctl_flags(uint32_t f, char buf[12])
 {
 	static const struct { uint32_t bit; char c; unsigned pos; } map[] = {
 		{ PT_R, 'r', 0 }, { PT_W, 'w', 1 }, { PT_X, 'x', 2 },
@@ -64,7 +63,7 @@ void ptctl_print_leaves(FILE *out, const struct pt_mapping *first,
 		fputs("-0x10000000000000000", out);
 	fprintf(out, "  %6s  0x%016" PRIx64 "  %s  %s  %-7s  (%" PRIu64 " x %s)\n",
 		ptctl_size(len, size), first->pa,
-		show_flags(first->prop.flags, flags), show_cache(first->prop.cache),
+		ptctl_flags(first->prop.flags, flags), ptctl_cache(first->prop.cache),
 		first->tracked ? "tracked" : "", count,
 		ptctl_size(first->size, leaf));
 }
@@ -78,22 +77,23 @@ static void show_flush(struct show_run *r)
 	r->count = 0;
 }
 
-static bool show_extends(const struct show_run *r, const struct pt_mapping *m)
+bool ptctl_leaves_extend(const struct pt_mapping *first, uint64_t count,
+			 const struct pt_mapping *m)
 {
-	uint64_t len = r->first.size * r->count;
+	uint64_t len = first->size * count;
 
-	return r->count && m->size == r->first.size &&
-	       m->va == r->first.va + len && m->pa == r->first.pa + len &&
-	       m->tracked == r->first.tracked &&
-	       m->prop.flags == r->first.prop.flags &&
-	       m->prop.cache == r->first.prop.cache;
+	return count && m->size == first->size &&
+	       m->va == first->va + len && m->pa == first->pa + len &&
+	       m->tracked == first->tracked &&
+	       m->prop.flags == first->prop.flags &&
+	       m->prop.cache == first->prop.cache;
 }
 
 static int show_leaf(const struct pt_mapping *m, void *arg)
 {
 	struct show_run *r = arg;
 
-	if (!show_extends(r, m)) {
+	if (!ptctl_leaves_extend(&r->first, r->count, m)) {
 		show_flush(r);
 		r->first = *m;
 	}

@@ -2,6 +2,7 @@
 /* util.c - small helpers shared by ptctl's commands. */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ptctl.h"
 
@@ -43,4 +44,43 @@ int ptctl_map_new_frames(struct pt_table *t, uint64_t va, uint64_t n,
 	}
 	free(frames);
 	return rc;
+}
+
+static const struct {
+	const char *name;
+	const struct pt_format *fmt;
+} ptctl_formats[] = {
+	{ "x86_64", &pt_format_x86_64 },
+	{ "x86_64_la57", &pt_format_x86_64_la57 },
+	{ "riscv_sv39", &pt_format_riscv_sv39 },
+	{ "riscv_sv48", &pt_format_riscv_sv48 },
+	{ "aarch64_4k", &pt_format_aarch64_4k },
+};
+
+const struct pt_format *ptctl_format_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ptctl_formats) / sizeof(ptctl_formats[0]); i++)
+		if (!strcmp(name, ptctl_formats[i].name) ||
+		    !strcmp(name, ptctl_formats[i].fmt->name))
+			return ptctl_formats[i].fmt;
+	return NULL;
+}
+
+int ptctl_format_arg(int argc, char **argv, const struct pt_format **fmt)
+{
+	*fmt = &pt_format_x86_64;
+	if (argc == 1)
+		return 0;
+	if (argc == 3 && !strcmp(argv[1], "--format") &&
+	    (*fmt = ptctl_format_named(argv[2])))
+		return 0;
+	if (argc == 3 && !strcmp(argv[1], "--format"))
+		fprintf(stderr, "ptctl %s: unknown format '%s' (%s)\n", argv[0],
+			argv[2], PTCTL_FORMAT_NAMES);
+	else
+		fprintf(stderr, "ptctl %s: takes only --format NAME\n", argv[0]);
+	ptctl_usage(stderr);
+	return PTCTL_EXIT_USAGE;
 }
