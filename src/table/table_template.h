@@ -65,7 +65,6 @@ static int table_init(struct pt_table *t)
 	pt_node_unlock(root);
 	PT_ASSERT(r.count == 0);
 	t->tree.root_pa = root.pa;
-	t->tree.sink.root_pa = root.pa;
 	return 0;
 }
 
