@@ -63,44 +63,31 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
 }
 
 /*
- * Steps 1 and 2: walks down lock-free to the deepest node whose range holds
- * the whole cursor range, stopping where the range spans several entries or
- * exactly one whole entry (a 2 MiB map locks the node that will hold the
- * leaf), or where there is no node below.  Locks it; retries if it was
- * detached meanwhile.  Then step 3.  The RCU read section lasts until
- * cursor_unlock.
+ * Steps 1 and 2: from the root, lock-free, down through every level whose
+ * entry shift is above stop_shift, to the node below the last such entry
+ * (or the deepest node there is); locks it, and retries if it was detached
+ * meanwhile.  Returns it locked, in an RCU read section that lasts until
+ * it is unlocked.  Inlined: a constant stop_shift (the page-fault path)
+ * leaves one load and one test per level.
  */
-static void cursor_lock(struct pt_cursor_state *c)
+static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
+					  unsigned *level_out)
 {
-	struct pt_phys *phys = c->tree->phys;
-	/*
-	 * Descend from level L only while the range lies in one entry of L
-	 * (the highest differing bit of start and last is below L's shift)
-	 * and is not exactly that whole entry (start and last + 1 aligned to
-	 * it): both are read off the bits once, not per level.  start is page
-	 * aligned and last ends a page, so start ^ last is never 0; bit 63
-	 * stands in for "aligned to everything" (no level's shift is that
-	 * high).
-	 */
-	int highest_diff = 63 - __builtin_clzll(c->start ^ c->last);
-	int align = __builtin_ctzll(c->start | (UINT64_C(1) << 63));
-	int last_ones = __builtin_ctzll(~c->last | (UINT64_C(1) << 63));
-	int whole_up_to = align < last_ones ? align : last_ones; /* whole entries below */
-	int stop_shift = highest_diff > whole_up_to ? highest_diff : whole_up_to;
+	struct pt_phys *phys = t->phys;
+	uintptr_t linear_offset = phys->linear_offset;
 
-	PT_ASSERT((c->start ^ c->last) >= PT_PAGE_SIZE - 1);
 	for (;;) {
 		pt_rcu_read_lock(phys);
-		uint64_t pa = c->tree->root_pa;
+		uint64_t pa = t->root_pa;
 		unsigned level = FMT_LEVELS;
 		/* Unrolled: each level's shift and leaf test are constants. */
 #pragma GCC unroll 8
 		for (; level > 1; level--) {
-			int shift = PT_PAGE_SHIFT + 9 * (int)(level - 1);
+			int shift = pt_level_shift(level);
 			if (shift <= stop_shift)
 				break;
-			pt_slot_t *ptes = pt_va_of(phys, pa);
-			pt_pte_t pte = atomic_load_explicit(&ptes[(c->start >> shift) & 511],
+			pt_slot_t *ptes = pt_va_at(linear_offset, pa);
+			pt_pte_t pte = atomic_load_explicit(&ptes[(va >> shift) & 511],
 							    memory_order_acquire);
 			if (!entry_is_node(pte, level))
 				break;
@@ -109,14 +96,49 @@ static void cursor_lock(struct pt_cursor_state *c)
 		struct pt_node n = pt_node_at(phys, pa);
 		pt_node_lock(phys, n);
 		if (pt_likely(!pt_node_stray(n))) {
-			c->node = n;
-			c->node_level = level;
-			lock_children(phys, n, level, c->start, c->last, true);
-			return;
+			*level_out = level;
+			return n;
 		}
 		pt_node_unlock(n);
 		pt_rcu_read_unlock(phys);
 	}
+}
+
+/* Opens c on [va, last] from n, which lock_deepest locked for that range:
+ * step 3, the descendants. */
+static inline void cursor_adopt(struct pt_cursor_state *c, struct pt_tree *t, uint64_t va,
+			 uint64_t last, struct pt_node n, unsigned level)
+{
+	c->table = NULL;
+	c->tree = t;
+	c->start = c->va = va;
+	c->last = last;
+	c->at_end = false;
+	c->node = n;
+	c->node_level = level;
+	lock_children(t->phys, n, level, va, last, true);
+}
+
+/*
+ * The stop_shift that makes lock_deepest lock, for [va, last], the deepest
+ * node whose range holds it all, stopping where the range spans several
+ * entries or is exactly one whole entry (a 2 MiB map locks the node that
+ * will hold the leaf).  Descend from level L only while the range lies in
+ * one entry of L (the highest differing bit of va and last is below L's
+ * shift) and is not exactly that whole entry (va and last + 1 aligned to
+ * it): both are read off the bits once, not per level.  va is page aligned
+ * and last ends a page, so va ^ last is never 0; bit 63 stands in for
+ * "aligned to everything" (no level's shift is that high).
+ */
+static inline int range_stop_shift(uint64_t va, uint64_t last)
+{
+	int highest_diff = 63 - __builtin_clzll(va ^ last);
+	int align = __builtin_ctzll(va | (UINT64_C(1) << 63));
+	int last_ones = __builtin_ctzll(~last | (UINT64_C(1) << 63));
+	int whole_up_to = align < last_ones ? align : last_ones; /* whole entries below */
+
+	PT_ASSERT((va ^ last) >= PT_PAGE_SIZE - 1);
+	return highest_diff > whole_up_to ? highest_diff : whole_up_to;
 }
 
 /* Opens a cursor on a validated range of tree t (the API layer sets
@@ -124,12 +146,10 @@ static void cursor_lock(struct pt_cursor_state *c)
 static void cursor_begin(struct pt_cursor_state *c, struct pt_tree *t, uint64_t va,
 			 uint64_t last)
 {
-	c->table = NULL;
-	c->tree = t;
-	c->start = c->va = va;
-	c->last = last;
-	c->at_end = false;
-	cursor_lock(c);
+	unsigned level;
+	struct pt_node n = lock_deepest(t, va, range_stop_shift(va, last), &level);
+
+	cursor_adopt(c, t, va, last, n, level);
 }
 
 static inline void cursor_unlock(struct pt_cursor_state *c)
@@ -344,32 +364,37 @@ static void map_commit(const struct pt_tree *t, struct pt_node n, unsigned level
 }
 
 /*
- * The page-fault path: [c->va, last] is one whole entry of the locked
- * node's level (the cursor locks the node holding exactly that entry,
- * design §6), a leaf may be that large there, and its slot is free.  Then there is nothing
- * to prepare or reserve: one store.  False leaves the map to the general
- * walk (a missing node, something in the slot: PT_EEXIST or an empty
- * subtree to replace).
+ * The page-fault path: the entry of va at `level` of the locked node n is
+ * the whole range to map, a leaf may be that large there, and the slot is
+ * free.  Then there is nothing to prepare or reserve: one store.  False
+ * leaves the map to the general walk (a missing node, something in the
+ * slot: PT_EEXIST or an empty subtree to replace).
  */
-static bool map_in_place(struct pt_cursor_state *c, uint64_t last, const struct pt_map_src *src)
+static inline bool map_entry_in_place(const struct pt_tree *t, struct pt_node n, unsigned level,
+				      uint64_t va, const struct pt_map_src *src)
 {
-	unsigned level = c->node_level;
-	uint64_t size = pt_level_size(level), pa = src_pa(src, c->va);
-	struct pt_node n = cursor_node(c);
-	unsigned i = pt_index(c->va, level);
+	uint64_t size = pt_level_size(level), pa = src_pa(src, va);
+	unsigned i = pt_index(va, level);
 
-	if (last - c->va != size - 1 ||
-	    (level > 1 && (level > src->max_level || ((c->va | pa) & (size - 1)))))
+	if (level > 1 && (level > src->max_level || ((va | pa) & (size - 1))))
 		return false;
 	if (!entry_is_none(pt_pte_load(n, i)))
 		return false;
 	bool tracked = pt_src_tracked(src);
 	if (tracked)
-		pt__frame_get_valid(c->tree->phys, pa);
-	entry_store(n, i, fmt_pte_leaf(pa, level, src->prop, tracked, c->tree->features));
+		pt__frame_get_valid(t->phys, pa);
+	entry_store(n, i, fmt_pte_leaf(pa, level, src->prop, tracked, t->features));
 	n.meta->nr_children++;
 	n.meta->nr_tracked += tracked;
 	return true;
+}
+
+/* Whether [c->va, last] is exactly one whole entry of the locked node. */
+static inline bool cursor_at_one_entry(const struct pt_cursor_state *c, uint64_t last)
+{
+	uint64_t size = pt_level_size(c->node_level);
+
+	return last - c->va == size - 1 && (c->va & (size - 1)) == 0;
 }
 
 /* The general map: prepare (PT_EEXIST, nodes to make), reserve, commit.
@@ -399,7 +424,8 @@ static __attribute__((noinline)) int map_walk(struct pt_cursor_state *c, uint64_
 static inline int cursor_map(struct pt_cursor_state *c, uint64_t last,
 			     const struct pt_map_src *src, struct pt_flush *flush)
 {
-	if (!map_in_place(c, last, src)) {
+	if (!cursor_at_one_entry(c, last) ||
+	    !map_entry_in_place(c->tree, cursor_node(c), c->node_level, c->va, src)) {
 		int err = map_walk(c, last, src, flush);
 		if (err)
 			return err;
@@ -750,24 +776,21 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 }
 
 /*
- * The page-fault path of unmap: [c->va, last] is one whole entry of the
- * locked node's level, and that entry is a leaf.  Cleared with a store (a plain unmap reports no
- * final accessed/dirty bits), recorded, and, if tracked, queued after its
- * range: nothing to prepare, nothing to split.
+ * The page-fault path of unmap: the entry of va at `level` of the locked
+ * node n is the whole range, and it is a leaf.  Cleared with a store (a
+ * plain unmap reports no final accessed/dirty bits), recorded, and, if
+ * tracked, queued after its range: nothing to prepare, nothing to split.
  */
-static bool unmap_in_place(struct pt_cursor_state *c, uint64_t last, struct pt_flush *flush)
+static inline bool unmap_entry_in_place(struct pt_node n, unsigned level, uint64_t va,
+					struct pt_flush *flush)
 {
-	unsigned level = c->node_level;
-	uint64_t size = pt_level_size(level);
-	struct pt_node n = cursor_node(c);
-	unsigned i = pt_index(c->va, level);
+	unsigned i = pt_index(va, level);
 	pt_pte_t pte = pt_pte_load(n, i);
 
-	if (last - c->va != size - 1 || (c->va & (size - 1)) || !fmt_pte_present(pte) ||
-	    !fmt_pte_is_leaf(pte, level))
+	if (!fmt_pte_present(pte) || !fmt_pte_is_leaf(pte, level))
 		return false;
 	entry_clear(false, n, i, pte);
-	pt__flush_add_range(flush, c->va, size);
+	pt__flush_add_range(flush, va, pt_level_size(level));
 	if (fmt_pte_tracked(pte))
 		pt__flush_add_frame(flush, fmt_pte_leaf_pa(pte, level));
 	return true;
@@ -781,7 +804,8 @@ static __attribute__((noinline)) int cursor_unmap(struct pt_cursor_state *c, uin
 	struct walk w = { .t = c->tree, .action = WALK_UNMAP, .budget = UINT64_MAX,
 			  .flush = flush };
 
-	if (unmap_in_place(c, last, flush))
+	if (cursor_at_one_entry(c, last) &&
+	    unmap_entry_in_place(cursor_node(c), c->node_level, c->va, flush))
 		return 0;
 	return walk_run(&w, c, last);
 }

@@ -112,6 +112,12 @@ static inline bool fmt_pte_is_leaf(pt_pte_t pte, unsigned level)
 	return level == 1 || (pte & (A64_VALID | A64_TABLE)) != (A64_VALID | A64_TABLE);
 }
 
+/* Present and not a leaf, in one test (the walks' step). */
+static inline bool fmt_pte_is_table(pt_pte_t pte, unsigned level)
+{
+	return level > 1 && (pte & (A64_VALID | A64_TABLE)) == (A64_VALID | A64_TABLE);
+}
+
 static inline pt_pte_t fmt_pte_table(uint64_t pa)
 {
 	return pa | A64_VALID | A64_TABLE;

@@ -125,6 +125,12 @@ static inline bool fmt_pte_is_leaf(pt_pte_t pte, unsigned level)
 	return level == 1 || !(pte & RV_V) || (pte & (RV_R | RV_W | RV_X));
 }
 
+/* Present and not a leaf, in one test (the walks' step). */
+static inline bool fmt_pte_is_table(pt_pte_t pte, unsigned level)
+{
+	return level > 1 && (pte & (RV_V | RV_R | RV_W | RV_X)) == RV_V;
+}
+
 static inline pt_pte_t fmt_pte_table(uint64_t pa)
 {
 	return rv_pte_of_pa(pa) | RV_V;

@@ -135,6 +135,12 @@ static inline bool fmt_pte_is_leaf(pt_pte_t pte, unsigned level)
 	return level == 1 || (pte & X86_PS) || !(pte & X86_P);
 }
 
+/* Present and not a leaf, in one test (the walks' step). */
+static inline bool fmt_pte_is_table(pt_pte_t pte, unsigned level)
+{
+	return level > 1 && (pte & (X86_P | X86_PS)) == X86_P;
+}
+
 static inline pt_pte_t fmt_pte_table(uint64_t pa)
 {
 	return pa | X86_P | X86_W | X86_U;

@@ -62,9 +62,16 @@ static inline uint64_t pt_pa_of_index(const struct pt_phys *phys, uint64_t idx)
 	return phys->ram_pa + (idx << PT_PAGE_SHIFT);
 }
 
+/* The linear map: linear_offset is phys->linear_offset, which a walk reads
+ * once (its acquire loads would make the compiler reload it per level). */
+static inline void *pt_va_at(uintptr_t linear_offset, uint64_t pa)
+{
+	return (void *)(uintptr_t)(pa + linear_offset);
+}
+
 static inline void *pt_va_of(const struct pt_phys *phys, uint64_t pa)
 {
-	return (void *)(uintptr_t)(pa + phys->linear_offset);
+	return pt_va_at(phys->linear_offset, pa);
 }
 
 /* A zeroed frame tagged `usage` with refcount 1, or PT_ENOMEM. */

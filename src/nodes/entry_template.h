@@ -65,9 +65,13 @@ static pt_pte_t child_into_pte(const struct child *c, uint32_t features)
 
 static inline bool entry_is_none(pt_pte_t pte) { return !fmt_pte_present(pte); }
 
+/* The format answers in one test what the two below ask. */
 static inline bool entry_is_node(pt_pte_t pte, unsigned level)
 {
-	return fmt_pte_present(pte) && !fmt_pte_is_leaf(pte, level);
+	bool node = fmt_pte_is_table(pte, level);
+
+	PT_ASSERT(node == (fmt_pte_present(pte) && !fmt_pte_is_leaf(pte, level)));
+	return node;
 }
 
 static inline struct pt_node entry_child_node(const struct pt_phys *phys, pt_pte_t pte)

@@ -37,6 +37,12 @@ static inline uint64_t pt_pte_load(struct pt_node n, unsigned idx)
 	return atomic_load_explicit(&n.ptes[idx], memory_order_acquire);
 }
 
+/* log2 of the bytes one entry at `level` maps. */
+static inline int pt_level_shift(unsigned level)
+{
+	return PT_PAGE_SHIFT + 9 * (int)(level - 1);
+}
+
 /* Index of va's entry in a node at `level`. */
 static inline unsigned pt_index(uint64_t va, unsigned level)
 {

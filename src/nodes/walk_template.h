@@ -74,18 +74,22 @@ static void mapping_of_leaf(pt_pte_t pte, unsigned level, uint64_t base, uint32_
 static int lookup_leaf(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 		       struct pt_mapping *out)
 {
+	uintptr_t linear_offset = t->phys->linear_offset; /* read once, as lock_deepest */
+	const pt_slot_t *ptes = n.ptes;
+
 	/* Unrolled from the root (the query's start): each level's index and
-	 * leaf test are constants. */
+	 * tests are constants.  A node is the common answer: tested first. */
 #pragma GCC unroll 8
 	for (; level >= 1; level--) {
-		pt_pte_t pte = pt_pte_load(n, pt_index(va, level));
+		pt_pte_t pte = atomic_load_explicit(&ptes[pt_index(va, level)], memory_order_acquire);
+		if (entry_is_node(pte, level)) {
+			ptes = pt_va_at(linear_offset, fmt_pte_table_pa(pte));
+			continue;
+		}
 		if (!fmt_pte_present(pte))
 			return PT_ENOENT;
-		if (fmt_pte_is_leaf(pte, level)) {
-			mapping_of_leaf(pte, level, pt_entry_base(va, level), t->features, out);
-			return 0;
-		}
-		n = entry_child_node(t->phys, pte);
+		mapping_of_leaf(pte, level, pt_entry_base(va, level), t->features, out);
+		return 0;
 	}
 	PT_ASSERT(false); /* level 1 holds only leaves */
 	return PT_ENOENT;

@@ -3,13 +3,14 @@
  * table_template.h - whole-table operations for one format: create and
  * destroy, map, unmap and protect of a validated range (one cursor, one
  * walk), lock-free query and iteration, release of removed subtrees,
- * statistics.  Per format: include a format header first.
+ * statistics.  Per format: include a format header first, and define
+ * FMT_SYMBOL, the format's struct pt_format (engine_instance.h).
  */
 #ifndef PTKIT_SRC_TABLE_TEMPLATE_H
 #define PTKIT_SRC_TABLE_TEMPLATE_H
 
-#ifndef FMT_LEVELS
-#error "include a format header (src/formats/<fmt>.h) before table_template.h"
+#if !defined(FMT_LEVELS) || !defined(FMT_SYMBOL)
+#error "include a format header (src/formats/<fmt>.h) and define FMT_SYMBOL before table_template.h"
 #endif
 
 #include "cursor/cursor_template.h"
@@ -17,6 +18,10 @@
 #include "platform/rcu.h"
 #include "table/checks.h"
 #include "table/table_internal.h"
+
+/* The format this engine instance serves: only its tables reach it, so its
+ * limits are constants here (defined by engine_instance.h). */
+extern const struct pt_format FMT_SYMBOL;
 
 /* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
  * With one root per half (AArch64), a kernel root is all kernel half and
@@ -200,12 +205,24 @@ static void table_stats(struct pt_table *t, struct pt_table_stats *out)
 
 /* ---- whole-range operations: one cursor, one walk ---- */
 
-/* A cursor over the whole range, and a batch for a caller that passes none. */
-static void range_open(struct pt_table *t, uint64_t va, uint64_t last,
-		       struct pt_cursor_state *c, struct pt_flush *local)
+/*
+ * The level of which [va, last] is exactly one whole entry, or 0: the
+ * page-fault path's case, where the cursor's node is the entry's.
+ */
+static inline unsigned whole_entry_level(uint64_t va, uint64_t last)
 {
-	pt__flush_reset(local, &t->tree.sink);
-	cursor_begin(c, &t->tree, va, last);
+	uint64_t size = last - va + 1; /* 0: all of 2^64 */
+	unsigned shift = (unsigned)__builtin_ctzll(size | (UINT64_C(1) << 63));
+
+	if (size & (size - 1) || (va & (size - 1)) || (shift - PT_PAGE_SHIFT) % 9 != 0)
+		return 0;
+	unsigned level = (shift - PT_PAGE_SHIFT) / 9 + 1;
+	return level <= FMT_LEVELS ? level : 0;
+}
+
+static inline bool one_page(uint64_t va, uint64_t last)
+{
+	return last - va == PT_PAGE_SIZE - 1;
 }
 
 /* Unlocks, then invalidates and releases what the local batch holds. */
@@ -216,14 +233,59 @@ static int range_close(struct pt_cursor_state *c, struct pt_flush *local, int er
 	return err;
 }
 
-static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
-		     const struct pt_map_src *src)
+/* The general map of [va, last] from the node at node_pa, which
+ * lock_deepest locked for it at level `at`.  Out of line: its frame (the
+ * cursor, a local batch) stays off the page-fault path; src, passed by
+ * value, and the node, passed by address, stay in the caller's registers. */
+static __attribute__((noinline)) int map_from(struct pt_table *t, uint64_t va, uint64_t last,
+					      struct pt_map_src src, uint64_t node_pa, unsigned at)
 {
 	struct pt_cursor_state c;
 	struct pt_flush local;
 
-	range_open(t, va, last, &c, &local);
-	return range_close(&c, &local, cursor_map(&c, last, src, &local));
+	cursor_adopt(&c, &t->tree, va, last, pt_node_at(t->tree.phys, node_pa), at);
+	pt__flush_reset(&local, &t->tree.sink);
+	return range_close(&c, &local, cursor_map(&c, last, &src, &local));
+}
+
+/*
+ * Locks the node a cursor on [va, last] would lock (stop_shift as
+ * range_stop_shift); when the range is one whole entry at `level` (0: it
+ * is not) in that node and its slot is free, the map is one store (the
+ * page-fault path).  A format that invalidates new mappings takes the
+ * general map, which batches the invalidation.
+ */
+static inline int map_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
+			      int stop_shift, const struct pt_map_src *src)
+{
+	struct pt_tree *tr = &t->tree;
+	unsigned at;
+	struct pt_node n = lock_deepest(tr, va, stop_shift, &at);
+
+	if (at != level || fmt_flush_new_mappings(tr->features) ||
+	    !map_entry_in_place(tr, n, level, va, src))
+		return map_from(t, va, last, *src, n.pa, at);
+	pt_node_unlock(n);
+	pt_rcu_read_unlock(tr->phys);
+	return 0;
+}
+
+/* Every whole-range map: one 4 KiB page with constants, one huge entry, or
+ * the general map. */
+static inline int map_range(struct pt_table *t, uint64_t va, uint64_t last,
+			    const struct pt_map_src *src)
+{
+	if (one_page(va, last))
+		return map_locking(t, va, last, 1, PT_PAGE_SHIFT, src);
+	unsigned level = whole_entry_level(va, last);
+	return map_locking(t, va, last, level,
+			   level ? pt_level_shift(level) : range_stop_shift(va, last), src);
+}
+
+static int table_map(struct pt_table *t, uint64_t va, uint64_t last,
+		     const struct pt_map_src *src)
+{
+	return map_range(t, va, last, src);
 }
 
 /* All of pt_map for this format: its checks in the documented order, with
@@ -232,21 +294,57 @@ static int table_map_checked(struct pt_table *t, uint64_t va, uint64_t pa, uint6
 			     struct pt_prop prop)
 {
 	struct pt_map_src src;
+
+	/* Only this format's tables reach its engine: its limits are
+	 * constants, not loads. */
+	if (t->fmt != &FMT_SYMBOL)
+		__builtin_unreachable();
 	int err = map_checks(t, va, pa, len, fmt_prop_normalize(prop, t->tree.features, &src.prop),
 			     &src);
 
 	if (err)
 		return err;
-	return table_map(t, va, va + (len - 1), &src);
+	return map_range(t, va, va + (len - 1), &src);
+}
+
+/* The general unmap of [va, last] from the node at node_pa, as map_from. */
+static __attribute__((noinline)) int unmap_from(struct pt_table *t, uint64_t va, uint64_t last,
+						struct pt_flush *flush, struct pt_flush *local,
+						uint64_t node_pa, unsigned at)
+{
+	struct pt_cursor_state c;
+
+	cursor_adopt(&c, &t->tree, va, last, pt_node_at(t->tree.phys, node_pa), at);
+	return range_close(&c, local, cursor_unmap(&c, last, flush));
+}
+
+/* As map_locking: a leaf that is the whole range is cleared with a store
+ * and recorded in flush (or a local batch). */
+static inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
+				int stop_shift, struct pt_flush *flush)
+{
+	struct pt_tree *tr = &t->tree;
+	struct pt_flush local;
+	struct pt_flush *f = flush ? flush : &local;
+	unsigned at;
+
+	pt__flush_reset(&local, &tr->sink);
+	struct pt_node n = lock_deepest(tr, va, stop_shift, &at);
+	if (at != level || !unmap_entry_in_place(n, level, va, f))
+		return unmap_from(t, va, last, f, &local, n.pa, at);
+	pt_node_unlock(n);
+	pt_rcu_read_unlock(tr->phys);
+	pt__flush_deliver_pending(&local);
+	return 0;
 }
 
 static int table_unmap(struct pt_table *t, uint64_t va, uint64_t last, struct pt_flush *flush)
 {
-	struct pt_cursor_state c;
-	struct pt_flush local;
-
-	range_open(t, va, last, &c, &local);
-	return range_close(&c, &local, cursor_unmap(&c, last, flush ? flush : &local));
+	if (one_page(va, last))
+		return unmap_locking(t, va, last, 1, PT_PAGE_SHIFT, flush);
+	unsigned level = whole_entry_level(va, last);
+	return unmap_locking(t, va, last, level,
+			     level ? pt_level_shift(level) : range_stop_shift(va, last), flush);
 }
 
 static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
@@ -256,7 +354,8 @@ static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
 	struct pt_cursor_state c;
 	struct pt_flush local;
 
-	range_open(t, va, last, &c, &local);
+	pt__flush_reset(&local, &t->tree.sink);
+	cursor_begin(&c, &t->tree, va, last);
 	return range_close(&c, &local, cursor_protect(&c, last, op, arg, op_always_valid,
 						      flush ? flush : &local));
 }

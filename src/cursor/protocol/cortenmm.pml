@@ -27,9 +27,9 @@
  * after a grace period.
  *
  * Where each part is (design §6 steps; C functions in src/):
- *   step 1  proctype cursor, walk_step     cursor_lock's lock-free descent
+ *   step 1  proctype cursor, walk_step     lock_deepest's lock-free descent
  *                                          (cursor/cursor_template.h)
- *   step 2  proctype cursor, lock_body +   cursor_lock: pt_node_lock,
+ *   step 2  proctype cursor, lock_body +   lock_deepest: pt_node_lock,
  *           the `st` retry                 pt_node_stray, retry
  *   step 3  next_desc + the lock loop      lock_descendants
  *   step 4  map_l1..3, map_prepare_body    map_prepare / map_commit
@@ -85,7 +85,7 @@
  */
 
 #ifndef NSESS
-#define NSESS 1                 /* lock sessions (cursor_lock .. cursor_unlock) per cursor */
+#define NSESS 1                 /* lock sessions (lock_deepest .. cursor_unlock) per cursor */
 #endif
 
 #define NCUR     2              /* cursors: process ids 0, 1 in the RCU arrays */
@@ -259,7 +259,7 @@ inline choose_op(c)
 		fi;
 		/* The deepest position whose range holds [lo, hi], stopping
 		 * where the range spans several entries or exactly one whole
-		 * entry (cursor_lock's stop_shift, read off the range once). */
+		 * entry (range_stop_shift, read off the range once). */
 		p = 0;
 		do
 		:: LEVEL(p) == 1 -> break
@@ -629,7 +629,7 @@ proctype cursor(byte me; byte choice)
 		choose_op(choice);
 
 retry:
-		/* design §6 step 1 (cursor_lock): inside a read section, walk
+		/* design §6 step 1 (lock_deepest): inside a read section, walk
 		 * down lock-free from the root towards tgt; stop early where
 		 * there is no child node (absent, or a huge leaf). */
 		atomic { rcu_nest[me]++; n = ROOT; p = 0; stop = 0 }
