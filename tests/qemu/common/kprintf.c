@@ -3,7 +3,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arch.h"
 #include "kprintf.h"
 
 struct sink {

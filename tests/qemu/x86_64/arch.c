@@ -12,6 +12,7 @@
  */
 #include "arch.h"
 #include "kprintf.h"
+#include "x86_io.h"
 
 #ifdef PTKIT_QEMU_LA57
 #define FORMAT (&pt_format_x86_64_la57)
@@ -24,9 +25,6 @@
 #ifndef PTKIT_QEMU_RAM_MB
 #define PTKIT_QEMU_RAM_MB 256 /* QEMU's -m (tests/qemu/x86_64/CMakeLists.txt) */
 #endif
-
-#define COM1 0x3f8
-#define DEBUG_EXIT_PORT 0xf4
 
 extern char __image_start[], __image_end[];
 
@@ -45,24 +43,7 @@ const struct arch_desc arch = {
 	.shared_kernel_root = true,
 };
 
-/* ---- port I/O, control registers ------------------------------------------ */
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
+/* ---- control registers ----------------------------------------------------- */
 
 static inline uint64_t read_cr2(void)
 {
@@ -97,31 +78,6 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 }
 
 /* ---- console and exit ------------------------------------------------------- */
-
-static bool uart_ready;
-
-static void uart_init(void)
-{
-	outb(COM1 + 1, 0x00); /* no interrupts */
-	outb(COM1 + 3, 0x80); /* DLAB */
-	outb(COM1 + 0, 0x01); /* 115200 baud */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03); /* 8N1 */
-	outb(COM1 + 2, 0xc7); /* FIFO on, cleared */
-	outb(COM1 + 4, 0x03); /* DTR, RTS */
-	uart_ready = true;
-}
-
-void arch_putc(char c)
-{
-	if (!uart_ready)
-		uart_init();
-	if (c == '\n')
-		arch_putc('\r');
-	while (!(inb(COM1 + 5) & 0x20))
-		;
-	outb(COM1, (uint8_t)c);
-}
 
 /* isa-debug-exit: QEMU exits with status (value << 1) | 1, so 1 is a pass
  * and 3 a failure (run_qemu.sh --pass-status 1). */

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * libc.c - the memory and string functions the kernel (and GCC, for struct
+ * copies) calls.  rep movsb / stosb: TCG runs them as one fast helper,
+ * where a byte loop costs an emulated instruction per byte.
+ */
+#include "kernel.h"
+
+void *memset(void *dst, int c, size_t n)
+{
+	void *d = dst;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return dst;
+}
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+	void *d = dst;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* Copies at most size - 1 characters and always terminates. */
+char *strcpy_n(char *dst, const char *src, size_t size)
+{
+	size_t i = 0;
+	for (; i + 1 < size && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+	return dst;
+}
