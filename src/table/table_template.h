@@ -19,9 +19,16 @@
 #include "table/checks.h"
 #include "table/table_internal.h"
 
-/* The format this engine instance serves: only its tables reach it, so its
- * limits are constants here (defined by engine_instance.h). */
+/* The format this engine instance serves (defined by engine_instance.h). */
 extern const struct pt_format FMT_SYMBOL;
+
+/* Only this format's tables reach its engine: saying so makes the format's
+ * limits in the argument checks constants, not loads. */
+static inline void assume_own_format(const struct pt_table *t)
+{
+	if (t->fmt != &FMT_SYMBOL)
+		__builtin_unreachable();
+}
 
 /* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
  * With one root per half (AArch64), a kernel root is all kernel half and
@@ -295,10 +302,7 @@ static int table_map_checked(struct pt_table *t, uint64_t va, uint64_t pa, uint6
 {
 	struct pt_map_src src;
 
-	/* Only this format's tables reach its engine: its limits are
-	 * constants, not loads. */
-	if (t->fmt != &FMT_SYMBOL)
-		__builtin_unreachable();
+	assume_own_format(t);
 	int err = map_checks(t, va, pa, len, fmt_prop_normalize(prop, t->tree.features, &src.prop),
 			     &src);
 
