@@ -660,18 +660,16 @@ static long do_stat(struct inode *i, struct file *f, uint64_t ubuf)
 
 	if (f && f->pipe) {
 		st[1] = 0x100000 + (uint64_t)(uintptr_t)f->pipe % 100000;
-		st[3] = S_IFIFO | 0600;
+		arch_stat_mode(st, S_IFIFO | 0600, 0);
 	} else {
 		st[1] = i->ino;
-		st[3] = type_bits[i->type] | i->mode;
-		st[5] = i->type == I_CHR ? rdev[i->dev] : 0;
+		arch_stat_mode(st, type_bits[i->type] | i->mode, i->type == I_CHR ? rdev[i->dev] : 0);
 		st[6] = i->size;
 		st[8] = (i->size + 511) / 512;
 	}
 	st[0] = 1;             /* st_dev */
-	st[2] = 1;             /* st_nlink */
 	st[7] = PAGE;          /* st_blksize */
-	return mm_copy_to(cur->mm, ubuf, st, sizeof(st)) ? -EFAULT : 0;
+	return mm_copy_to(cur->mm, ubuf, st, ARCH_STAT_SIZE) ? -EFAULT : 0;
 }
 
 static long sys_newfstatat(long dirfd, uint64_t upath, uint64_t ubuf, long flags)
@@ -1084,25 +1082,26 @@ long sys_fs(long nr, const long *a, bool *handled)
 
 	*handled = true;
 	switch (nr) {
-	case 0: /* read */
+	case SYS_read:
 		return (f = fd_file(a[0])) ? do_read(f, (uint64_t)a[1], (size_t)a[2], -1) : -EBADF;
-	case 1: /* write */
+	case SYS_write:
 		return (f = fd_file(a[0])) ? do_write(f, (uint64_t)a[1], (size_t)a[2]) : -EBADF;
-	case 2: return sys_openat(AT_FDCWD, (uint64_t)a[0], a[1], a[2]);
-	case 3: return fd_close(a[0]);
-	case 4: return sys_newfstatat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], 0);
-	case 5: return (f = fd_file(a[0])) ? do_stat(f->inode, f, (uint64_t)a[1]) : -EBADF;
-	case 6: return sys_newfstatat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], AT_SYMLINK_NOFOLLOW);
-	case 7: return sys_poll((uint64_t)a[0], (uint64_t)a[1], a[2]);
-	case 8: return sys_lseek(a[0], a[1], a[2]);
-	case 16: return sys_ioctl(a[0]);
-	case 17: /* pread64 */
+	case SYS_open: return sys_openat(AT_FDCWD, (uint64_t)a[0], a[1], a[2]);
+	case SYS_close: return fd_close(a[0]);
+	case SYS_stat: return sys_newfstatat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], 0);
+	case SYS_fstat: return (f = fd_file(a[0])) ? do_stat(f->inode, f, (uint64_t)a[1]) : -EBADF;
+	case SYS_lstat:
+		return sys_newfstatat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], AT_SYMLINK_NOFOLLOW);
+	case SYS_poll: return sys_poll((uint64_t)a[0], (uint64_t)a[1], a[2]);
+	case SYS_lseek: return sys_lseek(a[0], a[1], a[2]);
+	case SYS_ioctl: return sys_ioctl(a[0]);
+	case SYS_pread64:
 		return (f = fd_file(a[0])) && !f->pipe ? do_read(f, (uint64_t)a[1], (size_t)a[2], a[3]) : -EBADF;
-	case 19: return do_iov(a[0], (uint64_t)a[1], a[2], false);
-	case 20: return do_iov(a[0], (uint64_t)a[1], a[2], true);
-	case 21: return sys_faccessat(AT_FDCWD, (uint64_t)a[0]);
-	case 22: return sys_pipe2((uint64_t)a[0], 0);
-	case 32: /* dup */
+	case SYS_readv: return do_iov(a[0], (uint64_t)a[1], a[2], false);
+	case SYS_writev: return do_iov(a[0], (uint64_t)a[1], a[2], true);
+	case SYS_access: return sys_faccessat(AT_FDCWD, (uint64_t)a[0]);
+	case SYS_pipe: return sys_pipe2((uint64_t)a[0], 0);
+	case SYS_dup:
 		if (!(f = fd_file(a[0])))
 			return -EBADF;
 		{
@@ -1111,37 +1110,42 @@ long sys_fs(long nr, const long *a, bool *handled)
 				file_get(f);
 			return fd;
 		}
-	case 33: return fd_file(a[0]) ? sys_dup3(a[0], a[1], 0) : -EBADF;
-	case 40: return -EINVAL; /* sendfile: busybox falls back to read/write */
-	case 72: return sys_fcntl(a[0], a[1], a[2]);
-	case 74: case 75: return fd_file(a[0]) ? 0 : -EBADF; /* fsync, fdatasync */
-	case 76: return sys_truncate((uint64_t)a[0], a[1]);
-	case 77: return (f = fd_file(a[0])) && f->inode ? sys_ftruncate(f->inode, a[1]) : -EBADF;
-	case 79: return sys_getcwd((uint64_t)a[0], (uint64_t)a[1]);
-	case 80: return sys_chdir((uint64_t)a[0]);
-	case 82: return sys_renameat(AT_FDCWD, (uint64_t)a[0], AT_FDCWD, (uint64_t)a[1]);
-	case 83: return sys_mkdirat(AT_FDCWD, (uint64_t)a[0], a[1]);
-	case 84: return sys_unlinkat(AT_FDCWD, (uint64_t)a[0], AT_REMOVEDIR);
-	case 87: return sys_unlinkat(AT_FDCWD, (uint64_t)a[0], 0);
-	case 86: case 265: return -EPERM; /* link, linkat: one name per inode */
-	case 88: return sys_symlinkat((uint64_t)a[0], AT_FDCWD, (uint64_t)a[1]);
-	case 266: return sys_symlinkat((uint64_t)a[0], a[1], (uint64_t)a[2]);
-	case 89: return sys_readlinkat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
-	case 90: case 91: case 92: case 93: case 94: case 268: case 280:
-		return 0; /* chmod, fchmod, chown..., fchmodat, utimensat: no owners, no times */
-	case 95: { long old = cur->umask; cur->umask = (uint32_t)a[0] & 0777; return old; }
-	case 217: return sys_getdents64(a[0], (uint64_t)a[1], (uint64_t)a[2]);
-	case 257: return sys_openat(a[0], (uint64_t)a[1], a[2], a[3]);
-	case 258: return sys_mkdirat(a[0], (uint64_t)a[1], a[2]);
-	case 262: return sys_newfstatat(a[0], (uint64_t)a[1], (uint64_t)a[2], a[3]);
-	case 263: return sys_unlinkat(a[0], (uint64_t)a[1], a[2]);
-	case 264: case 316: return sys_renameat(a[0], (uint64_t)a[1], a[2], (uint64_t)a[3]);
-	case 267: return sys_readlinkat(a[0], (uint64_t)a[1], (uint64_t)a[2], (uint64_t)a[3]);
-	case 269: case 439: return sys_faccessat(a[0], (uint64_t)a[1]);
-	case 292: return fd_file(a[0]) && a[0] != a[1] ? sys_dup3(a[0], a[1], a[2]) : -EINVAL;
-	case 271: /* ppoll: a timespec, NULL for forever */
+	case SYS_dup2: return fd_file(a[0]) ? sys_dup3(a[0], a[1], 0) : -EBADF;
+	case SYS_sendfile: return -EINVAL; /* busybox falls back to read/write */
+	case SYS_fcntl: return sys_fcntl(a[0], a[1], a[2]);
+	case SYS_fsync: case SYS_fdatasync: return fd_file(a[0]) ? 0 : -EBADF;
+	case SYS_truncate: return sys_truncate((uint64_t)a[0], a[1]);
+	case SYS_ftruncate:
+		return (f = fd_file(a[0])) && f->inode ? sys_ftruncate(f->inode, a[1]) : -EBADF;
+	case SYS_getcwd: return sys_getcwd((uint64_t)a[0], (uint64_t)a[1]);
+	case SYS_chdir: return sys_chdir((uint64_t)a[0]);
+	case SYS_rename: return sys_renameat(AT_FDCWD, (uint64_t)a[0], AT_FDCWD, (uint64_t)a[1]);
+	case SYS_mkdir: return sys_mkdirat(AT_FDCWD, (uint64_t)a[0], a[1]);
+	case SYS_rmdir: return sys_unlinkat(AT_FDCWD, (uint64_t)a[0], AT_REMOVEDIR);
+	case SYS_unlink: return sys_unlinkat(AT_FDCWD, (uint64_t)a[0], 0);
+	case SYS_link: case SYS_linkat: return -EPERM; /* one name per inode */
+	case SYS_symlink: return sys_symlinkat((uint64_t)a[0], AT_FDCWD, (uint64_t)a[1]);
+	case SYS_symlinkat: return sys_symlinkat((uint64_t)a[0], a[1], (uint64_t)a[2]);
+	case SYS_readlink:
+		return sys_readlinkat(AT_FDCWD, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
+	case SYS_chmod: case SYS_fchmod: case SYS_chown: case SYS_fchown: case SYS_lchown:
+	case SYS_fchmodat: case SYS_fchownat: case SYS_utimensat:
+		return 0; /* no owners, no times */
+	case SYS_umask: { long old = cur->umask; cur->umask = (uint32_t)a[0] & 0777; return old; }
+	case SYS_getdents64: return sys_getdents64(a[0], (uint64_t)a[1], (uint64_t)a[2]);
+	case SYS_openat: return sys_openat(a[0], (uint64_t)a[1], a[2], a[3]);
+	case SYS_mkdirat: return sys_mkdirat(a[0], (uint64_t)a[1], a[2]);
+	case SYS_newfstatat: return sys_newfstatat(a[0], (uint64_t)a[1], (uint64_t)a[2], a[3]);
+	case SYS_unlinkat: return sys_unlinkat(a[0], (uint64_t)a[1], a[2]);
+	case SYS_renameat: case SYS_renameat2:
+		return sys_renameat(a[0], (uint64_t)a[1], a[2], (uint64_t)a[3]);
+	case SYS_readlinkat:
+		return sys_readlinkat(a[0], (uint64_t)a[1], (uint64_t)a[2], (uint64_t)a[3]);
+	case SYS_faccessat: case SYS_faccessat2: return sys_faccessat(a[0], (uint64_t)a[1]);
+	case SYS_dup3: return fd_file(a[0]) && a[0] != a[1] ? sys_dup3(a[0], a[1], a[2]) : -EINVAL;
+	case SYS_ppoll: /* a timespec, NULL for forever */
 		return sys_poll((uint64_t)a[0], (uint64_t)a[1], a[2] ? 0 : -1);
-	case 293: return sys_pipe2((uint64_t)a[0], a[1]);
+	case SYS_pipe2: return sys_pipe2((uint64_t)a[0], a[1]);
 	default:
 		*handled = false;
 		return -ENOSYS;

@@ -2,10 +2,11 @@
 /*
  * kernel.h - the example kernel's shared declarations (examples/kernel).
  *
- * Layers: arch.c + entry.S (x86-64: boot, traps, syscall entry, context
- * switch), mm.c (address spaces: ptkit glue only), proc.c (processes,
- * scheduler, ELF loader, signals), fs.c (initramfs, tmpfs, devices, pipes,
- * file descriptors), sys.c (the system call table).
+ * Layers: arch/ARCH/ (arch.h, syscalls.h, arch.c, entry.S: boot, traps,
+ * system call entry, context switch, user registers), mm.c (address
+ * spaces: ptkit glue only), proc.c (processes, scheduler, ELF loader,
+ * signals), fs.c (initramfs, tmpfs, devices, pipes, file descriptors),
+ * sys.c (the system call table).
  */
 #ifndef EXK_KERNEL_H
 #define EXK_KERNEL_H
@@ -16,17 +17,16 @@
 
 #include <ptkit.h>
 
+#include "arch.h"
 #include "kprintf.h"
 
-/* All RAM is mapped at KOFF in the kernel half; the image runs there too. */
-#define KOFF 0xffffffff80000000ull
 #define PAGE 4096ull
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Linux errno values (x86-64 ABI). */
+/* Linux errno values (the same on x86-64 and AArch64). */
 enum {
 	EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
 	ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
@@ -36,38 +36,63 @@ enum {
 	ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40,
 };
 
-/* ---- arch (arch.c, entry.S) ---- */
+/* Signal numbers (the same on x86-64 and AArch64). */
+enum { SIGILL = 4, SIGBUS = 7, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11, SIGCHLD = 17, SIGSTOP = 19 };
 
-/* User registers, laid out so that the tail is an iretq frame. */
-struct uregs {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t rip, cs, rflags, rsp, ss;
-};
+/* ---- arch (arch/ARCH/: arch.c, entry.S) ---- */
 
-#define USER_CS 0x23
-#define USER_SS 0x1b
+/* arch.h gives KOFF, ARCH_*, the per-arch ABI constants and struct uregs,
+ * whose `tls` is the thread pointer (FS base, TPIDR_EL0); the rest of a
+ * struct uregs is the architecture's own business. */
+struct mm;
 
 void arch_putc(char c);
 _Noreturn void arch_exit(unsigned status);
-void arch_init(void);
-void arch_load_cr3(uint64_t root);
-uint64_t arch_cr3(void);
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void arch_invalidate(const struct pt_flush_info *info);
-void arch_set_fs(uint64_t base);
-void arch_set_kstack(uint64_t top);
+/* Extra kernel mappings (devices) and loading the kernel table. */
+void arch_use_kernel_table(struct pt_table *kernel);
+/* The user table of the process in kernel-stack slot `slot` (root 0: none). */
+void arch_load_user(uint64_t root, unsigned slot);
+/* Makes p's registers, kernel stack and table the current ones. */
+void arch_enter_proc(struct uregs *u, uint64_t kstack_top, uint64_t root, unsigned slot);
+/* The first kernel stack pointer of a new process: switch_to to it returns
+ * to user mode with its uregs. */
+uint64_t arch_new_kstack(uint64_t top);
+/* File bytes were written into the frame at kva: make them what
+ * instruction fetches see. */
+void arch_sync_icache(const void *kva);
 void arch_fpu_save(void *area);
 void arch_fpu_restore(const void *area);
-uint64_t arch_rdtsc(void);
-uint32_t arch_hwcap(void);
-_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t arch_ticks(void);   /* for the figures: cycles, or instructions with icount */
+uint64_t arch_now_ns(void);
+uint64_t arch_hwcap(void);
+/* Serves the calls only this architecture has (arch_prctl). */
+long arch_syscall(long nr, const long *a, bool *handled);
+/* The registers of a system call: its number, its six arguments. */
+long arch_syscall_args(struct uregs *u, long a[6]);
+void arch_set_return(struct uregs *u, long ret);
+/* Back to the system call instruction, to make call nr again. */
+void arch_restart(struct uregs *u, long nr);
+/* A fresh program at entry with stack sp; a fork child (return 0, sp). */
+void arch_exec_regs(struct uregs *u, uint64_t entry, uint64_t sp);
+void arch_fork_regs(struct uregs *u, uint64_t newsp);
+/* A call of handler(sig, info, ctx) returning to restorer, sp at info. */
+int arch_signal_regs(struct uregs *u, uint64_t handler, uint64_t restorer, uint64_t sp,
+		     const uint64_t args[3]);
+/* sigreturn: the saved registers, made safe for user mode (tls kept);
+ * returns the saved return register, which the call returns. */
+long arch_sigreturn_regs(struct uregs *u, const struct uregs *saved);
+/* Where a handler without SA_RESTORER returns (0: nowhere, it dies);
+ * the mappings every program gets for it. */
+uint64_t arch_sigreturn_trampoline(void);
+int arch_mm_setup(struct mm *mm);
+uint64_t arch_user_pc(const struct uregs *u);
+uint64_t arch_user_sp(const struct uregs *u);
 
-/* entry.S: the current process's register save area and kernel stack. */
-extern struct uregs *cur_uregs;
-extern uint64_t cur_uregs_end, cur_kstack_top;
+/* entry.S */
 void switch_to(uint64_t *save_sp, uint64_t new_sp);
-_Noreturn void ret_to_user_sysret(void);
-_Noreturn void ret_to_user_iret(void);
-void fork_child_start(void);
+_Noreturn void ret_to_user(void);
 
 /* ---- frames and small kernel objects ---- */
 
@@ -176,8 +201,6 @@ struct file {
 #define O_TRUNC 01000
 #define O_APPEND 02000
 #define O_NONBLOCK 04000
-#define O_DIRECTORY 0200000
-#define O_NOFOLLOW 0400000
 #define O_CLOEXEC 02000000
 
 void fs_init(const uint8_t *cpio, uint64_t len);
@@ -198,6 +221,8 @@ void fs_close_on_exec(void);
 
 /* ---- processes (proc.c) ---- */
 
+#define MAX_PROCS 64 /* slots: process table, kernel stacks (AArch64: ASIDs) */
+
 enum pstate { P_FREE, P_RUN, P_BLOCKED, P_ZOMBIE };
 
 struct sigaction_k {
@@ -214,14 +239,13 @@ struct proc {
 	struct file *fds[MAX_FDS];
 	uint64_t cloexec;
 	uint32_t umask;
-	uint64_t fs_base;
 	uint64_t ksp;             /* saved kernel stack pointer (switch_to) */
 	unsigned slot;            /* index in the process table and of its kernel stack */
 	uint64_t sig_pending, sig_blocked, sig_restore;
 	bool restore_mask;        /* sigsuspend: the frame keeps sig_restore */
 	uint8_t *kbuf;            /* a frame for copying between user and files */
 	struct uregs uregs;
-	uint8_t fpu[512] __attribute__((aligned(16)));
+	uint8_t fpu[ARCH_FPU_SIZE] __attribute__((aligned(16)));
 	struct sigaction_k sa[65];
 };
 
@@ -235,7 +259,12 @@ long sys_proc(long nr, const long *a, bool *handled);
 void signal_send(struct proc *p, int sig);
 void signal_deliver(long restart_nr);
 bool signal_pending(void); /* a signal would interrupt a wait */
-void user_fault(uint64_t va, uint64_t err, uint64_t vector);
+/* A fault from user mode: a page fault (read, write or fetch) at va, or
+ * something that kills the process with `sig`. */
+enum fault_kind { FAULT_READ, FAULT_WRITE, FAULT_EXEC, FAULT_OTHER };
+void user_fault(uint64_t va, enum fault_kind kind, int sig);
+void kernel_start(uint64_t ram_start, uint64_t ram_end, uint64_t pool_pa, const void *initrd,
+		  uint64_t initrd_len);
 
 /* ---- system calls (sys.c) ---- */
 

@@ -1,24 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * libc.c - the memory and string functions the kernel (and GCC, for struct
- * copies) calls.  rep movsb / stosb: TCG runs them as one fast helper,
- * where a byte loop costs an emulated instruction per byte.
+ * copies) calls; memset and memcpy, the hot ones, are per architecture
+ * (arch.c).
  */
 #include "kernel.h"
-
-void *memset(void *dst, int c, size_t n)
-{
-	void *d = dst;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return dst;
-}
-
-void *memcpy(void *restrict dst, const void *restrict src, size_t n)
-{
-	void *d = dst;
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
-	return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {

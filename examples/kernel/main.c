@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * main.c - kernel_main: RAM to ptkit, the kernel table, the initramfs, the
- * first process; frames for kernel objects.
+ * main.c - kernel_start (after the architecture's boot): RAM to ptkit, the
+ * kernel table, the initramfs, the first process; frames for kernel
+ * objects.
  */
+#include <stdarg.h>
+
 #include "kernel.h"
 
 struct pt_phys phys;
 struct pt_table *kernel_table;
 uint64_t frames_before_init;
 
-extern char __image_end[];
-void kernel_main(uint32_t mbi_pa);
+_Noreturn void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	kprintf("\n[kernel] PANIC: ");
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	arch_exit(255);
+}
 
 /* Kernel objects are one ptkit frame each (reached through the linear
  * map): what they cost shows in the same free count as everything else. */
@@ -33,37 +45,34 @@ static void invalidate(void *arg, const struct pt_flush_info *info)
 	arch_invalidate(info);
 }
 
-/* All RAM at KOFF, kernel image included, in ptkit's kernel table; every
- * user table shares it. */
-static void kernel_space(uint64_t pool_pa, uint64_t ram_end)
+/* All RAM at KOFF + its address, kernel image included, in ptkit's kernel
+ * table (2 MiB leaves); every user table shares it (x86-64) or runs beside
+ * it (AArch64 TTBR1). */
+static void kernel_space(uint64_t ram_start, uint64_t ram_end, uint64_t pool_pa)
 {
 	const struct pt_platform platform = { .invalidate = invalidate };
-	const struct pt_prop rwx = { .flags = PT_R | PT_W | PT_X, .cache = PT_CACHE_WB };
+	/* Global: the same in every address space (AArch64's TLB keeps one
+	 * copy, not one per ASID; x86-64 ignores G without CR4.PGE). */
+	const struct pt_prop rwx = { .flags = PT_R | PT_W | PT_X | PT_G, .cache = PT_CACHE_WB };
+	uint64_t len = ((ram_end - ram_start) + (2 << 20) - 1) & ~((2ull << 20) - 1);
 	int err = pt_phys_init(&phys, pool_pa, ram_end - pool_pa, KOFF, &platform);
 
-	if (err || (err = pt_table_create(&phys, &pt_format_x86_64, PT_SPACE_KERNEL, &kernel_table)) ||
-	    (err = pt_map(kernel_table, KOFF, 0, (ram_end + (2 << 20) - 1) & ~((2ull << 20) - 1), rwx)))
+	if (err || (err = pt_table_create(&phys, &ARCH_PT_FORMAT, PT_SPACE_KERNEL, &kernel_table)) ||
+	    (err = pt_map(kernel_table, KOFF + ram_start, ram_start, len, rwx)))
 		panic("kernel table: %s", pt_strerror(err));
-	arch_load_cr3(pt_table_root(kernel_table));
+	arch_use_kernel_table(kernel_table);
 }
 
-void kernel_main(uint32_t mbi_pa)
+/* Called by the architecture's boot code: RAM is [ram_start, ram_end),
+ * ptkit gets it from pool_pa on (after the image and the initramfs). */
+void kernel_start(uint64_t ram_start, uint64_t ram_end, uint64_t pool_pa, const void *initrd,
+		  uint64_t initrd_len)
 {
-	const uint32_t *mbi = pa_to_kva(mbi_pa);
-
-	arch_init();
-	if (!(mbi[0] & 1) || !(mbi[0] & 8) || mbi[5] < 1)
-		panic("no memory information or no initramfs module from the boot loader");
-	const uint32_t *mod = pa_to_kva(mbi[6]);
-	uint64_t ram_end = PAGE_DOWN((1024ull + mbi[2]) * 1024);
-	uint64_t pool = MAX(MAX(kva_to_pa(__image_end), (uint64_t)mod[1]),
-			    MAX((uint64_t)mbi_pa, (uint64_t)mbi[6]) + PAGE);
-	pool = PAGE_UP(pool) + PAGE;
-	kernel_space(pool, ram_end);
-	kprintf("[kernel] ptkit example kernel: RAM up to %#lx, initramfs %lu KiB, "
-		"%lu frames free\n", ram_end, (uint64_t)(mod[1] - mod[0]) >> 10,
+	kernel_space(ram_start, ram_end, pool_pa);
+	kprintf("[kernel] ptkit example kernel (%s): RAM up to %#lx, initramfs %lu KiB, "
+		"%lu frames free\n", ARCH_NAME, ram_end, initrd_len >> 10,
 		pt_phys_free_frames(&phys));
-	fs_init(pa_to_kva(mod[0]), mod[1] - mod[0]);
+	fs_init(initrd, initrd_len);
 	frames_before_init = pt_phys_free_frames(&phys);
 	proc_start_init("/init.sh");
 }

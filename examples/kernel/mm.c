@@ -27,13 +27,13 @@ struct mm_stats mm_stats;
 /*
  * Guest ticks spent inside ptkit, charged to the operation under way:
  * a fault, a fork, or anything else.  Under `-icount shift=0` (run.sh with
- * PTKIT_EXAMPLE_ICOUNT=1) the TSC counts guest instructions.  The macros
+ * PTKIT_EXAMPLE_ICOUNT=1) arch_ticks counts guest instructions.  The macros
  * below wrap every ptkit call of this file (a macro does not expand
  * inside itself, so each still calls the function).
  */
 static uint64_t *charge = &mm_stats.other_ptkit_ticks;
-#define PTK(call) ({ uint64_t t0_ = arch_rdtsc(); __typeof__(call) r_ = (call); \
-		     *charge += arch_rdtsc() - t0_; r_; })
+#define PTK(call) ({ uint64_t t0_ = arch_ticks(); __typeof__(call) r_ = (call); \
+		     *charge += arch_ticks() - t0_; r_; })
 #define pt_query(...) PTK(pt_query(__VA_ARGS__))
 #define pt_map_frames(...) PTK(pt_map_frames(__VA_ARGS__))
 #define pt_unmap(...) PTK(pt_unmap(__VA_ARGS__))
@@ -53,9 +53,9 @@ static uint64_t *charge = &mm_stats.other_ptkit_ticks;
 #define pt_flush_finish(...) PTK(pt_flush_finish(__VA_ARGS__))
 
 /* Runs op charging its ptkit ticks to *ptk and all its ticks to *all. */
-#define CHARGED(ptk, all, op) ({ uint64_t *saved_ = charge, t_ = arch_rdtsc(); \
+#define CHARGED(ptk, all, op) ({ uint64_t *saved_ = charge, t_ = arch_ticks(); \
 				 charge = (ptk); __typeof__(op) res_ = (op); \
-				 *(all) += arch_rdtsc() - t_; charge = saved_; res_; })
+				 *(all) += arch_ticks() - t_; charge = saved_; res_; })
 
 /* What a leaf of a region with `prot` holds.  Writable regions start
  * read-only with PT_COW unless the frame is known to be private. */
@@ -300,6 +300,7 @@ static int cache_frame(struct inode *ino, uint64_t off, uint64_t *pa)
 		if (err)
 			return -ENOMEM;
 		fs_pread(ino, pa_to_kva(ino->cache[idx]), PAGE, off);
+		arch_sync_icache(pa_to_kva(ino->cache[idx]));
 	}
 	*pa = ino->cache[idx];
 	return 0;
@@ -349,8 +350,10 @@ static int populate(struct mm *mm, const struct vma *v, uint64_t page)
 	}
 	if (pt_frame_alloc(&phys, &pa))
 		return -ENOMEM;
-	if (v->file && page < v->fend)
+	if (v->file && page < v->fend) {
 		fs_pread(v->file, pa_to_kva(pa), MIN(PAGE, v->fend - page), off);
+		arch_sync_icache(pa_to_kva(pa));
+	}
 	err = map_frame(mm, page, pa, prop_of(v->prot, true));
 	pt_frame_put(&phys, pa); /* the table's reference keeps it */
 	return pt_errno(err);

@@ -7,14 +7,9 @@
  */
 #include "kernel.h"
 
-#define MAX_PROCS 64
 #define KSTACK_SIZE (16 * 1024)
 #define SIG_DFL 0
 #define SIG_IGN 1
-#define SIGKILL 9
-#define SIGSEGV 11
-#define SIGCHLD 17
-#define SIGSTOP 19
 #define SA_RESTORER 0x04000000ull
 #define SA_RESTART 0x10000000ull
 #define SA_NODEFER 0x40000000ull
@@ -28,7 +23,7 @@
 static uint8_t kstacks[MAX_PROCS][KSTACK_SIZE] __attribute__((aligned(16)));
 static struct proc *procs[MAX_PROCS];
 static int next_pid = 1;
-static uint8_t fpu_init[512] __attribute__((aligned(16)));
+static uint8_t fpu_init[ARCH_FPU_SIZE] __attribute__((aligned(16)));
 struct proc *cur;
 
 static inline uint64_t sigbit(int sig)
@@ -81,11 +76,7 @@ static struct proc *find_proc(int pid)
 static void switch_in(struct proc *p)
 {
 	cur = p;
-	cur_uregs = &p->uregs;
-	cur_uregs_end = (uint64_t)(uintptr_t)(&p->uregs + 1);
-	arch_set_kstack(kstack_top(p->slot));
-	arch_load_cr3(pt_table_root(p->mm->table));
-	arch_set_fs(p->fs_base);
+	arch_enter_proc(&p->uregs, kstack_top(p->slot), pt_table_root(p->mm->table), p->slot);
 	arch_fpu_restore(p->fpu);
 }
 
@@ -157,7 +148,7 @@ _Noreturn void do_exit(int status)
 {
 	struct proc *parent = find_proc(cur->ppid);
 
-	arch_load_cr3(pt_table_root(kernel_table)); /* the user table goes */
+	arch_load_user(0, cur->slot); /* the user table goes */
 	release_resources(cur);
 	for (unsigned s = 0; s < MAX_PROCS; s++)
 		if (procs[s] && procs[s]->ppid == cur->pid)
@@ -231,23 +222,17 @@ static long do_fork(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid
 	c->ppid = cur->pid;
 	c->sig_blocked = cur->sig_blocked;
 	memcpy(c->sa, cur->sa, sizeof(c->sa));
-	c->fs_base = (flags & CLONE_SETTLS) ? tls : cur->fs_base;
 	arch_fpu_save(cur->fpu);
 	memcpy(c->fpu, cur->fpu, sizeof(c->fpu));
 	c->uregs = cur->uregs;
-	c->uregs.rax = 0;
-	if (newsp)
-		c->uregs.rsp = newsp;
+	arch_fork_regs(&c->uregs, newsp);
+	if (flags & CLONE_SETTLS)
+		c->uregs.tls = tls;
 	if (flags & CLONE_CHILD_SETTID)
 		mm_copy_to(c->mm, ctid, &c->pid, 4);
 	if (flags & CLONE_PARENT_SETTID)
 		mm_copy_to(cur->mm, ptid, &c->pid, 4);
-	/* The first switch_to pops six registers, then returns to user mode. */
-	uint64_t *ks = (uint64_t *)(uintptr_t)kstack_top(c->slot);
-	*--ks = (uint64_t)(uintptr_t)fork_child_start;
-	for (int k = 0; k < 6; k++)
-		*--ks = 0;
-	c->ksp = (uint64_t)(uintptr_t)ks;
+	c->ksp = arch_new_kstack(kstack_top(c->slot));
 	c->state = P_RUN;
 	return c->pid;
 }
@@ -322,7 +307,7 @@ static int load_elf(struct mm *mm, struct inode *ino, struct elf_info *ei)
 	uint8_t eh[64], ph[56 * 16];
 	uint64_t bias, end = 0;
 
-	if (fs_pread(ino, eh, 64, 0) != 64 || memcmp(eh, "\177ELF\2\1", 6) || *(uint16_t *)(eh + 18) != 62)
+	if (fs_pread(ino, eh, 64, 0) != 64 || memcmp(eh, "\177ELF\2\1", 6) || *(uint16_t *)(eh + 18) != ARCH_ELF_MACHINE)
 		return -ENOEXEC;
 	uint16_t type = *(uint16_t *)(eh + 16), phnum = *(uint16_t *)(eh + 56);
 	uint64_t phoff = *(uint64_t *)(eh + 32);
@@ -370,14 +355,14 @@ static int push(struct mm *mm, uint64_t *sp, const void *data, size_t n)
 static int build_stack(struct mm *mm, const struct args *a, const char *path,
 		       const struct elf_info *ei, uint64_t *sp_out)
 {
-	uint64_t sp = STACK_TOP, rnd[2] = { arch_rdtsc() * 0x9e3779b97f4a7c15ull, arch_rdtsc() };
+	uint64_t sp = STACK_TOP, rnd[2] = { arch_ticks() * 0x9e3779b97f4a7c15ull, arch_now_ns() };
 	uint64_t *w = (uint64_t *)(uintptr_t)(a->buf + ((a->used + 7) & ~7ull));
 	unsigned n = 0, total = a->argc + a->envc;
 	uint64_t strs[MAX_ARGS], at_random, at_platform, at_execfn;
 	int err = push(mm, &sp, rnd, 16);
 
 	at_random = sp;
-	err = err ? err : push(mm, &sp, "x86_64", 7);
+	err = err ? err : push(mm, &sp, ARCH_NAME, sizeof(ARCH_NAME));
 	at_platform = sp;
 	err = err ? err : push(mm, &sp, path, strlen(path) + 1);
 	at_execfn = sp;
@@ -486,13 +471,14 @@ static int do_execve(const char *path, struct args *a)
 	struct vma stack = { .start = STACK_TOP - STACK_SIZE, .end = STACK_TOP,
 			     .prot = PROT_READ | PROT_WRITE };
 	if ((err = load_elf(mm, ino, &ei)) || (err = mm_add_vma(mm, &stack)) ||
+	    (err = arch_mm_setup(mm)) ||
 	    (err = build_stack(mm, a, path, &ei, &sp))) {
 		mm_destroy(mm);
 		return err;
 	}
 	struct mm *old = cur->mm;
 	cur->mm = mm;
-	arch_load_cr3(pt_table_root(mm->table));
+	arch_load_user(pt_table_root(mm->table), cur->slot);
 	if (old)
 		mm_destroy(old);
 	inode_get(ino);
@@ -503,14 +489,7 @@ static int do_execve(const char *path, struct args *a)
 	for (int s = 1; s <= 64; s++)
 		if (cur->sa[s].handler != SIG_IGN)
 			cur->sa[s] = (struct sigaction_k){ 0 };
-	memset(&cur->uregs, 0, sizeof(cur->uregs));
-	cur->uregs.rip = ei.entry;
-	cur->uregs.rsp = sp;
-	cur->uregs.rflags = 0x202;
-	cur->uregs.cs = USER_CS;
-	cur->uregs.ss = USER_SS;
-	cur->fs_base = 0;
-	arch_set_fs(0);
+	arch_exec_regs(&cur->uregs, ei.entry, sp);
 	memcpy(cur->fpu, fpu_init, sizeof(fpu_init));
 	arch_fpu_restore(cur->fpu);
 	return 0;
@@ -541,7 +520,7 @@ void proc_start_init(const char *script)
 	struct file *con;
 	int err;
 
-	arch_fpu_save(fpu_init); /* fninit's state, for every exec */
+	arch_fpu_save(fpu_init); /* the boot state, for every exec */
 	if (!p || !(p->mm = mm_create()))
 		panic("no memory for the first process");
 	cur = p;
@@ -562,7 +541,7 @@ void proc_start_init(const char *script)
 		panic("execve /bin/sh: %d", err);
 	p->state = P_RUN;
 	switch_in(p);
-	ret_to_user_sysret();
+	ret_to_user();
 }
 
 /* ---- signals ---- */
@@ -585,15 +564,16 @@ void signal_send(struct proc *p, int sig)
 
 struct sigframe {
 	struct uregs regs;
-	uint8_t fpu[512];
+	uint8_t fpu[ARCH_FPU_SIZE];
 	uint64_t mask;
 };
 
 static void push_frame(int sig, const struct sigaction_k *sa)
 {
 	struct uregs *u = &cur->uregs;
-	uint64_t sp = ((u->rsp - 128 - sizeof(struct sigframe)) & ~15ull);
+	uint64_t sp = ((arch_user_sp(u) - 128 - sizeof(struct sigframe)) & ~15ull);
 	uint64_t frame = sp, info[16] = { (uint64_t)sig };
+	uint64_t restorer = (sa->flags & SA_RESTORER) ? sa->restorer : arch_sigreturn_trampoline();
 	struct sigframe *f = (struct sigframe *)(uintptr_t)cur->kbuf;
 
 	f->regs = *u;
@@ -601,28 +581,21 @@ static void push_frame(int sig, const struct sigaction_k *sa)
 	memcpy(f->fpu, cur->fpu, sizeof(f->fpu));
 	f->mask = cur->restore_mask ? cur->sig_restore : cur->sig_blocked;
 	sp -= sizeof(info);
-	uint64_t uinfo = sp;
-	sp -= 8;
-	if (!(sa->flags & SA_RESTORER) || mm_copy_to(cur->mm, frame, f, sizeof(*f)) ||
-	    mm_copy_to(cur->mm, uinfo, info, sizeof(info)) ||
-	    mm_copy_to(cur->mm, sp, &sa->restorer, 8))
+	const uint64_t args[3] = { (uint64_t)sig, sp, frame };
+	if (!restorer || mm_copy_to(cur->mm, frame, f, sizeof(*f)) ||
+	    mm_copy_to(cur->mm, sp, info, sizeof(info)) ||
+	    arch_signal_regs(u, sa->handler, restorer, sp, args))
 		do_exit(SIGSEGV);
 	cur->restore_mask = false;
 	cur->sig_blocked |= sa->mask | ((sa->flags & SA_NODEFER) ? 0 : sigbit(sig));
-	u->rip = sa->handler;
-	u->rsp = sp;
-	u->rdi = (uint64_t)sig;
-	u->rsi = uinfo;
-	u->rdx = frame;
-	u->rax = 0;
 	if (sa->flags & SA_RESETHAND)
 		cur->sa[sig].handler = SIG_DFL;
 }
 
 /* On the way back to user mode: run a handler, or the default action.
  * A call that failed with -EINTR (restart_nr >= 0) is made again after a
- * SA_RESTART handler, as Linux does: the frame resumes at the syscall
- * instruction with the call's number in rax. */
+ * SA_RESTART handler, as Linux does: the frame resumes at the system
+ * call instruction with the call's registers. */
 void signal_deliver(long restart_nr)
 {
 	uint64_t ready = cur->sig_pending & ~cur->sig_blocked;
@@ -633,10 +606,8 @@ void signal_deliver(long restart_nr)
 		cur->sig_pending &= ~sigbit(sig);
 		if (sa.handler == SIG_DFL && !default_ignored(sig))
 			do_exit(sig);
-		if (sa.handler > SIG_IGN && restart_nr >= 0 && (sa.flags & SA_RESTART)) {
-			cur->uregs.rip -= 2;
-			cur->uregs.rax = (uint64_t)restart_nr;
-		}
+		if (sa.handler > SIG_IGN && restart_nr >= 0 && (sa.flags & SA_RESTART))
+			arch_restart(&cur->uregs, restart_nr);
 		if (sa.handler > SIG_IGN)
 			push_frame(sig, &sa);
 	}
@@ -650,16 +621,12 @@ static long sys_rt_sigreturn(void)
 {
 	struct sigframe *f = (struct sigframe *)(uintptr_t)cur->kbuf;
 
-	if (mm_copy_from(cur->mm, f, cur->uregs.rsp + 128, sizeof(*f)))
+	if (mm_copy_from(cur->mm, f, arch_user_sp(&cur->uregs) + 128, sizeof(*f)))
 		do_exit(SIGSEGV);
-	f->regs.cs = USER_CS;
-	f->regs.ss = USER_SS;
-	f->regs.rflags = (f->regs.rflags & 0xcd5) | 0x202;
-	cur->uregs = f->regs;
 	memcpy(cur->fpu, f->fpu, sizeof(cur->fpu));
 	arch_fpu_restore(cur->fpu);
 	cur->sig_blocked = f->mask & ~(sigbit(SIGKILL) | sigbit(SIGSTOP));
-	return (long)cur->uregs.rax;
+	return arch_sigreturn_regs(&cur->uregs, &f->regs);
 }
 
 static long sys_rt_sigaction(int sig, uint64_t uact, uint64_t uold)
@@ -739,10 +706,10 @@ static long sys_kill(int pid, int sig)
 
 /* ---- faults from user mode ---- */
 
-void user_fault(uint64_t va, uint64_t err, uint64_t vector)
+void user_fault(uint64_t va, enum fault_kind kind, int sig)
 {
-	if (vector == 14) {
-		int r = mm_fault(cur->mm, va, err & 2, err & 16);
+	if (kind != FAULT_OTHER) {
+		int r = mm_fault(cur->mm, va, kind == FAULT_WRITE, kind == FAULT_EXEC);
 		if (!r)
 			return;
 		if (r == -ENOMEM) {
@@ -751,31 +718,33 @@ void user_fault(uint64_t va, uint64_t err, uint64_t vector)
 			do_exit(SIGKILL);
 		}
 	}
-	kprintf("[kernel] pid %d: trap %lu at rip %#lx, address %#lx: killed\n", cur->pid, vector,
-		cur->uregs.rip, va);
-	do_exit(vector == 14 || vector == 13 ? SIGSEGV : vector == 6 ? 4 : 8);
+	kprintf("[kernel] pid %d: signal %d at pc %#lx, address %#lx: killed\n", cur->pid, sig,
+		arch_user_pc(&cur->uregs), va);
+	do_exit(sig);
 }
 
 long sys_proc(long nr, const long *a, bool *handled)
 {
 	*handled = true;
 	switch (nr) {
-	case 13: return sys_rt_sigaction((int)a[0], (uint64_t)a[1], (uint64_t)a[2]);
-	case 14: return sys_rt_sigprocmask(a[0], (uint64_t)a[1], (uint64_t)a[2]);
-	case 15: return sys_rt_sigreturn();
-	case 24: yield(); return 0;
-	case 34: while (!signal_pending()) sleep_on(cur); return -EINTR; /* pause */
-	case 56: return do_fork((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2], (uint64_t)a[3], (uint64_t)a[4]);
-	case 57: case 58: return do_fork(SIGCHLD, 0, 0, 0, 0); /* vfork as fork */
-	case 59: return sys_execve((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
-	case 60: case 231: do_exit((int)(a[0] & 0xff) << 8);
-	case 61: return sys_wait4((int)a[0], (uint64_t)a[1], a[2], (uint64_t)a[3]);
-	case 62: return sys_kill((int)a[0], (int)a[1]);
-	case 130: return sys_rt_sigsuspend((uint64_t)a[0]);
-	case 234: return sys_kill((int)a[1], (int)a[2]); /* tgkill */
-	case 39: case 186: case 111: case 112: return cur->pid; /* getpid gettid getpgrp setsid */
-	case 121: case 124: return a[0] ? a[0] : cur->pid; /* getpgid getsid */
-	case 110: return cur->ppid;
+	case SYS_rt_sigaction: return sys_rt_sigaction((int)a[0], (uint64_t)a[1], (uint64_t)a[2]);
+	case SYS_rt_sigprocmask: return sys_rt_sigprocmask(a[0], (uint64_t)a[1], (uint64_t)a[2]);
+	case SYS_rt_sigreturn: return sys_rt_sigreturn();
+	case SYS_sched_yield: yield(); return 0;
+	case SYS_pause: while (!signal_pending()) sleep_on(cur); return -EINTR;
+	case SYS_clone:
+		return do_fork((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+			       (uint64_t)a[CLONE_ARG_CTID], (uint64_t)a[CLONE_ARG_TLS]);
+	case SYS_fork: case SYS_vfork: return do_fork(SIGCHLD, 0, 0, 0, 0); /* vfork as fork */
+	case SYS_execve: return sys_execve((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2]);
+	case SYS_exit: case SYS_exit_group: do_exit((int)(a[0] & 0xff) << 8);
+	case SYS_wait4: return sys_wait4((int)a[0], (uint64_t)a[1], a[2], (uint64_t)a[3]);
+	case SYS_kill: return sys_kill((int)a[0], (int)a[1]);
+	case SYS_rt_sigsuspend: return sys_rt_sigsuspend((uint64_t)a[0]);
+	case SYS_tgkill: return sys_kill((int)a[1], (int)a[2]);
+	case SYS_getpid: case SYS_gettid: case SYS_getpgrp: case SYS_setsid: return cur->pid;
+	case SYS_getpgid: case SYS_getsid: return a[0] ? a[0] : cur->pid;
+	case SYS_getppid: return cur->ppid;
 	default:
 		*handled = false;
 		return -ENOSYS;

@@ -12,11 +12,11 @@
 static uint64_t calls[NR_SYSCALLS], unknown[NR_SYSCALLS];
 static uint64_t sleep_offset_ns, rng_state = 0x853c49e6748fea9bull;
 
-/* TCG's TSC follows the host clock; ~1 GHz is close enough for a clock
- * that only has to move forward.  Sleeps advance it instead of waiting. */
+/* A clock that only has to move forward.  Sleeps advance it instead of
+ * waiting. */
 uint64_t now_ns(void)
 {
-	return arch_rdtsc() + sleep_offset_ns;
+	return arch_now_ns() + sleep_offset_ns;
 }
 
 static uint64_t rng_next(void)
@@ -69,7 +69,7 @@ static long sys_nanosleep(uint64_t ureq)
 static long sys_uname(uint64_t ubuf)
 {
 	static const char *const f[6] = { "Linux", "ptkit", "6.1.0-ptkit-example", "#1",
-					  "x86_64", "(none)" };
+					  ARCH_NAME, "(none)" };
 	char u[6][65];
 
 	memset(u, 0, sizeof(u));
@@ -114,81 +114,72 @@ static long sys_getrandom(uint64_t ubuf, uint64_t len)
 	return put(ubuf, k, len) ? -EFAULT : (long)len;
 }
 
-static long sys_arch_prctl(long code, uint64_t addr)
-{
-	if (code == 0x1002) { /* ARCH_SET_FS */
-		if (addr >= USER_TOP)
-			return -EPERM;
-		cur->fs_base = addr;
-		arch_set_fs(addr);
-		return 0;
-	}
-	if (code == 0x1003) /* ARCH_GET_FS */
-		return put(addr, &cur->fs_base, 8);
-	return -EINVAL;
-}
-
 static long sys_misc(long nr, const long *a, bool *handled)
 {
 	*handled = true;
 	switch (nr) {
-	case 9: return sys_mmap(a);
-	case 10: return mm_mprotect(cur->mm, (uint64_t)a[0], (uint64_t)a[1], (uint32_t)a[2]);
-	case 11: return mm_munmap(cur->mm, (uint64_t)a[0], (uint64_t)a[1]);
-	case 12: return mm_brk(cur->mm, (uint64_t)a[0]);
-	case 25: return mm_mremap(cur->mm, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+	case SYS_mmap: return sys_mmap(a);
+	case SYS_mprotect: return mm_mprotect(cur->mm, (uint64_t)a[0], (uint64_t)a[1], (uint32_t)a[2]);
+	case SYS_munmap: return mm_munmap(cur->mm, (uint64_t)a[0], (uint64_t)a[1]);
+	case SYS_brk: return mm_brk(cur->mm, (uint64_t)a[0]);
+	case SYS_mremap: return mm_mremap(cur->mm, (uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
 				  (uint32_t)a[3]);
-	case 26: case 28: return 0; /* msync, madvise: advice */
-	case 35: return sys_nanosleep((uint64_t)a[0]);
-	case 230: return sys_nanosleep((uint64_t)a[2]); /* clock_nanosleep, relative */
-	case 63: return sys_uname((uint64_t)a[0]);
-	case 96: { uint64_t ns = now_ns(), tv[2] = { 1767225600 + ns / 1000000000, ns % 1000000000 / 1000 };
+	case SYS_msync: case SYS_madvise: return 0; /* advice */
+	case SYS_nanosleep: return sys_nanosleep((uint64_t)a[0]);
+	case SYS_clock_nanosleep: return sys_nanosleep((uint64_t)a[2]); /* relative */
+	case SYS_uname: return sys_uname((uint64_t)a[0]);
+	case SYS_gettimeofday: {
+		uint64_t ns = now_ns(), tv[2] = { 1767225600 + ns / 1000000000, ns % 1000000000 / 1000 };
 		return a[0] ? put((uint64_t)a[0], tv, 16) : 0; }
-	case 97: return sys_prlimit64(a[0], 0, (uint64_t)a[1]);
-	case 98: { uint64_t z[18] = { 0 }; return put((uint64_t)a[1], z, 144); } /* getrusage */
-	case 99: return sys_sysinfo((uint64_t)a[0]);
-	case 100: { uint64_t z[4] = { 0 }; return a[0] ? put((uint64_t)a[0], z, 32) : 0; } /* times */
-	case 102: case 104: case 107: case 108: return 0; /* root, as a fresh initramfs */
-	case 105: case 106: case 109: case 160: return 0; /* setuid setgid setpgid setrlimit */
-	case 131: return 0; /* sigaltstack */
-	case 37: case 38: return 0; /* alarm, setitimer: no timer signals */
-	case 158: return sys_arch_prctl(a[0], (uint64_t)a[1]);
-	case 201: { uint64_t t = 1767225600 + now_ns() / 1000000000;
+	case SYS_getrlimit: return sys_prlimit64(a[0], 0, (uint64_t)a[1]);
+	case SYS_getrusage: { uint64_t z[18] = { 0 }; return put((uint64_t)a[1], z, 144); }
+	case SYS_sysinfo: return sys_sysinfo((uint64_t)a[0]);
+	case SYS_times: { uint64_t z[4] = { 0 }; return a[0] ? put((uint64_t)a[0], z, 32) : 0; }
+	case SYS_getuid: case SYS_getgid: case SYS_geteuid: case SYS_getegid:
+		return 0; /* root, as a fresh initramfs */
+	case SYS_setuid: case SYS_setgid: case SYS_setpgid: case SYS_setrlimit: return 0;
+	case SYS_sigaltstack: return 0;
+	case SYS_alarm: case SYS_setitimer: return 0; /* no timer signals */
+	case SYS_time: { uint64_t t = 1767225600 + now_ns() / 1000000000;
 		return a[0] && put((uint64_t)a[0], &t, 8) ? -EFAULT : (long)t; }
-	case 218: return cur->pid;                                  /* set_tid_address */
-	case 228: return sys_clock_gettime((uint64_t)a[1]);
-	case 229: { uint64_t r[2] = { 0, 1 }; return a[1] ? put((uint64_t)a[1], r, 16) : 0; }
-	case 273: return 0;                                         /* set_robust_list */
-	case 302: return sys_prlimit64(a[1], (uint64_t)a[2], (uint64_t)a[3]);
-	case 318: return sys_getrandom((uint64_t)a[0], (uint64_t)a[1]);
-	case 334: return -ENOSYS;                                   /* rseq: glibc copes */
+	case SYS_set_tid_address: return cur->pid;
+	case SYS_clock_gettime: return sys_clock_gettime((uint64_t)a[1]);
+	case SYS_clock_getres: {
+		uint64_t r[2] = { 0, 1 };
+		return a[1] ? put((uint64_t)a[1], r, 16) : 0; }
+	case SYS_set_robust_list: return 0;
+	case SYS_prlimit64: return sys_prlimit64(a[1], (uint64_t)a[2], (uint64_t)a[3]);
+	case SYS_getrandom: return sys_getrandom((uint64_t)a[0], (uint64_t)a[1]);
+	case SYS_rseq: return -ENOSYS; /* glibc copes */
 	default:
 		*handled = false;
 		return -ENOSYS;
 	}
 }
 
-/* Called by entry.S with the user registers in cur->uregs. */
+/* Called by entry.S with the user registers in cur->uregs.  Negative
+ * numbers never reach the tables: syscalls.h gives those to the calls an
+ * architecture lacks. */
 void syscall_dispatch(void)
 {
-	struct uregs *u = &cur->uregs;
-	long nr = (long)u->rax, ret;
-	const long a[6] = { (long)u->rdi, (long)u->rsi, (long)u->rdx,
-			    (long)u->r10, (long)u->r8,  (long)u->r9 };
-	bool handled = false;
+	long a[6], nr = arch_syscall_args(&cur->uregs, a), ret = -ENOSYS;
+	bool handled = nr < 0;
 
 	if (nr >= 0 && nr < NR_SYSCALLS)
 		calls[nr]++;
-	ret = sys_proc(nr, a, &handled);
+	if (!handled)
+		ret = sys_proc(nr, a, &handled);
 	if (!handled)
 		ret = sys_fs(nr, a, &handled);
 	if (!handled)
 		ret = sys_misc(nr, a, &handled);
+	if (!handled)
+		ret = arch_syscall(nr, a, &handled);
 	if (!handled && nr >= 0 && nr < NR_SYSCALLS)
 		unknown[nr]++;
-	cur->uregs.rax = (uint64_t)ret;
+	arch_set_return(&cur->uregs, ret);
 	/* sigsuspend and pause end by a signal: never restarted */
-	signal_deliver(ret == -EINTR && nr != 130 && nr != 34 ? nr : -1);
+	signal_deliver(ret == -EINTR && nr != SYS_rt_sigsuspend && nr != SYS_pause ? nr : -1);
 }
 
 void sys_report(void)

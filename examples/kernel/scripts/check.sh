@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
 #
-# check.sh [ARCH]        runs busybox_test.sh in the example kernel (run.sh)
+# check.sh [ARCH]        runs busybox_test.sh in the example kernel (run.sh,
+#                        ARCH x86_64 by default, or aarch64: one expected
+#                        file serves both)
 #                        and compares its console with busybox_test.expected;
 #                        exits 77 (a skip, for CTest) when run.sh cannot run
 #                        here (no QEMU, no busybox-static to download)
@@ -17,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 test=$here/busybox_test.sh
 expected=$here/busybox_test.expected
-build=${PTKIT_EXAMPLE_BUILD:-/tmp/ptkit-example-kernel}
+build=${PTKIT_EXAMPLE_BUILD:-/tmp/ptkit-example-kernel-x86_64}
 
 if [ "${1:-}" = --expected ]; then
 	bb=$build/busybox/root/bin/busybox

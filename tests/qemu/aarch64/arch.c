@@ -5,20 +5,18 @@
  * regions for TTBR0 (the user table) and TTBR1 (the kernel table).
  *
  * PL011 UART at 0x09000000 (polled), exit through Arm semihosting
- * (SYS_EXIT with ADP_Stopped_ApplicationExit and a status: QEMU needs
- * -semihosting-config enable=on,target=native), faults caught by the
- * vector table in vectors.S.
+ * (semihosting.c), faults caught by the vector table in vectors.S.
  */
 #include "arch.h"
+#include "pl011.h"
+#include "semihosting.h"
+#include "sysreg.h"
+#include "trap_frame.h"
 
 #define RAM_PA 0x40000000ull
 #ifndef ARCH_RAM_SIZE
 #define ARCH_RAM_SIZE (256ull << 20) /* -m 256M */
 #endif
-#define UART_PA 0x09000000ull
-#define UART_DR 0x00
-#define UART_FR 0x18
-#define UART_FR_TXFF (1u << 5)
 
 extern char __image_start[], __image_end[];
 
@@ -37,22 +35,11 @@ const struct arch_desc arch = {
 	.shared_kernel_root = false,
 };
 
-#define sysreg_read(name) ({ uint64_t v_; \
-	__asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
-#define sysreg_write(name, v) \
-	__asm__ volatile("msr " #name ", %0" : : "r"((uint64_t)(v)) : "memory")
-#define isb() __asm__ volatile("isb" : : : "memory")
-#define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
-
 /* ---- serial and exit ---------------------------------------------------- */
 
 void arch_putc(char c)
 {
-	volatile uint32_t *uart = (volatile uint32_t *)UART_PA;
-
-	while (uart[UART_FR / 4] & UART_FR_TXFF)
-		;
-	uart[UART_DR / 4] = (uint32_t)(unsigned char)c;
+	pl011_putc(UART_PA, c);
 }
 
 static void put_str(const char *s)
@@ -68,20 +55,9 @@ static void put_hex(uint64_t v)
 		arch_putc("0123456789abcdef"[(v >> shift) & 0xf]);
 }
 
-#define SEMIHOSTING_SYS_EXIT 0x18
-#define ADP_STOPPED_APPLICATION_EXIT 0x20026
-
 _Noreturn void arch_exit(bool pass)
 {
-	/* The AArch64 SYS_EXIT takes a block {reason, subcode}; QEMU exits
-	 * with the subcode when the reason is ApplicationExit. */
-	static volatile uint64_t block[2];
-
-	block[0] = ADP_STOPPED_APPLICATION_EXIT;
-	block[1] = pass ? 0 : 1;
-	register uint64_t x0 __asm__("x0") = SEMIHOSTING_SYS_EXIT;
-	register uint64_t x1 __asm__("x1") = (uint64_t)block;
-	__asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	semihosting_exit(pass ? 0 : 1);
 	/* Semihosting disabled: say so and stop. */
 	put_str("FAIL arch_exit: semihosting SYS_EXIT returned "
 		"(run QEMU with -semihosting-config enable=on,target=native)\n");
@@ -91,14 +67,6 @@ _Noreturn void arch_exit(bool pass)
 
 /* ---- traps -------------------------------------------------------------- */
 
-struct trap_frame {
-	uint64_t x[31];
-	uint64_t elr;
-	uint64_t spsr;
-	uint64_t pad;
-};
-_Static_assert(sizeof(struct trap_frame) == 272, "vectors.S FRAME_SIZE");
-
 struct extable_entry {
 	uint64_t insn, fixup;
 };
@@ -106,7 +74,6 @@ struct extable_entry {
 extern char arch_vectors[];
 extern const struct extable_entry arch_extable[], arch_extable_end[];
 extern char arch_probe_exec_ret[];
-void arch_trap(struct trap_frame *f, uint64_t vector);
 
 #define EC_IABT_CUR 0x21 /* instruction abort taken without a change in EL */
 #define EC_DABT_CUR 0x25 /* data abort taken without a change in EL */

@@ -4,7 +4,9 @@
  *
  * Every vector saves x0-x30, ELR_EL1 and SPSR_EL1 in a struct trap_frame on
  * the current stack and calls arch_trap(frame, vector index); the handler
- * may change the frame (ELR, x0) before it is restored and we eret.
+ * may change the frame (ELR, x0) before it is restored and we eret.  A
+ * kernel that builds such a frame itself (the example kernel, entering
+ * user mode) leaves through arch_trap_return with sp at the frame.
  *
  * The probes are one access each at a known label: a fault there resumes at
  * the matching fixup (the table arch_extable below), which returns 1.
@@ -48,6 +50,8 @@ trap_common:
 	mov	x1, x0
 	mov	x0, sp
 	bl	arch_trap
+	.global arch_trap_return
+arch_trap_return:
 	ldr	x2, [sp, #248]
 	ldr	x3, [sp, #256]
 	msr	elr_el1, x2

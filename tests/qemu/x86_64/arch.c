@@ -11,6 +11,7 @@
  * sets CR4.LA57).
  */
 #include "arch.h"
+#include "idt.h"
 #include "kprintf.h"
 #include "x86_io.h"
 
@@ -100,14 +101,6 @@ struct x86_probe {
 	uint64_t insn, fixup;
 };
 
-struct idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-} __attribute__((packed));
-
-extern const uint64_t x86_trap_stubs[32], x86_trap_stub_other;
 extern const struct x86_probe x86_probe_table[], x86_probe_table_end[];
 extern char x86_probe_exec_ret[], x86_probe_exec_fixup[];
 int x86_probe_read(uint64_t va, uint64_t *out);
@@ -162,14 +155,7 @@ void x86_trap(struct x86_trap_frame *f)
 
 static void set_gate(unsigned vec, uint64_t handler)
 {
-	idt[vec] = (struct idt_gate){
-		.off_lo = (uint16_t)handler,
-		.sel = 0x08,
-		.ist = 0,
-		.type = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
-		.off_mid = (uint16_t)(handler >> 16),
-		.off_hi = (uint32_t)(handler >> 32),
-	};
+	idt[vec] = idt_gate(handler);
 }
 
 void arch_trap_init(void)

@@ -184,8 +184,9 @@ switch_to:
 	ret
 
 /* A new process's first switch_to returns here: straight to user mode. */
-	.globl fork_child_start
+	.globl fork_child_start, ret_to_user
 fork_child_start:
+ret_to_user:
 	jmp ret_to_user_sysret
 
 /* ---- data ---- */
