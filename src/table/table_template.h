@@ -42,7 +42,7 @@ static int table_init(struct pt_table *t)
 	/* Nodes under a kernel root's slots exist for sharing only. */
 	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : PT_NR_ENTRIES;
 	uint64_t pinned = kernel ? PT_NR_ENTRIES - first : 0;
-	struct pt_reserve r;
+	struct pt_prealloc r;
 
 	int err = pt__reserve(phys, &r, 1 + pinned);
 	if (err)
