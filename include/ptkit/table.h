@@ -338,6 +338,57 @@ int pt_unmap(struct pt_table *table, uint64_t va, uint64_t len,
 int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
 	       uint32_t set_flags, uint32_t clear_flags, struct pt_flush *flush);
 
+/* pt_copy() flags. */
+#define PT_COPY_COW (1u << 0) /* copy-on-write: W cleared in both tables */
+
+/**
+ * pt_copy() - Copy every mapping of a range into the same range of another table.
+ * @dst: the table copied into.
+ * @src: the table copied from: same format, phys, features and
+ *   `max_leaf_level` as @dst, not @dst itself.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @flags: 0, or %PT_COPY_COW.
+ * @flush: the batch that collects @src's invalidations (%PT_COPY_COW),
+ *   bound to @src; %NULL: they happen before the call returns.
+ *
+ * What a fork does: every leaf of @src inside the range appears in @dst at
+ * the same va, with the same pa, size, property and trackedness, copied
+ * whole (a 1 GiB leaf stays one leaf; no leaf of @src may straddle an end
+ * of the range).  A tracked frame gains one reference per leaf copied,
+ * which @dst drops when it unmaps it.  With %PT_COPY_COW, writable leaves
+ * lose %PT_W in @src (each such range goes into @flush) and in @dst, so
+ * the first write on either side faults and the caller copies the page.
+ *
+ * The range of @dst must hold no mapping; nodes of @dst without mappings
+ * are reused, or given up where a huge leaf goes.  One walk of the two
+ * ranges, both locked for the call: it runs beside operations on other
+ * ranges of either table.  @dst's own invalidations (a replaced empty
+ * node; RISC-V without Svvptc: the new mappings) happen before the call
+ * returns.
+ *
+ * Context: Any thread not holding a cursor on @dst or @src.  Locks the
+ * nodes covering the range in both tables (the table whose root has the
+ * lower address first, so opposite copies cannot deadlock) inside an RCU
+ * read section, for the call.  Allocates @dst's new nodes from the phys,
+ * all reserved before anything is written: %PT_ENOMEM changes neither
+ * table.  May call both tables' invalidation hooks.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @dst or @src is %NULL or they are the same table, their
+ *   format, phys, features or `max_leaf_level` differ, @flags has an
+ *   unknown bit, @len is 0, the range wraps, or @flush is not bound to
+ *   @src.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside either table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table, on either side.
+ * - %PT_EALIGN: a leaf of @src straddles an end of the range (found under
+ *   the locks, so after the argument errors above): pt_split() it first.
+ * - %PT_EEXIST: part of the range of @dst is already mapped.
+ * - %PT_ENOMEM: no frame for a node of @dst.
+ */
+int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t len,
+	    unsigned flags, struct pt_flush *flush);
+
 /**
  * pt_query() - Find the mapping that contains an address.
  * @table: the table.

@@ -15,6 +15,7 @@
 /* Each layer's template includes the ones below it. */
 #include "table/check_template.h"
 #include "table/table_template.h"
+#include "table/vm_template.h"
 
 static int fmt_normalize_api(struct pt_prop p, uint32_t features, struct pt_prop *out)
 {
@@ -74,6 +75,7 @@ static const struct pt_format_ops engine_ops = {
 	.map = table_map,
 	.unmap = table_unmap,
 	.protect = table_protect,
+	.copy = table_copy,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,

@@ -316,6 +316,27 @@ int pt_protect(struct pt_table *t, uint64_t va, uint64_t len, uint32_t set_flags
 	return t->fmt->ops->protect(t, va, va + (len - 1), apply_set_clear, &sc, true, flush);
 }
 
+/* Two tables whose leaves mean the same: a PTE of one is a PTE of the other. */
+static bool tables_alike(const struct pt_table *a, const struct pt_table *b)
+{
+	return a->fmt == b->fmt && a->tree.phys == b->tree.phys &&
+	       a->tree.features == b->tree.features && a->max_leaf_level == b->max_leaf_level;
+}
+
+int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t len,
+	    unsigned flags, struct pt_flush *flush)
+{
+	if (!dst || !src || dst == src || !tables_alike(dst, src) || (flags & ~PT_COPY_COW))
+		return PT_EINVAL;
+	/* Both sides written (src with COW; a borrowed half never: its nodes
+	 * are the kernel table's, which may be the other side). */
+	int err = first_error(range_check(dst, va, len, true), range_check(src, va, len, true));
+	err = first_error(err, flush_check(src, flush));
+	if (err)
+		return err;
+	return src->fmt->ops->copy(dst, src, va, va + (len - 1), flags & PT_COPY_COW, flush);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

@@ -43,6 +43,9 @@ struct pt_format_ops {
 	int (*protect)(struct pt_table *t, uint64_t va, uint64_t last,
 		       void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
 		       struct pt_flush *flush);
+	/* The VM operations (vm_template.h), validated likewise. */
+	int (*copy)(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t last,
+		    bool cow, struct pt_flush *flush);
 
 	/* Cursor (cursor_template.h): the range is validated; these lock,
 	 * walk and change. */

@@ -476,6 +476,46 @@ static inline void model_cut(struct half *h, uint64_t va, uint64_t last,
 		e->nodes_removed += nodes_remove_inside(h, va, last);
 }
 
+/*
+ * pt_copy's own errors, found under its locks (issue #13): a leaf of src
+ * that the range cuts (PT_EALIGN: leaves are copied whole), then anything
+ * mapped in dst's range (PT_EEXIST).
+ */
+static inline int copy_state_err(const struct half *dst, const struct half *src,
+				 uint64_t va, uint64_t last)
+{
+	const struct leafvec *lv = &src->leaves;
+	size_t i = lower_leaf(lv, va), j = lower_leaf(lv, last);
+
+	if (i < lv->n && lv->v[i].va < va)
+		return PT_EALIGN;
+	if (j < lv->n && lv->v[j].va <= last && leaf_last(&lv->v[j]) > last)
+		return PT_EALIGN;
+	return overlaps(dst, va, last) ? PT_EEXIST : 0;
+}
+
+/* A successful pt_copy: with COW src's leaves in the range lose W first
+ * (src's changes, into es), then they appear in dst as they are (dst's
+ * new leaves, nodes and replaced empty nodes, into ed). */
+static inline void model_copy(struct half *dst, struct half *src, uint64_t va,
+			      uint64_t last, bool cow, struct effects *es,
+			      struct effects *ed)
+{
+	static struct leafvec nl;
+	const struct cut wp = {false, 0, PT_W};
+
+	if (cow)
+		model_cut(src, va, last, &wp, es);
+	nl.n = 0;
+	for (size_t i = lower_leaf(&src->leaves, va);
+	     i < src->leaves.n && src->leaves.v[i].va <= last; i++) {
+		GROW(&nl);
+		nl.v[nl.n++] = src->leaves.v[i];
+	}
+	if (nl.n)
+		model_insert(dst, &nl, ed);
+}
+
 /* ------------------------------------------------ invalidation hook */
 
 /* What the hook saw during one operation (or one finish of a batch). */

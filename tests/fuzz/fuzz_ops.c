@@ -19,7 +19,8 @@
  *
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
  * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
- * query / find_next / jump / take_next / protect_next / map, flush batches
+ * query / find_next / jump / take_next / protect_next / map, pt_copy between
+ * two of the tables (the checker watching the source or the destination), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -151,6 +152,7 @@ struct mtable {
 	bool hooked;            /* (always: UK inherits K's hook) */
 	struct half *user, *kern;
 	bool kern_ro;           /* UK sharing K's half: writes there are PT_EPERM */
+	unsigned cap;           /* max_leaf_level: pt_copy wants it equal */
 	struct pt_flush batch;
 	bool batch_on;
 	/* What the open batch still owes (checked when it is finished):
@@ -1049,6 +1051,63 @@ static void op_query(int t)
 		     pt_test_fmt_mapping(&got, b, sizeof(b)));
 }
 
+/*
+ * pt_copy from table t into another one (a byte: which other, COW, which
+ * side the invalidation checker watches: it follows one table).  Returns
+ * the destination.
+ */
+static int op_copy(int t, uint8_t flags)
+{
+	static struct effects other;
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	int d = (t + 1 + (c & 1)) % NT, watched = c & 4 ? d : t;
+	unsigned cflags = c & 2 ? PT_COPY_COW : 0;
+	bool batched, lax = flags & 0x04;
+	struct half *hs = NULL, *hd = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: cflags |= 2; break; /* no such flag */
+		default: d = t; break;
+		}
+	}
+	struct mtable *dm = &T[d];
+	want = first_err(range_err(m, va, len, true, &hs), range_err(dm, va, len, true, &hd));
+	if (len == 0 || va + (len - 1) < va || d == t || m->features != dm->features ||
+	    m->cap != dm->cap || (cflags & ~PT_COPY_COW))
+		want = PT_EINVAL;
+	if (want == 0)
+		want = copy_state_err(hd, hs, va, va + (len - 1));
+	DESC("copy %s into %s va=%#" PRIx64 " len=%#" PRIx64 " flags=%#x, watching %s",
+	     m->name, dm->name, va, len, cflags, T[watched].name);
+	cursor_yield_to(t);
+	cursor_yield_to(d);
+	fl = pick_batch(t, flags, false, &batched);
+	watch_prepare();
+	other.nodes_removed = other.splits = other.pieces.n = other.breaks.n = 0;
+	if (want == 0 && !lax)
+		model_copy(hd, hs, va, va + (len - 1), cflags & PT_COPY_COW,
+			   watched == t ? &eff : &other, watched == t ? &other : &eff);
+	watch_begin(watched, watched == t ? hs : hd, false, batched && watched == t, lax);
+	inj_begin(&j, t, flags);
+	err = pt_copy(dm->t, m->t, va, len, cflags, fl);
+	if (!call_done("pt_copy", watched, batched && watched == t, &j, err, want) &&
+	    err == 0 && lax)
+		model_copy(hd, hs, va, va + (len - 1), cflags & PT_COPY_COW, &other, &other);
+	return d;
+}
+
 /* One invalid range (one more byte says which): empty, unaligned, across
  * the end of the user half, wrapping past 2^64. */
 static void bad_range(uint64_t *va, uint64_t *len)
@@ -1687,6 +1746,8 @@ static void tables_create(uint8_t cfg, uint32_t fu, uint32_t fk)
 	mtable_init(T_U, "U", &h_u, NULL, false, fu);
 	mtable_init(T_K, "K", NULL, &h_k, false, fk);
 	mtable_init(T_UK, "UK", &h_uk, share ? &h_k : NULL, share, fk);
+	T[T_U].cap = lu;
+	T[T_K].cap = T[T_UK].cap = lk;
 	for (int t = 0; t < NT; t++) {
 		/* cfg bit 6: one allocation of each creation fails first (the
 		 * next byte says which); PT_ENOMEM must give back everything,
@@ -1826,7 +1887,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			batch_finish(t);
 			break;
 		case 15:
-			if ((k & 0x30) == 0x20) {
+			if (k == 0x4f) {
+				mask |= M(op_copy(t, flags));
+				read = false;
+			} else if ((k & 0x30) == 0x20) {
 				op_null_args(t);
 			} else if ((k & 0x30) == 0x30 ||
 				   ((k & 0x10) && !fmt->shared_kernel_root)) {

@@ -28,7 +28,11 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            destroy K while UK lives, PT_EBUSY, where UK shares K's half,
            else as 0x30; 0x20 NULL and out-of-range arguments, PT_EINVAL;
            0x30 destroy UK and make it again from K, flags bit 2 fault
-           injection, bit 3 which allocation fails)
+           injection, bit 3 which allocation fails; kind 0x4f exactly:
+           pt_copy from the flags' table, then one byte: bit 0 into the
+           next table (0) or the one after (1), bit 1 PT_COPY_COW, bit 2
+           the invalidation checker watches the destination, not the
+           source)
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
@@ -50,6 +54,8 @@ MAP, MAPF, UNMAP, PROTECT, QUERY, WALK, COPEN, CCLOSE = 0, 2, 3, 4, 5, 6, 7, 8
 FIND, JUMP, TAKE, PNEXT, CMAP, FINISH, FINISH_ALL = range(9, 16)
 CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
 RECREATE_UK = FINISH_ALL | 0x30
+COPY = 0x4f
+NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
 WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
 
@@ -437,6 +443,29 @@ def roots(fmt, fu=0, fk=0):
         op(FINISH, flags(K))
 
 
+def copy(fmt, fu=0, fk=0):
+    """pt_copy between U and UK (alike when fu == fk): mixed sizes and
+    tracked frames copied copy-on-write into UK over an empty leaf table
+    (a 2M leaf replaces it: AArch64 breaks), then back into U under fault
+    injection; PT_EEXIST, a cut leaf (PT_EALIGN) and the same table
+    (PT_EINVAL)."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(UK), va(0, 0, 0, 5), pages(1), pa_page(), prop()) + \
+        op(UNMAP, flags(UK), va(0, 0, 0, 5), pages(1)) + \
+        op(MAP, flags(U), va(0, 0, 0, 0), mib2(2), pa_2m(0), prop()) + \
+        op(MAP, flags(U), va(0, 0, 510, 2), gib(1, 3), pa_1g(1), prop(R | W | X)) + \
+        op(MAPF, flags(U), va(0, 2, 0, 2), 5, 0x21, prop(R | W | US)) + \
+        op(COPY, flags(U, batch=True), va(0, 0, 0, 0), TO_END, NEXT | COW | WATCH_DST) + \
+        op(FINISH, flags(U)) + \
+        op(COPY, flags(UK), va(0, 0, 0, 0), mib2(2), WATCH_DST) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END) + \
+        op(COPY, flags(UK, inj=1, nth=1), va(0, 0, 0, 0), TO_END, COW | WATCH_DST) + \
+        op(COPY, flags(UK, batch=True), va(0, 0, 0, 0), TO_END, COW) + \
+        op(COPY, flags(U), va(0, 0, 1, 3), pages(1), NEXT) + \
+        op(COPY, flags(U, bad=True), va(0, 0, 0, 0), pages(1), NEXT, 3) + \
+        op(FINISH_ALL, flags(U))
+
+
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
     op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
     op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
@@ -458,6 +487,11 @@ SEEDS["32-a64-bbm2"] = bbm(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
 SEEDS["33-a64-roots"] = roots(A64)
 SEEDS["34-a64-new-maps"] = new_maps(A64, 0, WC_OR_PBMT_OR_BBM2)
 SEEDS["35-x86-bbm-none"] = bbm(X86)
+SEEDS["37-x86-copy"] = copy(X86)
+SEEDS["38-sv39-copy"] = copy(SV39)
+SEEDS["39-a64-copy"] = copy(A64)
+SEEDS["40-la57-copy-pat-wc"] = copy(LA57, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["41-sv48-copy-svvptc"] = copy(SV48, SVVPTC, SVVPTC)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

@@ -5,7 +5,7 @@
  * design §5: "All or nothing: out of memory leaves the table exactly as
  * before."  For each operation that allocates page-table nodes (a map of mixed
  * page sizes, a map over empty nodes it must replace, map_frames, an unmap or
- * a protect that must split huge pages), make the 1st, 2nd, ... allocation
+ * a protect that must split huge pages, a copy), make the 1st, 2nd, ... allocation
  * fail until the operation gets through.  After every PT_ENOMEM the whole
  * observable state — the view of both halves, pt_table_stats, the reference
  * counts of the tracked frames and the number of free frames — must equal the
@@ -286,6 +286,28 @@ static int op_protect_kernel(struct fx *f)
 			  NULL);
 }
 
+/* Everything setup_huge mapped in U, copied into UK (U's settings):
+ * 1G leaves, 2M leaves and tracked pages, made read-only in both. */
+static int op_copy_cow(struct fx *f)
+{
+	return pt_copy(f->uk, f->u, PT_GiB, 4 * PT_GiB, PT_COPY_COW, NULL);
+}
+
+/* Empty nodes in U (setup_empty_nodes) under what UK maps: a 1G leaf
+ * replaces the empty level-2 node at 1G, a 2M leaf the leaf table at
+ * 2G+2M, and 4K pages need a new leaf table. */
+static void setup_copy_over_empty(struct fx *f)
+{
+	setup_empty_nodes(f);
+	assert_int_equal(pt_map(f->uk, PT_GiB, 5 * PT_GiB, PT_GiB + 2 * 2 * PT_MiB + 3 * PAGE,
+				RW), 0);
+}
+
+static int op_copy_over_empty(struct fx *f)
+{
+	return pt_copy(f->u, f->uk, PT_GiB, PT_GiB + 2 * 2 * PT_MiB + 3 * PAGE, 0, NULL);
+}
+
 static void setup_none(struct fx *f)
 {
 	(void)f;
@@ -307,6 +329,8 @@ static const struct fcase cases[] = {
 	{"protect 2M part + tracked, batch", setup_huge, op_protect_tracked,
 	 true},
 	{"protect kernel half, split", setup_huge, op_protect_kernel, true},
+	{"copy U to UK, copy-on-write", setup_huge, op_copy_cow, true},
+	{"copy UK to U over empty nodes", setup_copy_over_empty, op_copy_over_empty, true},
 };
 
 /* ---------------------------------------------------------- the loop */

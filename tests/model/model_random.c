@@ -22,7 +22,11 @@
  * written (the hook reads the raw PTEs), a tracked frame was released only
  * after such an invalidation, and removed nodes were flushed as nodes.
  *
- * Tables: U (user), U2 (user, pages capped at 2 MiB), K (kernel) and UK (user,
+ * Operations: map, map_frames, unmap, protect, query, walk and copy (from a
+ * table into one alike, mostly C; the invalidation checker follows the
+ * source or the destination, at random).
+ *
+ * Tables: U (user), U2 (user, pages capped at 2 MiB), C (user, U's twin), K (kernel) and UK (user,
  * made from K with pt_table_create_user: sharing K's kernel half where the
  * format has one root for both halves, an empty user table of its own where
  * it has one root per half, as AArch64).  Address windows are small so ranges
@@ -108,11 +112,12 @@ struct mtable {
 	bool hooked;                /* its invalidations reach on_invalidate */
 	unsigned weight;            /* how often steps pick it */
 	uint32_t features;          /* PT_FEAT_* it was created with */
+	unsigned cap;               /* its max_leaf_level */
 };
 
-static struct half h_u, h_u2, h_uk, h_k;
-static struct mtable t_u, t_u2, t_k, t_uk;
-static struct mtable *tables[] = {&t_u, &t_u2, &t_k, &t_uk};
+static struct half h_u, h_u2, h_uk, h_k, h_c;
+static struct mtable t_u, t_u2, t_k, t_uk, t_c;
+static struct mtable *tables[] = {&t_u, &t_u2, &t_k, &t_uk, &t_c};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 static struct window user_win[NWIN], kern_win[NWIN];
 static int16_t *pool_index;         /* arena frame number -> pool slot */
@@ -152,7 +157,7 @@ model_fail(const char *file, int line, const char *f, ...)
 static size_t model_nodes(void)
 {
 	return NTABLES /* roots */ + half_nodes(&h_u) + half_nodes(&h_u2) +
-	       half_nodes(&h_uk) + half_nodes(&h_k);
+	       half_nodes(&h_uk) + half_nodes(&h_k) + half_nodes(&h_c);
 }
 
 static int pool_slot(uint64_t pa)
@@ -261,11 +266,14 @@ static void verify_frames(void)
 
 /* ------------------------------------------------------------- steps */
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK };
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY };
+#define NR_OPS 7
 
 struct op {
 	enum op_kind kind;
-	struct mtable *mt;
+	struct mtable *mt;          /* copy: the source (its batch) */
+	struct mtable *mt2;         /* copy: the destination */
+	unsigned copy_flags;
 	uint64_t va, len, pa;
 	struct pt_prop prop;
 	uint32_t set, clear;
@@ -276,11 +284,12 @@ struct op {
 };
 
 static struct {
-	unsigned long ops[6], ok[6], err[10];
+	unsigned long ops[NR_OPS], ok[NR_OPS], err[10];
 	unsigned long leaves_made[PT_MAX_LEVELS + 1];
 	unsigned long mixed_maps, splits, nodes_removed, top_ops, big_unmaps;
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
+	unsigned long copy_cow, copy_leaves;
 } st;
 
 static struct mtable *pick_table(void)
@@ -465,6 +474,44 @@ static void corrupt(struct op *op)
 		op->len = op->nf * PAGE;
 }
 
+/* Tables whose leaves mean the same (pt_copy's condition). */
+static bool alike(const struct mtable *a, const struct mtable *b)
+{
+	unsigned ca = a->cap ? a->cap : fmt->max_leaf_level;
+	unsigned cb = b->cap ? b->cap : fmt->max_leaf_level;
+
+	return a->features == b->features && ca == cb;
+}
+
+/* A copy from op->mt: into a table like it, mostly; ranges often on 2M
+ * boundaries, so fewer huge leaves are cut; rarely an invalid argument. */
+static void gen_copy(struct op *op, const struct window *w)
+{
+	struct mtable *cand[NTABLES];
+	size_t n = 0;
+
+	op->kind = OP_COPY;
+	for (size_t i = 0; i < NTABLES; i++)
+		if (tables[i] != op->mt && alike(tables[i], op->mt))
+			cand[n++] = tables[i];
+	op->mt2 = n && chance(90) ? cand[rnd_below(n)] : pick_table();
+	op->copy_flags = chance(50) ? PT_COPY_COW : 0;
+	if (chance(50)) {
+		op->va &= ~(2 * PT_MiB - 1);
+		op->len = (op->len + 2 * PT_MiB - 1) & ~(2 * PT_MiB - 1);
+		if (op->len - 1 > w->last - op->va)
+			op->len = w->last - op->va + 1;
+	}
+	if (chance(4)) {
+		switch (rnd_below(4)) {
+		case 0: op->len = 0; break;
+		case 1: op->va += PAGE / 2; break;
+		case 2: op->copy_flags |= 2; break; /* no such flag */
+		default: op->mt2 = op->mt; break;
+		}
+	}
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -535,12 +582,14 @@ static void gen_op(struct op *op)
 	}
 	if (op->kind <= OP_PROTECT && !op->whole_window && chance(4))
 		corrupt(op);
+	if (!op->whole_window && chance(8))
+		gen_copy(op, w);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk"};
+					"protect", "query", "walk", "copy"};
 	return n[k];
 }
 
@@ -561,10 +610,30 @@ static void describe(const struct op *op, char *buf, size_t len)
 			 op->clear, op->batch ? " batch" : "");
 	else if (op->kind == OP_UNMAP && op->batch)
 		snprintf(buf + n, len - n, " batch");
+	else if (op->kind == OP_COPY)
+		snprintf(buf + n, len - n, " into %s flags %#x%s", op->mt2->name,
+			 op->copy_flags, op->batch ? " batch" : "");
 }
 
-/* The expected result, and the half it acts on when that is 0. */
-static int expect(const struct op *op, struct half **hp,
+/* pt_copy's result: its argument errors on both tables, first first
+ * (EALIGN, ERANGE, EPERM are -2, -3, -4), then its own; the halves. */
+static int expect_copy(const struct op *op, struct half **hs, struct half **hd)
+{
+	int es, ed;
+
+	if (range_bad(op->va, op->len) || op->mt == op->mt2 || !alike(op->mt, op->mt2) ||
+	    (op->copy_flags & ~PT_COPY_COW))
+		return PT_EINVAL;
+	es = range_err(op->mt, op->va, op->len, 0, false, true, hs);
+	ed = range_err(op->mt2, op->va, op->len, 0, false, true, hd);
+	if (es || ed)
+		return es && ed ? (es > ed ? es : ed) : es ? es : ed;
+	return copy_state_err(*hd, *hs, op->va, op->va + (op->len - 1));
+}
+
+/* The expected result, and the half it acts on when that is 0 (a copy:
+ * its source's, and its destination's in *hp2). */
+static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		  struct pt_prop *norm)
 {
 	bool frames_bad = false;
@@ -603,6 +672,8 @@ static int expect(const struct op *op, struct half **hp,
 	case OP_QUERY:
 		*hp = half_of(op->mt, op->va & ~(uint64_t)(PAGE - 1), PAGE);
 		return *hp ? 0 : PT_ERANGE;
+	case OP_COPY:
+		return expect_copy(op, hp, hp2);
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
 }
@@ -626,6 +697,9 @@ static int run_change(const struct op *op)
 	if (op->kind == OP_UNMAP)
 		err = pt_unmap(op->mt->t, op->va, op->len,
 			       op->batch ? &fl : NULL);
+	else if (op->kind == OP_COPY)
+		err = pt_copy(op->mt2->t, op->mt->t, op->va, op->len, op->copy_flags,
+			      op->batch ? &fl : NULL);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -751,6 +825,8 @@ static int probe_enomem(const struct op *op)
 	if (err == PT_ENOMEM) {
 		st.enomem++;
 		verify_after(op->mt); /* the model is still the state before */
+		if (op->mt2)
+			verify_after(op->mt2);
 		return err;
 	}
 	if (err)
@@ -760,11 +836,54 @@ static int probe_enomem(const struct op *op)
 	return 0;
 }
 
+/*
+ * A copy changes two tables; the invalidation checker watches one: src
+ * (W cleared: must be invalidated there, through the caller's batch if
+ * any) or dst (replaced empty nodes, AArch64's break when a table becomes
+ * a block, RISC-V's new mappings), at random.
+ */
+static void step_copy(const struct op *op)
+{
+	static struct effects es, ed;
+	uint64_t pre_maps[NPOOL];
+	struct half *hs = NULL, *hd = NULL;
+	bool watch_src = chance(50);
+	struct mtable *wt = watch_src ? op->mt : op->mt2;
+	int want = expect(op, &hs, &hd, NULL), err;
+	bool done = want == 0 && chance(3) && probe_enomem(op) == 0;
+
+	st.err[-want < 10 ? -want : 0]++;
+	es.nodes_removed = es.splits = es.pieces.n = es.breaks.n = 0;
+	ed.nodes_removed = ed.splits = ed.pieces.n = ed.breaks.n = 0;
+	memcpy(pre_maps, pool_maps, sizeof(pre_maps));
+	if (want == 0) {
+		size_t before = hd->leaves.n;
+
+		model_copy(hd, hs, op->va, op->va + (op->len - 1),
+			   op->copy_flags & PT_COPY_COW, &es, &ed);
+		st.copy_leaves += hd->leaves.n - before;
+		st.copy_cow += (op->copy_flags & PT_COPY_COW) != 0;
+	}
+	if (!done) {
+		inv_begin(wt->name, wt->root, wt->features, &wt->hooked,
+			  watch_src ? hs : hd, false, watch_src && op->batch,
+			  watch_src ? &es : &ed, pre_maps);
+		err = run_change(op);
+		if (err != want)
+			mfail("returned %d (%s), want %d (%s)", err, pt_strerror(err),
+			      want, pt_strerror(want));
+		inv_end(watch_src ? &es : &ed);
+	}
+	verify_after(op->mt);
+	verify_after(op->mt2);
+	st.ok[OP_COPY] += want == 0;
+}
+
 static void step(void)
 {
 	static struct effects e;
 	uint64_t pre_maps[NPOOL];
-	struct half *h = NULL;
+	struct half *h = NULL, *h2 = NULL;
 	struct pt_prop norm = {0, 0};
 	struct op op;
 	int want, err;
@@ -772,8 +891,14 @@ static void step(void)
 	gen_op(&op);
 	tame_map(&op);
 	describe(&op, cur_op, sizeof(cur_op));
-	want = expect(&op, &h, &norm);
 	st.ops[op.kind]++;
+	if (op.kind == OP_COPY) {
+		step_copy(&op);
+		snprintf(recent[step_no % NR_RECENT], sizeof(recent[0]), "#%lu %s",
+			 step_no, cur_op);
+		return;
+	}
+	want = expect(&op, &h, &h2, &norm);
 	st.err[-want < 10 ? -want : 0]++;
 	if (op.va + op.len == 0 && op.len)
 		st.top_ops++;
@@ -824,7 +949,7 @@ static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
 
 	assert_int_equal(err, 0);
 	*mt = (struct mtable){name, mt->t, pt_table_root(mt->t), user, kern,
-			      false, true, weight, features};
+			      false, true, weight, features, max_leaf};
 }
 
 /*
@@ -882,19 +1007,22 @@ static void setup(void)
 	/* UK gets K's features (pt_table_create_user copies them). */
 	half_init(&h_uk, "UK.user", false, fmt->max_leaf_level, fk);
 	half_init(&h_k, "K.kernel", true, fmt->max_leaf_level, fk);
+	/* C: U's twin, what copies from U and UK mostly go into. */
+	half_init(&h_c, "C.user", false, fmt->max_leaf_level, fu);
 	make_table(&t_u, "U", PT_SPACE_USER, 0, &h_u, NULL, 30, fu);
 	make_table(&t_u2, "U2", PT_SPACE_USER, 2, &h_u2, NULL, 15, fu2);
 	make_table(&t_k, "K", PT_SPACE_KERNEL, 0, NULL, &h_k, 25, fk);
+	make_table(&t_c, "C", PT_SPACE_USER, 0, &h_c, NULL, 10, fu);
 	assert_int_equal(pt_table_create_user(t_k.t, &t_uk.t), 0);
 	/* UK inherits K's hook; it counts as hooked once a call reaches us.
 	 * With one root per half it is just an empty user table: K's half
 	 * is PT_ERANGE through it. */
 	if (fmt->shared_kernel_root)
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
-				       &h_uk, &h_k, true, false, 30, fk};
+				       &h_uk, &h_k, true, false, 30, fk, 0};
 	else
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
-				       &h_uk, NULL, false, false, 30, fk};
+				       &h_uk, NULL, false, false, 30, fk, 0};
 	free_base = pt_phys_free_frames(phys);
 	nodes_base = model_nodes();
 	for (size_t i = 0; i < NTABLES; i++)
@@ -952,6 +1080,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.big_unmaps > 0);
 	assert_true(st.ok[OP_MAPF] > 0);
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
+	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
 			assert_true(st.err[e] > 0);
@@ -1012,6 +1141,8 @@ static void test_model_random(void **state)
 		      " mappings checked for invalidation %lu\n",
 		      st_breaks_req[REQ_SPLIT], st_breaks_req[REQ_BLOCK],
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
+	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied\n",
+		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves);
 	check_coverage(nops);
 	teardown();
 }

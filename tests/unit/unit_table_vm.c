@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * unit_table_vm - the VM operations of issue #13 on every format: pt_copy
+ * (fork: whole leaves at their size, one reference per tracked leaf
+ * copied, copy-on-write in both tables, an empty destination, nothing
+ * changed on any error).
+ */
+#include "unit.h"
+
+#define ARENA (64ull << 20)
+#define NFR 8
+
+static const struct pt_format *const formats[] = {
+	&pt_format_x86_64, &pt_format_x86_64_la57, &pt_format_riscv_sv39,
+	&pt_format_riscv_sv48, &pt_format_aarch64_4k,
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+struct fix {
+	struct u_env *e;
+	const struct pt_format *f;
+	struct pt_table *src, *dst;
+	struct u_inval src_inval, dst_inval;
+	uint64_t fr[NFR];
+};
+
+static struct pt_table *fix_table(struct fix *x, enum pt_space sp, struct u_inval *rec)
+{
+	struct pt_table_opts o = u_opts_inval(rec);
+	struct pt_table *t = NULL;
+
+	rec->root_pa = 0;
+	u_inval_reset(rec);
+	assert_rc(pt_table_create_opts(x->e->phys, x->f, sp, &o, &t), 0);
+	return u_env_push(x->e, t);
+}
+
+static void fix_init(struct fix *x, const struct pt_format *f)
+{
+	memset(x, 0, sizeof *x);
+	x->e = u_env_new(ARENA);
+	x->f = f;
+	x->src = fix_table(x, PT_SPACE_USER, &x->src_inval);
+	x->dst = fix_table(x, PT_SPACE_USER, &x->dst_inval);
+	for (size_t i = 0; i < NFR; i++)
+		assert_rc(pt_frame_alloc(x->e->phys, &x->fr[i]), 0);
+}
+
+static void fix_fini(struct fix *x)
+{
+	for (size_t i = 0; i < NFR; i++)
+		assert_rc(pt_frame_put(x->e->phys, x->fr[i]), 0);
+	u_env_free(x->e);
+}
+
+/* 4K, 2M and 1G leaves, a PROT_NONE and a read-only one, and tracked
+ * pages (frame 0 twice) in [1G - 8K, 3G + 16K). */
+static void fill_src(struct fix *x)
+{
+	uint64_t fr[4] = { x->fr[0], x->fr[1], x->fr[2], x->fr[0] };
+	struct pt_table *t = x->src;
+
+	assert_ok_checked(t, pt_map(t, SZ_1G - 2 * SZ_4K, 0x100000, 2 * SZ_4K, prop(RW, 0)));
+	assert_ok_checked(t, pt_map(t, SZ_1G, 5 * SZ_1G, SZ_1G + 3 * SZ_2M, prop(RW | PT_X, 0)));
+	assert_ok_checked(t, pt_map(t, 2 * SZ_1G + 5 * SZ_2M, 0x400000, SZ_2M, prop(PT_R, 0)));
+	assert_ok_checked(t, pt_map(t, 2 * SZ_1G + 7 * SZ_2M, 0x800000, SZ_4K, prop(0, 0)));
+	assert_ok_checked(t, pt_map_frames(t, 3 * SZ_1G, fr, 4, prop(RW | PT_U, 0)));
+}
+
+#define RANGE_VA (SZ_1G - 2 * SZ_4K)
+#define RANGE_LEN (2 * SZ_1G + 2 * SZ_4K + 4 * SZ_4K)
+
+/* Every leaf of src in the range, as dst must now hold it (clear: flags
+ * COW takes away, normalized). */
+static void assert_copied(struct fix *x, uint32_t clear)
+{
+	struct u_list s = { 0 }, d = { 0 };
+	struct pt_table_stats st;
+
+	u_collect(x->src, RANGE_VA, RANGE_LEN, &s);
+	u_collect(x->dst, RANGE_VA, RANGE_LEN, &d);
+	assert_u64(d.n, s.n);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_mapping_eq(&d.m[i], &s.m[i]);
+		assert_false(d.m[i].prop.flags & clear);
+	}
+	/* Leaves at their sizes: 2 x 4K, 1G, 3 x 2M, 2M, 4K, 4 tracked 4K. */
+	assert_rc(pt_table_stats(x->dst, &st), 0);
+	assert_u64(st.mappings[1], 7);
+	assert_u64(st.mappings[2], 4);
+	assert_u64(st.mappings[3], 1);
+	assert_u64(st.tracked, 4);
+	u_list_free(&s);
+	u_list_free(&d);
+	CHECK(x->src);
+	CHECK(x->dst);
+}
+
+static void copy_plain(const struct pt_format *f)
+{
+	struct fix x;
+
+	fix_init(&x, f);
+	fill_src(&x);
+	u_inval_reset(&x.src_inval);
+	assert_ok_checked(x.dst, pt_copy(x.dst, x.src, RANGE_VA, RANGE_LEN, 0, NULL));
+	assert_copied(&x, 0);
+	assert_query(x.dst, SZ_1G + 5, mapping(SZ_1G, 5 * SZ_1G, SZ_1G,
+					       u_norm(x.src, prop(RW | PT_X, 0), 0).flags, 0, false));
+	/* One reference per tracked leaf copied; dst's go with its unmap. */
+	assert_u64(pt_frame_refcount(x.e->phys, x.fr[0]), 5);
+	assert_u64(pt_frame_refcount(x.e->phys, x.fr[1]), 3);
+	assert_int_equal(x.src_inval.calls, 0); /* src did not change */
+	assert_ok_checked(x.dst, pt_unmap(x.dst, 0, 4 * SZ_1G, NULL));
+	assert_u64(pt_frame_refcount(x.e->phys, x.fr[0]), 3);
+	assert_u64(pt_frame_refcount(x.e->phys, x.fr[1]), 2);
+	fix_fini(&x);
+}
+
+static void copy_cow(const struct pt_format *f)
+{
+	struct fix x;
+	struct pt_flush fl;
+	struct pt_mapping m;
+
+	fix_init(&x, f);
+	fill_src(&x);
+	pt_flush_init(&fl, x.src);
+	u_inval_reset(&x.src_inval);
+	assert_ok_checked(x.src, pt_copy(x.dst, x.src, RANGE_VA, RANGE_LEN, PT_COPY_COW, &fl));
+	assert_int_equal(x.src_inval.calls, 0); /* into the caller's batch */
+	assert_rc(pt_flush_finish(&fl), 0);
+	assert_copied(&x, PT_W);
+	/* Every leaf that lost W in src was invalidated there. */
+	assert_true(u_inval_covers(&x.src_inval, RANGE_VA, SZ_1G + 2 * SZ_4K + 3 * SZ_2M));
+	assert_true(u_inval_covers(&x.src_inval, 3 * SZ_1G, 4 * SZ_4K));
+	assert_rc(pt_query(x.src, 3 * SZ_1G, &m), 0);
+	assert_u64(m.prop.flags & PT_W, 0);
+	/* Leaves outside the range keep W. */
+	assert_ok_checked(x.src, pt_map(x.src, 4 * SZ_1G, 0, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(x.dst, pt_copy(x.dst, x.src, 4 * SZ_1G, SZ_4K, 0, NULL));
+	assert_rc(pt_query(x.src, 4 * SZ_1G, &m), 0);
+	assert_true(m.prop.flags & PT_W);
+	fix_fini(&x);
+}
+
+/* Empty nodes of dst are reused, or given up where a huge leaf goes. */
+static void copy_over_empty_nodes(const struct pt_format *f)
+{
+	struct fix x;
+	struct pt_table_stats st;
+
+	fix_init(&x, f);
+	fill_src(&x);
+	assert_ok_checked(x.dst, pt_map(x.dst, SZ_1G + 5 * SZ_4K, 0, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(x.dst, pt_map(x.dst, 3 * SZ_1G + 9 * SZ_4K, 0, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(x.dst, pt_unmap(x.dst, SZ_1G + 5 * SZ_4K, SZ_4K, NULL));
+	assert_ok_checked(x.dst, pt_unmap(x.dst, 3 * SZ_1G + 9 * SZ_4K, SZ_4K, NULL));
+	u_inval_reset(&x.dst_inval);
+	assert_ok_checked(x.dst, pt_copy(x.dst, x.src, RANGE_VA, RANGE_LEN, 0, NULL));
+	assert_copied(&x, 0);
+	assert_true(x.dst_inval.nodes_removed); /* the 1G leaf replaced a node */
+	pt_phys_barrier(x.e->phys);
+	assert_rc(pt_table_stats(x.dst, &st), 0);
+	CHECK(x.dst);
+	fix_fini(&x);
+}
+
+/* Every error changes neither table. */
+#define assert_copy_fails(x, expr, want)                                     \
+	do {                                                                 \
+		struct u_view s_, d_;                                        \
+		u_view_take((x)->src, &s_);                                  \
+		u_view_take((x)->dst, &d_);                                  \
+		assert_rc((expr), (want));                                   \
+		assert_view_same((x)->src, &s_);                             \
+		assert_view_same((x)->dst, &d_);                             \
+		u_view_free(&s_);                                            \
+		u_view_free(&d_);                                            \
+		CHECK((x)->src);                                             \
+		CHECK((x)->dst);                                             \
+	} while (0)
+
+static void copy_errors(const struct pt_format *f)
+{
+	struct pt_table_opts cap = { .max_leaf_level = 2 };
+	struct pt_table *other, *k, *uk;
+	struct pt_flush foreign;
+	struct fix x;
+
+	fix_init(&x, f);
+	fill_src(&x);
+	assert_rc(pt_table_create_opts(x.e->phys, f, PT_SPACE_USER, &cap, &other), 0);
+	u_env_push(x.e, other);
+	pt_flush_init(&foreign, x.dst);
+	assert_copy_fails(&x, pt_copy(NULL, x.src, 0, SZ_4K, 0, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.dst, NULL, 0, SZ_4K, 0, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.src, x.src, 0, SZ_4K, 0, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 0, SZ_4K, 2, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(other, x.src, 0, SZ_4K, 0, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 0, 0, 0, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 0, SZ_4K, 0, &foreign), PT_EINVAL);
+	/* EINVAL before EALIGN, EALIGN before ERANGE. */
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 5, SZ_4K, 2, NULL), PT_EINVAL);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 0, SZ_4K + 1, 0, NULL), PT_EALIGN);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, f->user_end - SZ_4K, 2 * SZ_4K + 1, 0,
+				      NULL), PT_EALIGN);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, f->user_end - SZ_4K, 2 * SZ_4K, 0, NULL),
+			  PT_ERANGE);
+	/* A source leaf cut by either end of the range. */
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, SZ_1G + SZ_4K, SZ_2M, 0, NULL), PT_EALIGN);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, RANGE_VA, SZ_1G, PT_COPY_COW, NULL),
+			  PT_EALIGN);
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, 2 * SZ_1G + 5 * SZ_2M + SZ_4K, SZ_4K, 0,
+				      NULL), PT_EALIGN);
+	/* Anything mapped in dst's range, even where src has nothing. */
+	assert_ok_checked(x.dst, pt_map(x.dst, 2 * SZ_1G + 10 * SZ_2M, 0, SZ_4K, prop(PT_R, 0)));
+	assert_copy_fails(&x, pt_copy(x.dst, x.src, RANGE_VA, RANGE_LEN, PT_COPY_COW, NULL),
+			  PT_EEXIST);
+	/* Out of memory at every allocation: nothing changed in either. */
+	assert_ok_checked(x.dst, pt_unmap(x.dst, 0, 4 * SZ_1G, NULL));
+	for (uint64_t n = 1;; n++) {
+		int rc;
+		struct u_view s_, d_;
+
+		u_view_take(x.src, &s_);
+		u_view_take(x.dst, &d_);
+		pt_phys_fail_nth_alloc(x.e->phys, n);
+		rc = pt_copy(x.dst, x.src, RANGE_VA, RANGE_LEN, PT_COPY_COW, NULL);
+		pt_phys_fail_nth_alloc(x.e->phys, 0);
+		if (rc == 0) {
+			u_view_free(&s_);
+			u_view_free(&d_);
+			assert_true(n > 1);
+			break;
+		}
+		assert_rc(rc, PT_ENOMEM);
+		assert_view_same(x.src, &s_);
+		assert_view_same(x.dst, &d_);
+		u_view_free(&s_);
+		u_view_free(&d_);
+	}
+	assert_copied(&x, PT_W);
+	/* A user table's borrowed kernel half, on either side. */
+	if (f->shared_kernel_root) {
+		k = fix_table(&x, PT_SPACE_KERNEL, &x.dst_inval);
+		assert_rc(pt_table_create_user(k, &uk), 0);
+		u_env_push(x.e, uk);
+		assert_rc(pt_copy(uk, k, 0 - SZ_4K, SZ_4K, 0, NULL), PT_EPERM);
+		assert_rc(pt_copy(k, uk, 0 - SZ_4K, SZ_4K, 0, NULL), PT_EPERM);
+	}
+	fix_fini(&x);
+}
+
+/* Between two kernel tables, up to 2^64. */
+static void copy_kernel_half(const struct pt_format *f)
+{
+	struct fix x;
+	struct pt_table *k1, *k2;
+	struct u_list a = { 0 }, b = { 0 };
+	uint64_t va = 0 - SZ_1G - SZ_2M - SZ_4K;
+
+	fix_init(&x, f);
+	k1 = fix_table(&x, PT_SPACE_KERNEL, &x.src_inval);
+	k2 = fix_table(&x, PT_SPACE_KERNEL, &x.dst_inval);
+	assert_ok_checked(k1, pt_map(k1, va, SZ_1G - SZ_2M - SZ_4K, SZ_1G + SZ_2M + SZ_4K,
+				     prop(RW | PT_G, 0)));
+	assert_ok_checked(k2, pt_copy(k2, k1, va, 0 - va, PT_COPY_COW, NULL));
+	CHECK(k1);
+	u_collect(k1, va, 0 - va, &a);
+	u_collect(k2, va, 0 - va, &b);
+	assert_u64(b.n, a.n);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_mapping_eq(&b.m[i], &a.m[i]);
+		assert_false(a.m[i].prop.flags & PT_W);
+	}
+	u_list_free(&a);
+	u_list_free(&b);
+	fix_fini(&x);
+}
+
+#define PER_FORMAT(fn)                                                       \
+	static void test_##fn(void **state)                                  \
+	{                                                                    \
+		(void)state;                                                 \
+		for (size_t i = 0; i < NFORMATS; i++)                        \
+			fn(formats[i]);                                      \
+	}
+
+PER_FORMAT(copy_plain)
+PER_FORMAT(copy_cow)
+PER_FORMAT(copy_over_empty_nodes)
+PER_FORMAT(copy_errors)
+PER_FORMAT(copy_kernel_half)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_plain),
+		cmocka_unit_test(test_copy_cow),
+		cmocka_unit_test(test_copy_over_empty_nodes),
+		cmocka_unit_test(test_copy_errors),
+		cmocka_unit_test(test_copy_kernel_half),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
