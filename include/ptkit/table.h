@@ -338,6 +338,56 @@ int pt_unmap(struct pt_table *table, uint64_t va, uint64_t len,
 int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
 	       uint32_t set_flags, uint32_t clear_flags, struct pt_flush *flush);
 
+/* pt_harvest() flags. */
+#define PT_HARVEST_ACCESSED (1u << 0)
+#define PT_HARVEST_DIRTY    (1u << 1)
+#define PT_HARVEST_CLEAR    (1u << 2)
+
+/**
+ * pt_harvest() - Read (and clear) accessed and dirty bits over a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @what: %PT_HARVEST_ACCESSED and/or %PT_HARVEST_DIRTY, maybe with
+ *   %PT_HARVEST_CLEAR.
+ * @bitmap: `len / 4096` bits, rounded up to whole `uint64_t` words, all
+ *   written: bit i (`bitmap[i / 64] >> (i % 64)`) is 4 KiB page i of the
+ *   range.
+ * @flush: the batch that collects the invalidations of cleared leaves,
+ *   bound to @table; %NULL: they happen before the call returns.
+ *
+ * Page aging and reclaim (accessed), dirty logging and live migration
+ * (dirty).  Bit i is set when page i lies in a leaf with any asked bit set
+ * (a huge leaf sets the bits of all its pages in the range), cleared
+ * otherwise.  With %PT_HARVEST_CLEAR the asked bits, and only those, are
+ * cleared in every leaf wholly inside the range; a huge leaf the range
+ * cuts keeps its bits (the pages outside are not yours to clear).  On a
+ * `live` table the clear is an atomic AND: a bit the MMU sets meanwhile is
+ * reported now or by the next call, never lost.  Every leaf with a bit
+ * cleared goes into @flush: clearing D needs it on x86 and RISC-V (a TLB
+ * entry still marked dirty lets writes go unrecorded); clearing A needs it
+ * only on AArch64, but ptkit invalidates it everywhere.
+ *
+ * Per format: x86-64 A and D; RISC-V A and D, which without
+ * %PT_FEAT_RISCV_SVADU are set at map and never cleared (the harts would
+ * fault rather than set them), so a harvest reports what software set;
+ * AArch64 AF, set at map and never cleared, and, without DBM (not used
+ * yet), every writable leaf reports dirty.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (as pt_protect()) inside an RCU read section, for the
+ * call.  Allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @bitmap is %NULL, @what asks neither bit or has
+ *   an unknown one, @len is 0, the range wraps, or @flush is bound to
+ *   another table.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table (harvest the kernel table).
+ */
+int pt_harvest(struct pt_table *table, uint64_t va, uint64_t len, unsigned what,
+	       uint64_t *bitmap, struct pt_flush *flush);
+
 /* pt_copy() flags. */
 #define PT_COPY_COW (1u << 0) /* copy-on-write: W cleared in both tables */
 

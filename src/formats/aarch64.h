@@ -70,6 +70,13 @@ typedef uint64_t pt_pte_t;
 /* ptkit sets AF itself and uses no DBM: the hardware writes nothing. */
 #define FMT_HW_BITS 0ull
 
+/* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting): AF;
+ * no dirty bit without DBM, which ptkit does not use yet. */
+static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)
+{
+	return flags & PT_A ? A64_AF : 0;
+}
+
 /* Arm TLBs never cache invalid entries: new mappings need no flush. */
 static inline bool fmt_flush_new_mappings(uint32_t features) { return false; }
 

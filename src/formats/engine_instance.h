@@ -76,6 +76,7 @@ static const struct pt_format_ops engine_ops = {
 	.unmap = table_unmap,
 	.protect = table_protect,
 	.copy = table_copy,
+	.harvest = table_harvest,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,

@@ -68,6 +68,12 @@ typedef uint64_t pt_pte_t;
 /* What the CPU sets in a present leaf by itself (a live table keeps them). */
 #define FMT_HW_BITS (X86_A | X86_D)
 
+/* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting). */
+static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)
+{
+	return (flags & PT_A ? X86_A : 0) | (flags & PT_D ? X86_D : 0);
+}
+
 /* x86 walkers never cache not-present entries: new mappings need no flush. */
 static inline bool fmt_flush_new_mappings(uint32_t features) { return false; }
 

@@ -337,6 +337,23 @@ int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t le
 	return src->fmt->ops->copy(dst, src, va, va + (len - 1), flags & PT_COPY_COW, flush);
 }
 
+int pt_harvest(struct pt_table *t, uint64_t va, uint64_t len, unsigned what,
+	       uint64_t *bitmap, struct pt_flush *flush)
+{
+	const unsigned known = PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR;
+	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	int err = !bitmap || !ask || (what & ~known) ? PT_EINVAL : 0;
+
+	err = first_error(err, range_check(t, va, len, true));
+	err = first_error(err, t ? flush_check(t, flush) : 0);
+	if (err)
+		return err;
+	for (uint64_t w = 0, words = ((len >> PT_PAGE_SHIFT) + 63) / 64; w < words; w++)
+		bitmap[w] = 0;
+	return t->fmt->ops->harvest(t, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, bitmap,
+				    flush);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * vm_template.h - the whole-range operations kernels and hypervisors build
- * on (issue #13): copy (fork).  Per format, like table_template.h: include
+ * on (issue #13): copy (fork), harvest (accessed/dirty bits).  Per format, like table_template.h: include
  * a format header first.
  */
 #ifndef PTKIT_SRC_VM_TEMPLATE_H
@@ -12,6 +12,7 @@
 #endif
 
 #include "cursor/copy_template.h"
+#include "cursor/harvest_template.h"
 #include "table/table_template.h"
 
 /*
@@ -59,6 +60,17 @@ static int table_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, u
 	int err = copy_with_dst_batch(dst, src, va, last, cow, flush ? flush : &slocal);
 	pt__flush_deliver_pending(&slocal);
 	return err;
+}
+
+static int table_harvest(struct pt_table *t, uint64_t va, uint64_t last, uint32_t ask,
+			 bool clear, uint64_t *bitmap, struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	range_open(t, va, last, &c, &local);
+	cursor_harvest(&c, last, ask, clear, bitmap, flush ? flush : &local);
+	return range_close(&c, &local, 0);
 }
 
 #endif

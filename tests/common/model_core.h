@@ -516,6 +516,50 @@ static inline void model_copy(struct half *dst, struct half *src, uint64_t va,
 		model_insert(dst, &nl, ed);
 }
 
+/*
+ * pt_harvest (issue #13): what a leaf reports is its A and D, and on a
+ * format without a dirty bit (AArch64, no DBM) D for every writable leaf.
+ * Bit i of bm (zeroed here, (last - va + 1) / PAGE bits) is page i of the
+ * range; with clear, every leaf wholly inside loses the asked bits the
+ * format's normalize lets it lack (a change to invalidate).
+ */
+static inline uint32_t harvest_reported(struct pt_prop p)
+{
+	uint32_t r = p.flags & (PT_A | PT_D);
+
+	if (tf->fam == PT_FAM_AARCH64 && (p.flags & PT_W))
+		r |= PT_D;
+	return r;
+}
+
+static inline void model_harvest(struct half *h, uint64_t va, uint64_t last,
+				 uint32_t ask, bool clear, uint64_t *bm,
+				 struct effects *e)
+{
+	uint64_t pages = ((last - va) >> PT_PAGE_SHIFT) + 1;
+
+	memset(bm, 0, (pages + 63) / 64 * sizeof(*bm));
+	for (size_t i = lower_leaf(&h->leaves, va);
+	     i < h->leaves.n && h->leaves.v[i].va <= last; i++) {
+		struct leaf *l = &h->leaves.v[i];
+		uint64_t lo = l->va > va ? l->va : va;
+		uint64_t hi = leaf_last(l) < last ? leaf_last(l) : last;
+		struct pt_prop p = l->prop;
+
+		if (harvest_reported(l->prop) & ask)
+			for (uint64_t b = (lo - va) / PAGE; b <= (hi - va) / PAGE; b++)
+				bm[b / 64] |= (uint64_t)1 << (b % 64);
+		if (!clear || lo != l->va || hi != leaf_last(l))
+			continue;
+		p.flags &= ~ask;
+		if (model_normalize(p, h->features, &p))
+			abort(); /* fewer A/D bits stay expressible */
+		if (p.flags != l->prop.flags)
+			piece_add(e, l->va, leaf_last(l), -1);
+		l->prop = p;
+	}
+}
+
 /* ------------------------------------------------ invalidation hook */
 
 /* What the hook saw during one operation (or one finish of a batch). */

@@ -20,7 +20,8 @@
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
  * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
  * query / find_next / jump / take_next / protect_next / map, pt_copy between
- * two of the tables (the checker watching the source or the destination), flush batches
+ * two of the tables (the checker watching the source or the destination),
+ * pt_harvest (its bitmap against the model's), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -1108,6 +1109,55 @@ static int op_copy(int t, uint8_t flags)
 	return d;
 }
 
+/*
+ * pt_harvest of table t (a byte: bits 0-1 what to ask, 1-3, bit 2 clear),
+ * its bitmap against the model's.
+ */
+static void op_harvest(int t, uint8_t flags)
+{
+	static uint64_t got[4 * PT_GiB / PAGE / 64], want_bm[4 * PT_GiB / PAGE / 64];
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	unsigned what = (c & 3 ? c & 3 : PT_HARVEST_DIRTY) | (c & 4 ? PT_HARVEST_CLEAR : 0);
+	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	bool bad_batch = false, batched;
+	struct half *h = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: what &= PT_HARVEST_CLEAR; break; /* asks nothing */
+		case 1: va += PAGE / 2; break;
+		case 2: what |= 8; break;                 /* no such flag */
+		default: bad_batch = true; break;
+		}
+	}
+	want = range_err(m, va, len, true, &h);
+	if (bad_batch || !(what & 3) || (what & 8))
+		want = PT_EINVAL;
+	DESC("harvest %s va=%#" PRIx64 " len=%#" PRIx64 " what=%#x", m->name, va, len, what);
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0)
+		model_harvest(h, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, want_bm, &eff);
+	watch_begin(t, h, false, batched, false);
+	inj_begin(&j, t, flags);
+	err = pt_harvest(m->t, va, len, what, got, fl);
+	call_done("pt_harvest", t, batched, &j, err, want);
+	for (uint64_t i = 0; err == 0 && i < (len / PAGE + 63) / 64; i++)
+		if (got[i] != want_bm[i])
+			FAIL("pt_harvest: bitmap word %" PRIu64 " is %#" PRIx64 ", want %#" PRIx64,
+			     i, got[i], want_bm[i]);
+}
+
 /* One invalid range (one more byte says which): empty, unaligned, across
  * the end of the user half, wrapping past 2^64. */
 static void bad_range(uint64_t *va, uint64_t *len)
@@ -1889,6 +1939,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 15:
 			if (k == 0x4f) {
 				mask |= M(op_copy(t, flags));
+				read = false;
+			} else if (k == 0x8f) {
+				op_harvest(t, flags);
 				read = false;
 			} else if ((k & 0x30) == 0x20) {
 				op_null_args(t);

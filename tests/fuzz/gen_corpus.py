@@ -32,7 +32,9 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            pt_copy from the flags' table, then one byte: bit 0 into the
            next table (0) or the one after (1), bit 1 PT_COPY_COW, bit 2
            the invalidation checker watches the destination, not the
-           source)
+           source); kind 0x8f exactly: pt_harvest of the flags' table,
+           then one byte: bits 0-1 what it asks (A 1, D 2, both 3; 0:
+           D), bit 2 PT_HARVEST_CLEAR
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
@@ -55,6 +57,8 @@ FIND, JUMP, TAKE, PNEXT, CMAP, FINISH, FINISH_ALL = range(9, 16)
 CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
 RECREATE_UK = FINISH_ALL | 0x30
 COPY = 0x4f
+HARVEST = 0x8f
+H_A, H_D, H_CLEAR = 1, 2, 4
 NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
 WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
@@ -466,6 +470,27 @@ def copy(fmt, fu=0, fk=0):
         op(FINISH_ALL, flags(U))
 
 
+def harvest(fmt, fu=0, fk=0):
+    """pt_harvest of leaves mapped with and without A and D: 4K, 2M and 1G
+    (one cut by the range: reported, not cleared), A, D and both, cleared
+    into a batch and not, on U, K up to 2^64 and UK's borrowed half
+    (PT_EPERM where K's half is shared)."""
+    return cfg(fmt, fu, fk, base=0x10) + \
+        op(MAP, flags(U), va(0, 0, 0, 0), pages(8), pa_page(), prop(R | W | A | D)) + \
+        op(MAP, flags(U), va(0, 0, 0, 8), pages(8), pa_page(), prop(R | A)) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1, 2), pa_1g(1), prop(R | W | D)) + \
+        op(HARVEST, flags(U), va(0, 0, 0, 0), pages(16), H_A) + \
+        op(HARVEST, flags(U, batch=True), va(0, 0, 0, 0), pages(16), H_D | H_CLEAR) + \
+        op(HARVEST, flags(U), va(0, 0, 0, 0), pages(16), H_A | H_D) + \
+        op(FINISH, flags(U)) + \
+        op(HARVEST, flags(U), va(0, 1, 1, 3), gib(1), H_A | H_D | H_CLEAR) + \
+        op(HARVEST, flags(U), va(0, 1, 0, 0), TO_END, H_D) + \
+        op(MAP, flags(K), va(2, 3, 508, 0), TO_END, pa_2m(1), prop(R | W | G | A | D)) + \
+        op(HARVEST, flags(K), va(2, 3, 508, 0), TO_END, H_A | H_D | H_CLEAR) + \
+        op(HARVEST, flags(UK), va(2, 3, 508, 0, kernel=True), TO_END, H_D) + \
+        op(HARVEST, flags(U, bad=True), va(0, 0, 0, 0), pages(1), H_A, 0)
+
+
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
     op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
     op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
@@ -492,6 +517,10 @@ SEEDS["38-sv39-copy"] = copy(SV39)
 SEEDS["39-a64-copy"] = copy(A64)
 SEEDS["40-la57-copy-pat-wc"] = copy(LA57, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
 SEEDS["41-sv48-copy-svvptc"] = copy(SV48, SVVPTC, SVVPTC)
+SEEDS["42-x86-harvest"] = harvest(X86)
+SEEDS["43-sv39-harvest"] = harvest(SV39)
+SEEDS["44-a64-harvest"] = harvest(A64)
+SEEDS["45-sv48-harvest-svvptc"] = harvest(SV48, SVVPTC, SVVPTC)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

@@ -424,7 +424,7 @@ static void test_enomem_changes_nothing(void **state)
 /* Operations that need no new node succeed on the first try even with the
  * very next allocation set to fail: nothing allocates needlessly (a 4K map
  * into an existing leaf table, an unmap of whole leaves, a protect of whole
- * leaves).  The armed failure is then turned off again. */
+ * leaves, a harvest that clears).  The armed failure is then turned off again. */
 static void test_no_needless_allocation(void **state)
 {
 	struct fx f;
@@ -437,6 +437,12 @@ static void test_no_needless_allocation(void **state)
 				0x3000000, 2 * PAGE, RW), 0);
 	assert_int_equal(pt_protect(f.u, PT_GiB, PT_GiB, PT_X, 0, NULL), 0);
 	assert_int_equal(pt_unmap(f.u, 4 * PT_GiB, 2 * PT_MiB, NULL), 0);
+	{
+		uint64_t bm[(2 * PT_GiB / PAGE + 63) / 64];
+
+		assert_int_equal(pt_harvest(f.u, PT_GiB, 2 * PT_GiB, PT_HARVEST_ACCESSED |
+					    PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm, NULL), 0);
+	}
 	pt_phys_fail_nth_alloc(f.phys, 0);
 	for (int i = 0; i < 4; i++)
 		pt_test_check(i == 0 ? f.u : i == 1 ? f.u2 : i == 2 ? f.k : f.uk);

@@ -266,14 +266,16 @@ static void verify_frames(void)
 
 /* ------------------------------------------------------------- steps */
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY };
-#define NR_OPS 7
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY,
+	       OP_HARVEST };
+#define NR_OPS 8
 
 struct op {
 	enum op_kind kind;
 	struct mtable *mt;          /* copy: the source (its batch) */
 	struct mtable *mt2;         /* copy: the destination */
 	unsigned copy_flags;
+	unsigned harvest_what;
 	uint64_t va, len, pa;
 	struct pt_prop prop;
 	uint32_t set, clear;
@@ -290,7 +292,12 @@ static struct {
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
 	unsigned long copy_cow, copy_leaves;
+	unsigned long harvest_bits, harvest_cleared;
 } st;
+
+/* pt_harvest's bitmap and the model's: a window is at most 4 GiB. */
+#define HV_WORDS (4 * PT_GiB / PAGE / 64)
+static uint64_t hv_got[HV_WORDS], hv_want[HV_WORDS];
 
 static struct mtable *pick_table(void)
 {
@@ -512,6 +519,22 @@ static void gen_copy(struct op *op, const struct window *w)
 	}
 }
 
+/* A harvest of A, D or both, clearing half the time; rarely invalid. */
+static void gen_harvest(struct op *op)
+{
+	op->kind = OP_HARVEST;
+	op->harvest_what = (unsigned)(1 + rnd_below(3)) | (chance(50) ? PT_HARVEST_CLEAR : 0);
+	op->va &= ~(PAGE - 1); /* a query's va may be any byte */
+	if (chance(4)) {
+		switch (rnd_below(4)) {
+		case 0: op->harvest_what &= PT_HARVEST_CLEAR; break; /* asks nothing */
+		case 1: op->harvest_what |= 8; break;                /* no such flag */
+		case 2: op->va += PAGE / 2; break;
+		default: op->len = 0; break;
+		}
+	}
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -584,12 +607,14 @@ static void gen_op(struct op *op)
 		corrupt(op);
 	if (!op->whole_window && chance(8))
 		gen_copy(op, w);
+	else if (!op->whole_window && chance(6))
+		gen_harvest(op);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk", "copy"};
+					"protect", "query", "walk", "copy", "harvest"};
 	return n[k];
 }
 
@@ -613,6 +638,9 @@ static void describe(const struct op *op, char *buf, size_t len)
 	else if (op->kind == OP_COPY)
 		snprintf(buf + n, len - n, " into %s flags %#x%s", op->mt2->name,
 			 op->copy_flags, op->batch ? " batch" : "");
+	else if (op->kind == OP_HARVEST)
+		snprintf(buf + n, len - n, " what %#x%s", op->harvest_what,
+			 op->batch ? " batch" : "");
 }
 
 /* pt_copy's result: its argument errors on both tables, first first
@@ -674,6 +702,11 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		return *hp ? 0 : PT_ERANGE;
 	case OP_COPY:
 		return expect_copy(op, hp, hp2);
+	case OP_HARVEST:
+		if (range_bad(op->va, op->len) || !(op->harvest_what & 3) ||
+		    (op->harvest_what & ~7u))
+			return PT_EINVAL;
+		return range_err(op->mt, op->va, op->len, 0, false, true, hp);
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
 }
@@ -700,6 +733,9 @@ static int run_change(const struct op *op)
 	else if (op->kind == OP_COPY)
 		err = pt_copy(op->mt2->t, op->mt->t, op->va, op->len, op->copy_flags,
 			      op->batch ? &fl : NULL);
+	else if (op->kind == OP_HARVEST)
+		err = pt_harvest(op->mt->t, op->va, op->len, op->harvest_what, hv_got,
+				 op->batch ? &fl : NULL);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -756,7 +792,14 @@ static void model_apply(const struct op *op, struct half *h,
 	static struct leafvec nl;
 	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
 
-	if (op->kind == OP_MAP || op->kind == OP_MAPF) {
+	if (op->kind == OP_HARVEST) {
+		uint32_t ask = (op->harvest_what & PT_HARVEST_ACCESSED ? PT_A : 0) |
+			       (op->harvest_what & PT_HARVEST_DIRTY ? PT_D : 0);
+
+		model_harvest(h, op->va, op->va + (op->len - 1), ask,
+			      op->harvest_what & PT_HARVEST_CLEAR, hv_want, e);
+		st.harvest_cleared += e->pieces.n;
+	} else if (op->kind == OP_MAP || op->kind == OP_MAPF) {
 		if (op->kind == OP_MAP)
 			plan_map(h, op->va, op->pa, op->len, norm, SIZE_MAX,
 				 &nl);
@@ -879,6 +922,22 @@ static void step_copy(const struct op *op)
 	st.ok[OP_COPY] += want == 0;
 }
 
+/* The bitmap pt_harvest wrote against the model's. */
+static void compare_harvest(const struct op *op)
+{
+	uint64_t pages = op->len / PAGE;
+
+	for (uint64_t w = 0; w < (pages + 63) / 64; w++) {
+		if (hv_got[w] == hv_want[w]) {
+			st.harvest_bits += (unsigned)__builtin_popcountll(hv_got[w]);
+			continue;
+		}
+		mfail("harvest: bitmap word %" PRIu64 " (pages from va %#" PRIx64 ") is %#"
+		      PRIx64 ", want %#" PRIx64, w, op->va + w * 64 * PAGE, hv_got[w],
+		      hv_want[w]);
+	}
+}
+
 static void step(void)
 {
 	static struct effects e;
@@ -925,6 +984,8 @@ static void step(void)
 				      pt_strerror(err), want, pt_strerror(want));
 			inv_end(&e);
 		}
+		if (op.kind == OP_HARVEST && want == 0)
+			compare_harvest(&op);
 		verify_after(op.mt);
 		st.splits += e.splits;
 		st.nodes_removed += e.nodes_removed;
@@ -957,7 +1018,8 @@ static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
  * and off on others, so both behaviours meet the same operations.  x86:
  * U2 has the Linux PAT (WC allowed, WT at PAT index 7: the PAT bit moves
  * from bit 12 to bit 7 when a huge leaf splits).  RISC-V: U has neither
- * extension (all WB; new mappings flushed), U2 both, K Svpbmt only.
+ * extension (all WB; new mappings flushed), U2 all three (Svadu: A and D
+ * are not forced, so harvests clear them), K Svpbmt only.
  * AArch64: U2 has FEAT_BBM level 2 (size changes without a break).
  */
 static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
@@ -968,7 +1030,7 @@ static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
 		*fu2 = PT_FEAT_X86_PAT_WC;
 		break;
 	case PT_FAM_RISCV:
-		*fu2 = PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVVPTC;
+		*fu2 = PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVVPTC | PT_FEAT_RISCV_SVADU;
 		*fk = PT_FEAT_RISCV_SVPBMT;
 		break;
 	case PT_FAM_AARCH64:
@@ -1081,6 +1143,8 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.ok[OP_MAPF] > 0);
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
 	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
+	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
+	assert_true(st.harvest_cleared > 0 || tf->fam == PT_FAM_AARCH64);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
 			assert_true(st.err[e] > 0);
@@ -1141,8 +1205,11 @@ static void test_model_random(void **state)
 		      " mappings checked for invalidation %lu\n",
 		      st_breaks_req[REQ_SPLIT], st_breaks_req[REQ_BLOCK],
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
-	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied\n",
-		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves);
+	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied;"
+		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared\n",
+		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves,
+		      st.ok[OP_HARVEST], st.ops[OP_HARVEST], st.harvest_bits,
+		      st.harvest_cleared);
 	check_coverage(nops);
 	teardown();
 }

@@ -21,7 +21,8 @@
  * changed one by one in one batch (more than PT_FLUSH_MAX_RANGES ranges: the
  * batch finishes early inside an operation; map_frames of 300 frames does the
  * same on PT_FLUSH_MAX_FRAMES when unmapped), a copy between U's and UK's
- * windows at the same addresses (copy-on-write or not), a reset of a window or of a
+ * windows at the same addresses (copy-on-write or not), a harvest clearing
+ * accessed and dirty bits, a reset of a window or of a
  * whole 512G root slot (K keeps its pinned node), or a fresh UK.  A few
  * operations run with an allocation failure armed (a failed operation
  * changes nothing, so it must leave nothing stale).  Between operations the
@@ -146,15 +147,15 @@ static struct {
 	/* counters */
 	uint64_t ops[16], errs_expected, splits[4], orphans, uk_recreated;
 	uint64_t map_replaced_node, upgrades, batches, cursor_sessions, big_mapf;
-	uint64_t copies, copies_cow;
+	uint64_t copies, copies_cow, harvests, harvest_bits;
 	bool enomem_armed;       /* an allocation will fail: ENOMEM is fine */
 	uint64_t enomems;
 } S;
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_CURSOR, OP_BATCH, OP_SCATTER,
-	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, NR_OPS };
+	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, NR_OPS };
 static const char *const op_name[NR_OPS] = { "map", "map_frames", "unmap", "protect",
-	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy" };
+	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest" };
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -746,6 +747,41 @@ static void op_copy(void)
 	checkpoint("copy");
 }
 
+/*
+ * Aging and dirty logging: pt_harvest clearing A, D or both over a range
+ * (leaves are mapped with and without them).  Every leaf that lost a bit
+ * must leave the TLB: an entry still cached as dirty would let writes go
+ * unrecorded.
+ */
+static void op_harvest(void)
+{
+	static uint64_t bm[4 * PT_GiB / PAGE / 64];
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+	unsigned what = (unsigned)(1 + rnd_below(3)) | PT_HARVEST_CLEAR;
+	struct pt_flush f, *fp = NULL;
+
+	if (chance(40)) {
+		pt_flush_init(&f, writer(wi));
+		S.open_batch = fp = &f;
+	}
+	trace("harvest %s [%#" PRIx64 ", +%#" PRIx64 ") what %#x%s", S.win[wi].name, r.va,
+	      r.len, what, fp ? " batched" : "");
+	OK(pt_harvest(writer(wi), r.va, r.len, what, bm, fp));
+	S.harvests++;
+	for (uint64_t i = 0; i < (r.len / PAGE + 63) / 64; i++)
+		S.harvest_bits += (uint64_t)__builtin_popcountll(bm[i]);
+	remember(wi, r.va, r.len);
+	if (fp) {
+		check_safe("harvest");
+		hardware_runs(4);
+		check_safe("harvest");
+		OK(pt_flush_finish(fp));
+		S.open_batch = NULL;
+	}
+	checkpoint("harvest");
+}
+
 /* Empties a window, or the whole 512G root slot it starts in (in K: a
  * pinned node that empties but stays; elsewhere a level-3 node detached). */
 static void op_reset(void)
@@ -876,6 +912,8 @@ static void one_step(void)
 
 	if (chance(3))
 		k = OP_COPY;
+	else if (chance(3))
+		k = OP_HARVEST;
 
 	S.ops[k]++;
 	/* Sometimes one of the next few allocations fails: a failed
@@ -915,6 +953,7 @@ static void one_step(void)
 	case OP_RESET: op_reset(); break;
 	case OP_ORPHAN: op_orphan(); break;
 	case OP_COPY: op_copy(); break;
+	case OP_HARVEST: op_harvest(); break;
 	default: op_new_uk(); break;
 	}
 	if (S.enomem_armed) {
@@ -1037,7 +1076,8 @@ int main(int argc, char **argv)
 	       S.upgrades, S.map_replaced_node, S.orphans, S.uk_recreated,
 	       PT_FLUSH_MAX_FRAMES, S.big_mapf);
 	printf("  operations failed by an injected PT_ENOMEM %" PRIu64 "; copies %" PRIu64
-	       " (copy-on-write %" PRIu64 ")\n", S.enomems, S.copies, S.copies_cow);
+	       " (copy-on-write %" PRIu64 "); harvests %" PRIu64 " (%" PRIu64 " pages reported)\n",
+	       S.enomems, S.copies, S.copies_cow, S.harvests, S.harvest_bits);
 	printf("mmu: %" PRIu64 " accesses, %" PRIu64 " TLB hits, %" PRIu64 " walks (%" PRIu64
 	       " from a PSC hit), %" PRIu64 " faults; leaves cached 4K %" PRIu64 " 2M %" PRIu64
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
@@ -1072,6 +1112,7 @@ int main(int argc, char **argv)
 		REQUIRE_EXERCISED(st.rcu_releases > 0 && S.enomems > 0);
 		REQUIRE_EXERCISED(S.orphans > 0 && S.uk_recreated > 0 && S.big_mapf > 0);
 		REQUIRE_EXERCISED(S.copies > 0 && S.copies_cow > 0);
+		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0);
 	}
 
 	if (mutants) {

@@ -3,7 +3,8 @@
  * unit_table_vm - the VM operations of issue #13 on every format: pt_copy
  * (fork: whole leaves at their size, one reference per tracked leaf
  * copied, copy-on-write in both tables, an empty destination, nothing
- * changed on any error).
+ * changed on any error) and pt_harvest (accessed/dirty bits per 4 KiB page,
+ * cleared where the format lets them be, invalidated when cleared).
  */
 #include "unit.h"
 
@@ -279,6 +280,150 @@ static void copy_kernel_half(const struct pt_format *f)
 	fix_fini(&x);
 }
 
+/* ---- harvest ---- */
+
+/* What a leaf of (normalized) property n reports: its A and D, and on a
+ * format without a dirty bit (AArch64, no DBM) D for every writable leaf. */
+static uint32_t reported(const struct pt_format *f, struct pt_prop n)
+{
+	uint32_t r = n.flags & (PT_A | PT_D);
+
+	if (f == &pt_format_aarch64_4k && (n.flags & PT_W))
+		r |= PT_D;
+	return r;
+}
+
+static bool bit(const uint64_t *bm, uint64_t i)
+{
+	return (bm[i / 64] >> (i % 64)) & 1;
+}
+
+/* Leaves with every combination of A and D, 4K and 2M, then harvests
+ * (with and without clearing), checking every page's bit. */
+static void harvest_bits(const struct pt_format *f, uint32_t features)
+{
+	static const uint32_t ad[4] = { 0, PT_A, PT_D, PT_A | PT_D };
+	struct pt_table_opts o;
+	struct u_inval rec;
+	struct u_env *e = u_env_new(ARENA);
+	struct pt_table *t;
+	uint64_t bm[32], va = 4 * SZ_2M; /* 8 x 4K here, 4 x 2M at 1G */
+	struct pt_prop n[8];
+
+	memset(&rec, 0, sizeof rec);
+	o = u_opts_inval(&rec);
+	o.features = features;
+	o.live = features != 0; /* the atomic clear too */
+	assert_rc(pt_table_create_opts(e->phys, f, PT_SPACE_USER, &o, &t), 0);
+	u_env_push(e, t);
+	for (int k = 0; k < 8; k++) {
+		struct pt_prop p = prop((k & 4 ? RW : PT_R) | ad[k & 3], 0);
+		n[k] = u_norm(t, p, features);
+		assert_ok_checked(t, pt_map(t, va + k * SZ_4K, 0x100000 + k * SZ_4K, SZ_4K, p));
+	}
+	for (int k = 0; k < 4; k++)
+		assert_ok_checked(t, pt_map(t, SZ_1G + k * SZ_2M, SZ_1G + k * SZ_2M, SZ_2M,
+					    prop(RW | ad[k], 0)));
+	for (unsigned what = 1; what <= 3; what++) {
+		uint32_t ask = (what & 1 ? PT_A : 0) | (what & 2 ? PT_D : 0);
+		memset(bm, 0xa5, sizeof bm);
+		assert_rc(pt_harvest(t, va, 8 * SZ_4K, what, bm, NULL), 0);
+		for (int k = 0; k < 8; k++)
+			assert_int_equal(bit(bm, k), (reported(f, n[k]) & ask) != 0);
+		assert_u64(bm[0] >> 8, 0); /* past the range: written, zero */
+		/* Huge leaves: every page of the range inside them, the first
+		 * and last leaf cut. */
+		memset(bm, 0xa5, sizeof bm);
+		assert_rc(pt_harvest(t, SZ_1G + SZ_2M - 2 * SZ_4K, 2 * SZ_2M + 3 * SZ_4K, what, bm,
+				     NULL), 0);
+		for (uint64_t i = 0; i < 2 * 512 + 3; i++) {
+			uint64_t leaf = (SZ_2M - 2 * SZ_4K + i * SZ_4K) / SZ_2M;
+			struct pt_prop hn = u_norm(t, prop(RW | ad[leaf], 0), features);
+			assert_int_equal(bit(bm, i), (reported(f, hn) & ask) != 0);
+		}
+		CHECK(t);
+	}
+	/* Clearing: what the format lets a leaf lack goes, the rest stays. */
+	u_inval_reset(&rec);
+	assert_rc(pt_harvest(t, va, 8 * SZ_4K, PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY |
+			     PT_HARVEST_CLEAR, bm, NULL), 0);
+	CHECK(t);
+	for (int k = 0; k < 8; k++) {
+		struct pt_mapping m;
+		struct pt_prop p = n[k];
+		p.flags &= ~(PT_A | PT_D);
+		p = u_norm(t, p, features);
+		assert_query(t, va + k * SZ_4K, mapping(va + k * SZ_4K, 0x100000 + k * SZ_4K,
+							 SZ_4K, p.flags, p.cache, false));
+		assert_rc(pt_query(t, va + k * SZ_4K, &m), 0);
+		/* A leaf that lost a bit was invalidated. */
+		if (p.flags != n[k].flags)
+			assert_true(u_inval_covers(&rec, va + k * SZ_4K, SZ_4K));
+	}
+	memset(bm, 0, sizeof bm);
+	assert_rc(pt_harvest(t, va, 8 * SZ_4K, PT_HARVEST_DIRTY, bm, NULL), 0);
+	for (int k = 0; k < 8; k++) {
+		struct pt_prop p = n[k];
+		p.flags &= ~(PT_A | PT_D);
+		assert_int_equal(bit(bm, k), (reported(f, u_norm(t, p, features)) & PT_D) != 0);
+	}
+	/* Huge leaves: those inside lose their bits, the cut ones keep them. */
+	assert_rc(pt_harvest(t, SZ_1G + SZ_2M - 2 * SZ_4K, 2 * SZ_2M + 3 * SZ_4K,
+			     PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm, NULL), 0);
+	CHECK(t);
+	for (int k = 0; k < 4; k++) {
+		struct pt_prop p = u_norm(t, prop(RW | ad[k], 0), features);
+		if (k == 1 || k == 2)
+			p = u_norm(t, prop(RW, 0), features);
+		assert_query(t, SZ_1G + k * SZ_2M, mapping(SZ_1G + k * SZ_2M, SZ_1G + k * SZ_2M,
+							   SZ_2M, p.flags, 0, false));
+	}
+	u_env_free(e);
+}
+
+static void harvest(const struct pt_format *f)
+{
+	harvest_bits(f, 0);
+	if (f == &pt_format_riscv_sv39 || f == &pt_format_riscv_sv48)
+		harvest_bits(f, PT_FEAT_RISCV_SVADU);
+}
+
+static void harvest_errors(const struct pt_format *f)
+{
+	struct fix x;
+	struct pt_flush foreign;
+	uint64_t bm[2];
+	struct pt_table *k, *uk;
+
+	fix_init(&x, f);
+	fill_src(&x);
+	pt_flush_init(&foreign, x.dst);
+#define assert_harvest_fails(expr, want) assert_copy_fails(&x, (expr), (want))
+	assert_harvest_fails(pt_harvest(NULL, 0, SZ_4K, PT_HARVEST_DIRTY, bm, NULL), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, PT_HARVEST_DIRTY, NULL, NULL), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, 0, bm, NULL), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, PT_HARVEST_CLEAR, bm, NULL), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, 8 | PT_HARVEST_DIRTY, bm, NULL),
+			     PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, 0, PT_HARVEST_DIRTY, bm, NULL), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm,
+					&foreign), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0, SZ_4K, 8, bm, &foreign), PT_EINVAL);
+	assert_harvest_fails(pt_harvest(x.src, 0x800, SZ_4K, PT_HARVEST_DIRTY, bm, NULL),
+			     PT_EALIGN);
+	assert_harvest_fails(pt_harvest(x.src, f->user_end - SZ_4K, 2 * SZ_4K, PT_HARVEST_DIRTY,
+					bm, NULL), PT_ERANGE);
+	if (f->shared_kernel_root) {
+		k = fix_table(&x, PT_SPACE_KERNEL, &x.dst_inval);
+		assert_rc(pt_table_create_user(k, &uk), 0);
+		u_env_push(x.e, uk);
+		assert_rc(pt_harvest(uk, 0 - SZ_4K, SZ_4K, PT_HARVEST_ACCESSED, bm, NULL),
+			  PT_EPERM);
+	}
+#undef assert_harvest_fails
+	fix_fini(&x);
+}
+
 #define PER_FORMAT(fn)                                                       \
 	static void test_##fn(void **state)                                  \
 	{                                                                    \
@@ -292,6 +437,8 @@ PER_FORMAT(copy_cow)
 PER_FORMAT(copy_over_empty_nodes)
 PER_FORMAT(copy_errors)
 PER_FORMAT(copy_kernel_half)
+PER_FORMAT(harvest)
+PER_FORMAT(harvest_errors)
 
 int main(void)
 {
@@ -301,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_copy_over_empty_nodes),
 		cmocka_unit_test(test_copy_errors),
 		cmocka_unit_test(test_copy_kernel_half),
+		cmocka_unit_test(test_harvest),
+		cmocka_unit_test(test_harvest_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
