@@ -204,6 +204,7 @@ enum pt_space pt_table_space(const struct pt_table *table);
  *
  * It never overwrites: if any page of the range is already mapped
  * (PROT_NONE included) the call is %PT_EEXIST and changes nothing.
+ * Markers (pt_mark()) are not mappings: they are replaced.
  * Page-table nodes in the way that hold no mapping do not count: where a
  * huge leaf goes over one, the node is detached and freed, and the
  * invalidation hook is called with `nodes_removed` before the call
@@ -273,7 +274,8 @@ int pt_map_frames(struct pt_table *table, uint64_t va, const uint64_t *frames,
  * @flush: the batch that collects invalidation and release, bound to
  *   @table; %NULL: both happen before the call returns.
  *
- * Unmapping nothing is not an error.  A huge leaf only partly inside is
+ * Unmapping nothing is not an error; markers (pt_mark()) in the range go
+ * too.  A huge leaf only partly inside is
  * split first, one level at a time and only as deep as needed: only the
  * inside part goes, the outside part stays mapped as smaller leaves with
  * the same pa and property.  Every node whose whole range lies inside the
@@ -337,6 +339,60 @@ int pt_unmap(struct pt_table *table, uint64_t va, uint64_t len,
  */
 int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
 	       uint32_t set_flags, uint32_t clear_flags, struct pt_flush *flush);
+
+/**
+ * pt_mark() - Put a value in the non-present entries of a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @value: below `2^fmt->marker_bits` (39 on x86-64, 40 on RISC-V and
+ *   AArch64).
+ *
+ * Swap entries, guard pages, ownership annotations: every 4 KiB page of
+ * the range gets a marker holding @value, an entry the hardware sees as
+ * not present (only bits it ignores there; on x86-64 the frame field of
+ * a marker lies above 2^51, so a speculative L1TF access reaches no RAM).
+ * Markers over markers replace them; over a mapping the call is
+ * %PT_EEXIST.  pt_query() and every walk for mappings see nothing there;
+ * pt_query_marker() reads them; pt_map() and pt_map_frames() over them
+ * replace them (a swap-in); pt_unmap() removes them; pt_copy() copies
+ * them.  Markers are 4 KiB entries (not huge ones) and do not count in a
+ * node's `nr_children`, which counts present entries: a huge leaf mapped
+ * over a leaf table holding only markers replaces it.
+ *
+ * Context: As pt_map(): the nodes of the range locked inside an RCU read
+ * section for the call; the missing nodes (leaf tables) allocated from
+ * the table's phys, reserved first, so %PT_ENOMEM changes nothing.  Calls
+ * no invalidation hook.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @value is too wide, @len is 0, or the
+ *   range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_EEXIST: part of the range is mapped.
+ * - %PT_ENOMEM: no frame for a page-table node.
+ */
+int pt_mark(struct pt_table *table, uint64_t va, uint64_t len, uint64_t value);
+
+/**
+ * pt_query_marker() - Read the marker at an address.
+ * @table: the table.
+ * @va: any byte address (need not be aligned).
+ * @value: where to store the marker's value.
+ *
+ * The value pt_mark() put in the page holding @va.  A user table made by
+ * pt_table_create_user() sees the kernel half too.
+ *
+ * Context: Any thread.  Takes no lock: walks inside an RCU read section,
+ * as pt_query().  Allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @value is %NULL.
+ * - %PT_ERANGE: @va is outside the table's half (or halves).
+ * - %PT_EEXIST: @va is mapped (pt_query() tells how).
+ * - %PT_ENOENT: neither a mapping nor a marker is there.
+ */
+int pt_query_marker(struct pt_table *table, uint64_t va, uint64_t *value);
 
 /* pt_harvest() flags. */
 #define PT_HARVEST_ACCESSED (1u << 0)
@@ -402,7 +458,7 @@ int pt_harvest(struct pt_table *table, uint64_t va, uint64_t len, unsigned what,
  * @flush: the batch that collects @src's invalidations (%PT_COPY_COW),
  *   bound to @src; %NULL: they happen before the call returns.
  *
- * What a fork does: every leaf of @src inside the range appears in @dst at
+ * What a fork does: every leaf and marker of @src inside the range appears in @dst at
  * the same va, with the same pa, size, property and trackedness, copied
  * whole (a 1 GiB leaf stays one leaf; no leaf of @src may straddle an end
  * of the range).  A tracked frame gains one reference per leaf copied,
@@ -411,7 +467,8 @@ int pt_harvest(struct pt_table *table, uint64_t va, uint64_t len, unsigned what,
  * the first write on either side faults and the caller copies the page.
  *
  * The range of @dst must hold no mapping; nodes of @dst without mappings
- * are reused, or given up where a huge leaf goes.  One walk of the two
+ * are reused, or given up where a huge leaf goes; a marker of @dst is
+ * replaced where @src has a leaf or a marker, and stays elsewhere.  One walk of the two
  * ranges, both locked for the call: it runs beside operations on other
  * ranges of either table.  @dst's own invalidations (a replaced empty
  * node; RISC-V without Svvptc: the new mappings) happen before the call

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * copy_template.h - pt_copy's walk (issue #13): every leaf of a range of
- * one table copied into the same range of another, whole and at its size,
+ * copy_template.h - pt_copy's walk (issue #13): every leaf and marker of a
+ * range of one table copied into the same range of another, whole and at
+ * its size (a marker replacing one of the destination's, as pt_map does),
  * in one prepare pass and one commit pass over the two locked ranges.  Per
  * format, like cursor_template.h: include a format header first.
  *
@@ -98,9 +99,10 @@ static bool node_on_path(const struct pt_tree *t, struct pt_node n, unsigned fro
 /* ---- prepare ---- */
 
 /*
- * Whether src holds a mapping in [va, last] below s (at `level`); adds to
- * *need the destination nodes that copying it takes, given the
- * destination's node there (d, or NULL where it has none).
+ * Whether src holds a mapping or a marker in [va, last] below s (at
+ * `level`); adds to *need the destination nodes that copying it takes,
+ * given the destination's node there (d, or NULL where it has none).
+ * Nodes without present entries are read too: markers do not count.
  */
 static bool copy_count(const struct copy *w, struct pt_node s, const struct pt_node *d,
 		       unsigned level, uint64_t va, uint64_t last, uint64_t *need)
@@ -108,12 +110,12 @@ static bool copy_count(const struct copy *w, struct pt_node s, const struct pt_n
 	struct entry_iter it;
 	bool any = false;
 
-	if (s.meta->nr_children == 0)
-		return false;
 	for_each_entry_in(it, va, last, level) {
 		pt_pte_t pte = pt_pte_load(s, it.i);
-		if (!fmt_pte_present(pte))
+		if (!fmt_pte_present(pte)) {
+			any |= fmt_pte_is_marker(pte);
 			continue;
+		}
 		if (fmt_pte_is_leaf(pte, level)) {
 			any = true;
 			continue;
@@ -200,7 +202,8 @@ static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_n
 	entry_fill_run(dn, idx, idx, copy_leaf_value(w, s, idx, level, va, pte), 0);
 }
 
-/* The leaves of one leaf table in [va, last]: the hot loop of a fork. */
+/* The leaves and markers of one leaf table in [va, last]: the hot loop of
+ * a fork. */
 static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_node s, struct lazy_node *d, uint64_t va,
 			    uint64_t last)
 {
@@ -210,12 +213,16 @@ static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_
 
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(s, i);
-		if (!fmt_pte_present(pte))
+		if (pte == 0)
 			continue;
-		if (copied == 0)
+		if (dn.meta == NULL)
 			dn = lazy_node_get(w, d);
-		pte = copy_leaf_value(w, s, i, 1, va + ((uint64_t)(i - i0) << PT_PAGE_SHIFT), pte);
 		PT_ASSERT(entry_is_none(pt_pte_load(dn, i)));
+		if (!fmt_pte_present(pte)) { /* a marker: not counted */
+			entry_store(dn, i, pte);
+			continue;
+		}
+		pte = copy_leaf_value(w, s, i, 1, va + ((uint64_t)(i - i0) << PT_PAGE_SHIFT), pte);
 		entry_store(dn, i, pte);
 		copied++;
 		tracked += fmt_pte_tracked(pte);
@@ -233,8 +240,6 @@ static void copy_commit(struct copy *w, struct pt_node s, struct lazy_node *d, u
 	unsigned level = d->level;
 	struct entry_iter it;
 
-	if (s.meta->nr_children == 0)
-		return;
 	if (level == 1) {
 		copy_leaf_table(w, s, d, va, last);
 		return;

@@ -555,8 +555,11 @@ static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64
 
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
-		if (!fmt_pte_present(pte))
+		if (!fmt_pte_present(pte)) {
+			if (pte) /* a marker goes too: nothing to invalidate */
+				entry_store(n, i, 0);
 			continue;
+		}
 		entry_store(n, i, 0);
 		removed++;
 		run_open = true;

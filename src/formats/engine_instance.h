@@ -63,6 +63,23 @@ static int fmt_decode_api(uint64_t pte, unsigned level, uint32_t features, uint6
 	return PT_DECODE_LEAF;
 }
 
+static int fmt_encode_marker_api(uint64_t value, uint64_t *pte)
+{
+	if (!pte || (value >> FMT_MARKER_BITS))
+		return PT_EINVAL;
+	*pte = fmt_pte_marker(value);
+	return 0;
+}
+
+static bool fmt_decode_marker_api(uint64_t pte, uint64_t *value)
+{
+	if (!fmt_pte_is_marker(pte))
+		return false;
+	if (value)
+		*value = fmt_pte_marker_value(pte);
+	return true;
+}
+
 static const struct pt_format_ops engine_ops = {
 	.table_init = table_init,
 	.table_teardown = table_teardown,
@@ -77,6 +94,8 @@ static const struct pt_format_ops engine_ops = {
 	.protect = table_protect,
 	.copy = table_copy,
 	.harvest = table_harvest,
+	.mark = table_mark,
+	.query_marker = table_query_marker,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,
@@ -96,9 +115,12 @@ const struct pt_format FMT_SYMBOL = {
 	.pa_limit = FMT_PA_LIMIT,
 	.nr_sw_bits = FMT_NR_SW_BITS,
 	.shared_kernel_root = FMT_SHARED_KERNEL_ROOT,
+	.marker_bits = FMT_MARKER_BITS,
 	.normalize = fmt_normalize_api,
 	.encode_leaf = fmt_encode_leaf_api,
 	.encode_table = fmt_encode_table_api,
 	.decode = fmt_decode_api,
+	.encode_marker = fmt_encode_marker_api,
+	.decode_marker = fmt_decode_marker_api,
 	.ops = &engine_ops,
 };

@@ -15,7 +15,9 @@
  * A table (non-leaf) entry is V alone with the PPN: the leaf decides, and
  * A, D, U must be 0 there.  A leaf is V with any of R, W, X, so no leaf
  * decodes as a table pointer whatever its permissions.  A PROT_NONE leaf has
- * V clear (every other bit is then the software's) and bit 60 set.
+ * V clear (every other bit is then the software's) and bit 60 set.  A
+ * marker (pt_mark) has V and bit 60 clear, bit 63 set and the caller's value
+ * in bits 10-49.
  *
  * Leaves are created with A set, and D set when writable (design §1): many
  * cores fault instead of setting them.  With PT_FEAT_RISCV_SVADU the harts
@@ -71,6 +73,25 @@ typedef uint64_t pt_pte_t;
 /* What the hardware may set in a present leaf (Svadu; a live table keeps
  * them).  Non-leaf entries are never written by the hardware. */
 #define FMT_HW_BITS (RV_A | RV_D)
+
+/* Markers: non-present entries holding a value below 2^FMT_MARKER_BITS. */
+#define FMT_MARKER_BITS 40
+#define RV_MARKER (1ull << 63)
+
+static inline pt_pte_t fmt_pte_marker(uint64_t value)
+{
+	return RV_MARKER | (value << RV_PPN_SHIFT);
+}
+
+static inline bool fmt_pte_is_marker(pt_pte_t pte)
+{
+	return (pte & (RV_V | RV_PROTNONE | RV_MARKER)) == RV_MARKER;
+}
+
+static inline uint64_t fmt_pte_marker_value(pt_pte_t pte)
+{
+	return (pte >> RV_PPN_SHIFT) & (((uint64_t)1 << FMT_MARKER_BITS) - 1);
+}
 
 /* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting). */
 static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)

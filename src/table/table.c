@@ -354,6 +354,25 @@ int pt_harvest(struct pt_table *t, uint64_t va, uint64_t len, unsigned what,
 				    flush);
 }
 
+int pt_mark(struct pt_table *t, uint64_t va, uint64_t len, uint64_t value)
+{
+	int err = t && (value >> t->fmt->marker_bits) ? PT_EINVAL : range_check(t, va, len, true);
+
+	if (err)
+		return err;
+	return t->fmt->ops->mark(t, va, va + (len - 1), value);
+}
+
+int pt_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
+{
+	if (!t || !value)
+		return PT_EINVAL;
+	int err = range_check(t, va & ~(uint64_t)(PT_PAGE_SIZE - 1), PT_PAGE_SIZE, false);
+	if (err)
+		return err;
+	return t->fmt->ops->query_marker(t, va, value);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

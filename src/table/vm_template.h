@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * vm_template.h - the whole-range operations kernels and hypervisors build
- * on (issue #13): copy (fork), harvest (accessed/dirty bits).  Per format, like table_template.h: include
+ * on (issue #13): copy (fork), harvest (accessed/dirty bits), markers.  Per format, like table_template.h: include
  * a format header first.
  */
 #ifndef PTKIT_SRC_VM_TEMPLATE_H
@@ -13,6 +13,7 @@
 
 #include "cursor/copy_template.h"
 #include "cursor/harvest_template.h"
+#include "cursor/mark_template.h"
 #include "table/table_template.h"
 
 /*
@@ -71,6 +72,25 @@ static int table_harvest(struct pt_table *t, uint64_t va, uint64_t last, uint32_
 	range_open(t, va, last, &c, &local);
 	cursor_harvest(&c, last, ask, clear, bitmap, flush ? flush : &local);
 	return range_close(&c, &local, 0);
+}
+
+static int table_mark(struct pt_table *t, uint64_t va, uint64_t last, uint64_t value)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local; /* nothing goes in: range_open's */
+
+	range_open(t, va, last, &c, &local);
+	return range_close(&c, &local, cursor_mark(&c, last, value));
+}
+
+static int table_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
+{
+	const struct pt_tree *tr = &t->tree;
+
+	pt_rcu_read_lock(tr->phys);
+	int err = lookup_marker(tr, va, value);
+	pt_rcu_read_unlock(tr->phys);
+	return err;
 }
 
 #endif

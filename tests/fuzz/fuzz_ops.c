@@ -21,7 +21,8 @@
  * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
  * query / find_next / jump / take_next / protect_next / map, pt_copy between
  * two of the tables (the checker watching the source or the destination),
- * pt_harvest (its bitmap against the model's), flush batches
+ * pt_harvest (its bitmap against the model's), pt_mark (markers checked
+ * raw and with pt_query_marker after every step), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -326,8 +327,18 @@ static int norm_for(int t, struct pt_prop p, struct pt_prop *out)
 
 /* ------------------------------------------------------ verification */
 
-/* The view of a table over the windows, where every modelled leaf lies.
- * A leaf anywhere else shows in the leaf counts of pt_table_stats. */
+/* Pages for verify_marks to probe: a fixed sequence, not input bytes. */
+static uint64_t probe_state = 1;
+
+static uint64_t probe_below(uint64_t n)
+{
+	probe_state = probe_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (probe_state >> 17) % n;
+}
+
+/* The view of a table over the windows, where every modelled leaf (and
+ * marker) lies.  A leaf anywhere else shows in the leaf counts of
+ * pt_table_stats. */
 static void verify_view(const struct mtable *m)
 {
 	const struct half *hs[2] = {m->user, m->kern};
@@ -351,6 +362,7 @@ static void verify_view(const struct mtable *m)
 				j++;
 			compare_walk(m->t, m->name, va, len, 0, h->leaves.v + i, j - i, 0,
 				     hname[k]);
+			verify_marks(m->t, m->name, h, va, ws[k][w].last, probe_below);
 		}
 	}
 }
@@ -1173,6 +1185,41 @@ static void bad_range(uint64_t *va, uint64_t *len)
 	}
 }
 
+/* pt_mark on table t (a byte: the value's low bits, 0xff: one too wide). */
+static void op_mark(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	uint64_t value = c == 0xff ? (1ull << fmt->marker_bits) : c * 0x0101010101ull;
+	bool lax = flags & 0x04;
+	struct half *h = NULL;
+	struct inj j;
+	int want, err;
+
+	value &= c == 0xff ? ~0ull : (1ull << fmt->marker_bits) - 1;
+	if (len > 256 * PAGE) /* one model entry per page */
+		len = 256 * PAGE;
+	if (flags & 0x40)
+		bad_range(&va, &len);
+	want = range_err(m, va, len, true, &h);
+	if (value >> fmt->marker_bits)
+		want = PT_EINVAL;
+	if (want == 0 && overlaps(h, va, va + (len - 1)))
+		want = PT_EEXIST;
+	DESC("mark %s va=%#" PRIx64 " len=%#" PRIx64 " value=%#" PRIx64, m->name, va, len, value);
+	cursor_yield_to(t);
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_mark(h, va, va + (len - 1), value);
+	watch_begin(t, h, false, false, lax);
+	inj_begin(&j, t, flags);
+	err = pt_mark(m->t, va, len, value);
+	if (!call_done("pt_mark", t, false, &j, err, want) && err == 0 && lax)
+		model_mark(h, va, va + (len - 1), value);
+}
+
 static void op_walk(int t, uint8_t flags)
 {
 	struct mtable *m = &T[t];
@@ -1942,6 +1989,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				read = false;
 			} else if (k == 0x8f) {
 				op_harvest(t, flags);
+				read = false;
+			} else if (k == 0xcf) {
+				op_mark(t, flags);
 				read = false;
 			} else if ((k & 0x30) == 0x20) {
 				op_null_args(t);

@@ -34,7 +34,9 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            the invalidation checker watches the destination, not the
            source); kind 0x8f exactly: pt_harvest of the flags' table,
            then one byte: bits 0-1 what it asks (A 1, D 2, both 3; 0:
-           D), bit 2 PT_HARVEST_CLEAR
+           D), bit 2 PT_HARVEST_CLEAR; kind 0xcf exactly: pt_mark on the
+           flags' table (at most 256 pages), then one byte b: the value
+           b * 0x0101010101 (0xff: one bit too wide, PT_EINVAL)
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
@@ -58,6 +60,7 @@ CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
 RECREATE_UK = FINISH_ALL | 0x30
 COPY = 0x4f
 HARVEST = 0x8f
+MARK = 0xcf
 H_A, H_D, H_CLEAR = 1, 2, 4
 NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
@@ -491,6 +494,28 @@ def harvest(fmt, fu=0, fk=0):
         op(HARVEST, flags(U, bad=True), va(0, 0, 0, 0), pages(1), H_A, 0)
 
 
+def markers(fmt, fu=0, fk=0):
+    """Markers across a leaf table boundary, over markers, over a mapping
+    (PT_EEXIST), a value too wide; a map over some (a swap-in), an unmap of
+    others, a 2M map replacing a leaf table of markers, a copy of them into
+    UK, and markers in K's half up to 2^64 seen through UK."""
+    return cfg(fmt, fu, fk) + \
+        op(MARK, flags(U), va(0, 0, 0, 509), pages(8), 0x12) + \
+        op(MARK, flags(U), va(0, 0, 0, 510), pages(2), 0x34) + \
+        op(MAP, flags(U), va(0, 0, 1, 0), pages(1), pa_page(), prop()) + \
+        op(MARK, flags(U), va(0, 0, 0, 511), pages(3), 0x56) + \
+        op(MARK, flags(U), va(0, 0, 2, 0), pages(1), 0xff) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 511), pages(1)) + \
+        op(COPY, flags(U), va(0, 0, 0, 0), mib2(4), NEXT | WATCH_DST) + \
+        op(MAP, flags(U), va(0, 0, 1, 1), pages(2), pa_page(), prop()) + \
+        op(MARK, flags(U), va(0, 0, 8, 0), pages(16), 0x77) + \
+        op(MAP, flags(U), va(0, 0, 8, 0), mib2(1), pa_2m(1), prop()) + \
+        op(MARK, flags(K, inj=1, nth=2), va(2, 3, 511, 508), pages(4), 0x9a) + \
+        op(MARK, flags(K), va(2, 3, 511, 508), pages(4), 0x9a) + \
+        op(WALK, flags(UK), va(2, 3, 511, 0, kernel=True), mib2(1), 0) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
+
+
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
     op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
     op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
@@ -521,6 +546,10 @@ SEEDS["42-x86-harvest"] = harvest(X86)
 SEEDS["43-sv39-harvest"] = harvest(SV39)
 SEEDS["44-a64-harvest"] = harvest(A64)
 SEEDS["45-sv48-harvest-svvptc"] = harvest(SV48, SVVPTC, SVVPTC)
+SEEDS["46-x86-markers"] = markers(X86)
+SEEDS["47-sv39-markers"] = markers(SV39)
+SEEDS["48-a64-markers"] = markers(A64)
+SEEDS["49-la57-markers"] = markers(LA57)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

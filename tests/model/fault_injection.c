@@ -5,7 +5,7 @@
  * design §5: "All or nothing: out of memory leaves the table exactly as
  * before."  For each operation that allocates page-table nodes (a map of mixed
  * page sizes, a map over empty nodes it must replace, map_frames, an unmap or
- * a protect that must split huge pages, a copy), make the 1st, 2nd, ... allocation
+ * a protect that must split huge pages, a copy, a mark), make the 1st, 2nd, ... allocation
  * fail until the operation gets through.  After every PT_ENOMEM the whole
  * observable state — the view of both halves, pt_table_stats, the reference
  * counts of the tracked frames and the number of free frames — must equal the
@@ -308,6 +308,13 @@ static int op_copy_over_empty(struct fx *f)
 	return pt_copy(f->u, f->uk, PT_GiB, PT_GiB + 2 * 2 * PT_MiB + 3 * PAGE, 0, NULL);
 }
 
+/* Markers across a 1G boundary into an empty table: two leaf tables, two
+ * level-2 nodes (AArch64 and 4-level: a level-3 one too). */
+static int op_mark(struct fx *f)
+{
+	return pt_mark(f->u, 2 * PT_GiB - 3 * PAGE, 5 * PAGE, 0x5a5a);
+}
+
 static void setup_none(struct fx *f)
 {
 	(void)f;
@@ -331,6 +338,7 @@ static const struct fcase cases[] = {
 	{"protect kernel half, split", setup_huge, op_protect_kernel, true},
 	{"copy U to UK, copy-on-write", setup_huge, op_copy_cow, true},
 	{"copy UK to U over empty nodes", setup_copy_over_empty, op_copy_over_empty, true},
+	{"mark across 1G", setup_none, op_mark, true},
 };
 
 /* ---------------------------------------------------------- the loop */

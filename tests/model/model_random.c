@@ -22,9 +22,10 @@
  * written (the hook reads the raw PTEs), a tracked frame was released only
  * after such an invalidation, and removed nodes were flushed as nodes.
  *
- * Operations: map, map_frames, unmap, protect, query, walk and copy (from a
+ * Operations: map, map_frames, unmap, protect, query, walk, copy (from a
  * table into one alike, mostly C; the invalidation checker follows the
- * source or the destination, at random).
+ * source or the destination, at random), harvest and mark (markers checked
+ * with pt_query_marker after every step, over every window).
  *
  * Tables: U (user), U2 (user, pages capped at 2 MiB), C (user, U's twin), K (kernel) and UK (user,
  * made from K with pt_table_create_user: sharing K's kernel half where the
@@ -236,6 +237,14 @@ static void verify_table(const struct mtable *mt)
 	predict_stats(mt->user, mt->kernel, &want);
 	if (pt_stats_diff(&want, &got, why, sizeof(why)))
 		mfail("%s: %s", mt->name, why);
+	for (int w = 0; w < NWIN; w++) {
+		if (mt->user)
+			verify_marks(mt->t, mt->name, mt->user, user_win[w].start,
+				     user_win[w].last, rnd_below);
+		if (mt->kernel)
+			verify_marks(mt->t, mt->name, mt->kernel, kern_win[w].start,
+				     kern_win[w].last, rnd_below);
+	}
 }
 
 /* Reference counts are exact across all tables plus the test (design §4.5).
@@ -267,8 +276,8 @@ static void verify_frames(void)
 /* ------------------------------------------------------------- steps */
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY,
-	       OP_HARVEST };
-#define NR_OPS 8
+	       OP_HARVEST, OP_MARK };
+#define NR_OPS 9
 
 struct op {
 	enum op_kind kind;
@@ -276,6 +285,7 @@ struct op {
 	struct mtable *mt2;         /* copy: the destination */
 	unsigned copy_flags;
 	unsigned harvest_what;
+	uint64_t mark_value;
 	uint64_t va, len, pa;
 	struct pt_prop prop;
 	uint32_t set, clear;
@@ -292,7 +302,7 @@ static struct {
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
 	unsigned long copy_cow, copy_leaves;
-	unsigned long harvest_bits, harvest_cleared;
+	unsigned long harvest_bits, harvest_cleared, marks_made;
 } st;
 
 /* pt_harvest's bitmap and the model's: a window is at most 4 GiB. */
@@ -535,6 +545,19 @@ static void gen_harvest(struct op *op)
 	}
 }
 
+/* Markers over a few pages (the model keeps one entry per page), rarely
+ * a value too wide for the format. */
+static void gen_mark(struct op *op)
+{
+	op->kind = OP_MARK;
+	op->va &= ~(PAGE - 1);
+	if (op->len > 1024 * PAGE)
+		op->len = (1 + rnd_below(64)) * PAGE;
+	op->mark_value = rnd() & ((1ull << fmt->marker_bits) - 1);
+	if (chance(3))
+		op->mark_value = (1ull << fmt->marker_bits) + rnd_below(4);
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -609,12 +632,14 @@ static void gen_op(struct op *op)
 		gen_copy(op, w);
 	else if (!op->whole_window && chance(6))
 		gen_harvest(op);
+	else if (!op->whole_window && chance(6))
+		gen_mark(op);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk", "copy", "harvest"};
+					"protect", "query", "walk", "copy", "harvest", "mark"};
 	return n[k];
 }
 
@@ -641,6 +666,8 @@ static void describe(const struct op *op, char *buf, size_t len)
 	else if (op->kind == OP_HARVEST)
 		snprintf(buf + n, len - n, " what %#x%s", op->harvest_what,
 			 op->batch ? " batch" : "");
+	else if (op->kind == OP_MARK)
+		snprintf(buf + n, len - n, " value %#" PRIx64, op->mark_value);
 }
 
 /* pt_copy's result: its argument errors on both tables, first first
@@ -707,6 +734,13 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		    (op->harvest_what & ~7u))
 			return PT_EINVAL;
 		return range_err(op->mt, op->va, op->len, 0, false, true, hp);
+	case OP_MARK:
+		if (range_bad(op->va, op->len) || (op->mark_value >> fmt->marker_bits))
+			return PT_EINVAL;
+		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		if (err)
+			return err;
+		break;
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
 }
@@ -736,6 +770,8 @@ static int run_change(const struct op *op)
 	else if (op->kind == OP_HARVEST)
 		err = pt_harvest(op->mt->t, op->va, op->len, op->harvest_what, hv_got,
 				 op->batch ? &fl : NULL);
+	else if (op->kind == OP_MARK)
+		err = pt_mark(op->mt->t, op->va, op->len, op->mark_value);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -792,7 +828,10 @@ static void model_apply(const struct op *op, struct half *h,
 	static struct leafvec nl;
 	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
 
-	if (op->kind == OP_HARVEST) {
+	if (op->kind == OP_MARK) {
+		model_mark(h, op->va, op->va + (op->len - 1), op->mark_value);
+		st.marks_made += op->len / PAGE;
+	} else if (op->kind == OP_HARVEST) {
 		uint32_t ask = (op->harvest_what & PT_HARVEST_ACCESSED ? PT_A : 0) |
 			       (op->harvest_what & PT_HARVEST_DIRTY ? PT_D : 0);
 
@@ -1144,6 +1183,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
 	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
 	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
+	assert_true(st.ok[OP_MARK] > 0 && st.marks_made > 0);
 	assert_true(st.harvest_cleared > 0 || tf->fam == PT_FAM_AARCH64);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
@@ -1206,10 +1246,11 @@ static void test_model_random(void **state)
 		      st_breaks_req[REQ_SPLIT], st_breaks_req[REQ_BLOCK],
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
 	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied;"
-		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared\n",
+		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared;"
+		      " marks %lu/%lu ok (%lu pages)\n",
 		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves,
 		      st.ok[OP_HARVEST], st.ops[OP_HARVEST], st.harvest_bits,
-		      st.harvest_cleared);
+		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made);
 	check_coverage(nops);
 	teardown();
 }

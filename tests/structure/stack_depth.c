@@ -149,6 +149,9 @@ static void copy_cow_all(struct pt_table *t)
 	MUST(pt_table_destroy(fork_child));
 }
 
+/* Markers into a fresh table: every level's node made. */
+static void mark_fresh(struct pt_table *t) { MUST(pt_mark(t, 0x7f0000201000, SZ_4K, 7)); }
+
 /* Dirty logging over everything fill() made, clearing. */
 static void harvest_clear_all(struct pt_table *t)
 {
@@ -239,6 +242,7 @@ static const struct scenario scenarios[] = {
 	{ "pt_copy COW, fresh table, AArch64", &pt_format_aarch64_4k, fill_and_child,
 	  copy_cow_all },
 	{ "pt_harvest clearing, 5 levels", &pt_format_x86_64_la57, fill, harvest_clear_all },
+	{ "pt_mark, fresh table, 5 levels", &pt_format_x86_64_la57, nothing, mark_fresh },
 };
 
 int main(void)

@@ -22,7 +22,7 @@
  * batch finishes early inside an operation; map_frames of 300 frames does the
  * same on PT_FLUSH_MAX_FRAMES when unmapped), a copy between U's and UK's
  * windows at the same addresses (copy-on-write or not), a harvest clearing
- * accessed and dirty bits, a reset of a window or of a
+ * accessed and dirty bits, markers, a reset of a window or of a
  * whole 512G root slot (K keeps its pinned node), or a fresh UK.  A few
  * operations run with an allocation failure armed (a failed operation
  * changes nothing, so it must leave nothing stale).  Between operations the
@@ -147,15 +147,15 @@ static struct {
 	/* counters */
 	uint64_t ops[16], errs_expected, splits[4], orphans, uk_recreated;
 	uint64_t map_replaced_node, upgrades, batches, cursor_sessions, big_mapf;
-	uint64_t copies, copies_cow, harvests, harvest_bits;
+	uint64_t copies, copies_cow, harvests, harvest_bits, marks;
 	bool enomem_armed;       /* an allocation will fail: ENOMEM is fine */
 	uint64_t enomems;
 } S;
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_CURSOR, OP_BATCH, OP_SCATTER,
-	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, NR_OPS };
+	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, NR_OPS };
 static const char *const op_name[NR_OPS] = { "map", "map_frames", "unmap", "protect",
-	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest" };
+	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest", "mark" };
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -782,6 +782,27 @@ static void op_harvest(void)
 	checkpoint("harvest");
 }
 
+/*
+ * Markers (swap entries): the hardware sees nothing there before or after,
+ * so nothing needs invalidating, and a map over them later is a new
+ * mapping like any other (on RISC-V without Svvptc a negative entry cached
+ * over a marker must go then).
+ */
+static void op_mark(void)
+{
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+
+	if (r.len > 64 * PAGE)
+		r.len = (1 + rnd_below(64)) * PAGE;
+	trace("mark %s [%#" PRIx64 ", +%#" PRIx64 ")", S.win[wi].name, r.va, r.len);
+	int err = pt_mark(writer(wi), r.va, r.len, rnd() & ((1ull << FMT->marker_bits) - 1));
+	expect(err, "pt_mark", PT_EEXIST, 0);
+	S.marks += err == 0;
+	remember(wi, r.va, r.len);
+	checkpoint("mark");
+}
+
 /* Empties a window, or the whole 512G root slot it starts in (in K: a
  * pinned node that empties but stays; elsewhere a level-3 node detached). */
 static void op_reset(void)
@@ -914,6 +935,8 @@ static void one_step(void)
 		k = OP_COPY;
 	else if (chance(3))
 		k = OP_HARVEST;
+	else if (chance(3))
+		k = OP_MARK;
 
 	S.ops[k]++;
 	/* Sometimes one of the next few allocations fails: a failed
@@ -954,6 +977,7 @@ static void one_step(void)
 	case OP_ORPHAN: op_orphan(); break;
 	case OP_COPY: op_copy(); break;
 	case OP_HARVEST: op_harvest(); break;
+	case OP_MARK: op_mark(); break;
 	default: op_new_uk(); break;
 	}
 	if (S.enomem_armed) {
@@ -1076,8 +1100,9 @@ int main(int argc, char **argv)
 	       S.upgrades, S.map_replaced_node, S.orphans, S.uk_recreated,
 	       PT_FLUSH_MAX_FRAMES, S.big_mapf);
 	printf("  operations failed by an injected PT_ENOMEM %" PRIu64 "; copies %" PRIu64
-	       " (copy-on-write %" PRIu64 "); harvests %" PRIu64 " (%" PRIu64 " pages reported)\n",
-	       S.enomems, S.copies, S.copies_cow, S.harvests, S.harvest_bits);
+	       " (copy-on-write %" PRIu64 "); harvests %" PRIu64 " (%" PRIu64 " pages reported);"
+	       " marks %" PRIu64 "\n", S.enomems, S.copies, S.copies_cow, S.harvests,
+	       S.harvest_bits, S.marks);
 	printf("mmu: %" PRIu64 " accesses, %" PRIu64 " TLB hits, %" PRIu64 " walks (%" PRIu64
 	       " from a PSC hit), %" PRIu64 " faults; leaves cached 4K %" PRIu64 " 2M %" PRIu64
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
@@ -1112,7 +1137,7 @@ int main(int argc, char **argv)
 		REQUIRE_EXERCISED(st.rcu_releases > 0 && S.enomems > 0);
 		REQUIRE_EXERCISED(S.orphans > 0 && S.uk_recreated > 0 && S.big_mapf > 0);
 		REQUIRE_EXERCISED(S.copies > 0 && S.copies_cow > 0);
-		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0);
+		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0 && S.marks > 0);
 	}
 
 	if (mutants) {

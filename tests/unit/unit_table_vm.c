@@ -4,7 +4,9 @@
  * (fork: whole leaves at their size, one reference per tracked leaf
  * copied, copy-on-write in both tables, an empty destination, nothing
  * changed on any error) and pt_harvest (accessed/dirty bits per 4 KiB page,
- * cleared where the format lets them be, invalidated when cleared).
+ * cleared where the format lets them be, invalidated when cleared) and
+ * markers (pt_mark, pt_query_marker: encodings the hardware never sees as
+ * present, replaced by maps, removed by unmaps, copied by copies).
  */
 #include "unit.h"
 
@@ -424,6 +426,141 @@ static void harvest_errors(const struct pt_format *f)
 	fix_fini(&x);
 }
 
+/* ---- markers ---- */
+
+/* A marker's entry: not present at any level, to ptkit or the hardware
+ * (x86: P clear and a frame field at or above 2^51, out of L1TF's reach;
+ * RISC-V and AArch64: the valid bit clear), and its value back. */
+static void marker_entry_ok(const struct pt_format *f, uint64_t value)
+{
+	uint64_t pte, back = ~value;
+
+	assert_rc(f->encode_marker(value, &pte), 0);
+	assert_true(f->decode_marker(pte, &back));
+	assert_u64(back, value);
+	for (unsigned level = 1; level <= f->levels; level++)
+		assert_int_equal(f->decode(pte, level, 0, NULL, NULL, NULL), PT_DECODE_ABSENT);
+	assert_u64(pte & 1, 0);
+	if (f == &pt_format_x86_64 || f == &pt_format_x86_64_la57)
+		assert_true((pte & 0x000ffffffffff000ull) >= (1ull << 51));
+}
+
+static void marker_encoding(const struct pt_format *f)
+{
+	uint64_t all = (1ull << f->marker_bits) - 1, pte, x = 1;
+	struct pt_prop rw = { PT_R | PT_W, 0 }, none = { 0, 0 };
+
+	assert_true(f->marker_bits >= 36);
+	marker_entry_ok(f, 0);
+	marker_entry_ok(f, all);
+	for (unsigned b = 0; b < f->marker_bits; b++) {
+		marker_entry_ok(f, 1ull << b);
+		marker_entry_ok(f, all & ~(1ull << b));
+	}
+	for (int i = 0; i < 100000; i++) { /* xorshift: every bit pattern mix */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		marker_entry_ok(f, x & all);
+	}
+	assert_rc(f->encode_marker(all + 1, &pte), PT_EINVAL);
+	/* Nothing else reads as a marker: absent, leaves (PROT_NONE too) at
+	 * every level, tables. */
+	assert_false(f->decode_marker(0, NULL));
+	assert_false(f->decode_marker(f->encode_table(0x5000), NULL));
+	for (unsigned level = 1; level <= f->max_leaf_level; level++) {
+		uint64_t pa = pt_level_size(level);
+		assert_rc(f->encode_leaf(pa, level, rw, false, 0, &pte), 0);
+		assert_false(f->decode_marker(pte, NULL));
+		assert_rc(f->encode_leaf(pa, level, none, level == 1, 0, &pte), 0);
+		assert_false(f->decode_marker(pte, NULL));
+	}
+}
+
+static void markers(const struct pt_format *f)
+{
+	uint64_t v, fr, va = SZ_2M - 3 * SZ_4K; /* 6 pages across two leaf tables */
+	struct pt_table_stats st;
+	struct pt_mapping m;
+	struct fix x;
+
+	fix_init(&x, f);
+	struct pt_table *t = x.src;
+	assert_ok_checked(t, pt_mark(t, va, 6 * SZ_4K, 0x1234));
+	for (int i = 0; i < 6; i++) {
+		assert_rc(pt_query_marker(t, va + i * SZ_4K + 7, &v), 0);
+		assert_u64(v, 0x1234);
+		assert_rc(pt_query(t, va + i * SZ_4K, &m), PT_ENOENT);
+	}
+	assert_rc(pt_query_marker(t, va - SZ_4K, &v), PT_ENOENT);
+	assert_rc(pt_table_stats(t, &st), 0);
+	assert_u64(st.nodes[1], 2); /* two leaf tables, no mapping */
+	assert_u64(st.mappings[1], 0);
+	/* Over markers: replaced; over a mapping: PT_EEXIST, nothing changed. */
+	assert_ok_checked(t, pt_mark(t, va, SZ_4K, (1ull << f->marker_bits) - 1));
+	assert_rc(pt_query_marker(t, va, &v), 0);
+	assert_u64(v, (1ull << f->marker_bits) - 1);
+	assert_ok_checked(t, pt_map(t, va + SZ_4K, 0x7000, SZ_4K, prop(RW, 0))); /* swap-in */
+	assert_rc(pt_query_marker(t, va + SZ_4K, &v), PT_EEXIST);
+	assert_fails_unchanged(t, pt_mark(t, va, 3 * SZ_4K, 5), PT_EEXIST);
+	/* Copied with the mappings, replacing dst's markers. */
+	assert_ok_checked(x.dst, pt_mark(x.dst, va, 6 * SZ_4K, 77));
+	assert_ok_checked(x.dst, pt_unmap(x.dst, va, SZ_4K, NULL));
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, va - SZ_4K, 8 * SZ_4K, 0, NULL));
+	CHECK(t);
+	assert_rc(pt_query_marker(x.dst, va, &v), 0);
+	assert_u64(v, (1ull << f->marker_bits) - 1);
+	assert_rc(pt_query_marker(x.dst, va + SZ_4K, &v), PT_EEXIST);
+	assert_rc(pt_query_marker(x.dst, va + 2 * SZ_4K, &v), 0);
+	assert_u64(v, 0x1234);
+	/* Unmapped: gone, the rest stays. */
+	assert_ok_checked(t, pt_unmap(t, va + 2 * SZ_4K, 2 * SZ_4K, NULL));
+	assert_rc(pt_query_marker(t, va + 2 * SZ_4K, &v), PT_ENOENT);
+	assert_rc(pt_query_marker(t, va + 3 * SZ_4K, &v), PT_ENOENT);
+	assert_rc(pt_query_marker(t, va + 4 * SZ_4K, &v), 0);
+	/* A 2M leaf over a leaf table of markers replaces it. */
+	assert_ok_checked(t, pt_map(t, SZ_2M, SZ_2M, SZ_2M, prop(RW, 0)));
+	assert_rc(pt_query_marker(t, va + 4 * SZ_4K, &v), PT_EEXIST);
+	/* Tracked maps over markers too, and every error changes nothing. */
+	assert_ok_checked(t, pt_mark(t, 3 * SZ_1G, 4 * SZ_4K, 9));
+	fr = x.fr[0];
+	assert_ok_checked(t, pt_map_frames(t, 3 * SZ_1G, &fr, 1, prop(RW, 0)));
+	assert_fails_unchanged(t, pt_mark(t, 0, SZ_4K, 1ull << f->marker_bits), PT_EINVAL);
+	assert_fails_unchanged(t, pt_mark(t, 0, 0, 1), PT_EINVAL);
+	assert_fails_unchanged(t, pt_mark(t, 0x800, SZ_4K, 1), PT_EALIGN);
+	assert_fails_unchanged(t, pt_mark(t, f->user_end - SZ_4K, 2 * SZ_4K, 1), PT_ERANGE);
+	assert_rc(pt_mark(NULL, 0, SZ_4K, 1), PT_EINVAL);
+	assert_rc(pt_query_marker(t, 0, NULL), PT_EINVAL);
+	assert_rc(pt_query_marker(NULL, 0, &v), PT_EINVAL);
+	assert_rc(pt_query_marker(t, f->user_end, &v), PT_ERANGE);
+	for (uint64_t n = 1;; n++) { /* a new leaf table, then a new subtree */
+		struct u_view before;
+		int rc;
+
+		u_view_take(t, &before);
+		pt_phys_fail_nth_alloc(x.e->phys, n);
+		rc = pt_mark(t, 7 * SZ_1G + SZ_2M - SZ_4K, 2 * SZ_4K, 3);
+		pt_phys_fail_nth_alloc(x.e->phys, 0);
+		if (rc == 0) {
+			u_view_free(&before);
+			assert_true(n > 1);
+			break;
+		}
+		assert_rc(rc, PT_ENOMEM);
+		assert_view_same(t, &before);
+		u_view_free(&before);
+		CHECK(t);
+	}
+	if (f->shared_kernel_root) {
+		struct pt_table *k = fix_table(&x, PT_SPACE_KERNEL, &x.dst_inval), *uk;
+		assert_ok_checked(k, pt_mark(k, 0 - SZ_4K, SZ_4K, 42));
+		assert_rc(pt_table_create_user(k, &uk), 0);
+		u_env_push(x.e, uk);
+		assert_rc(pt_mark(uk, 0 - SZ_4K, SZ_4K, 1), PT_EPERM);
+		assert_rc(pt_query_marker(uk, 0 - 1, &v), 0); /* seen through it */
+		assert_u64(v, 42);
+	}
+	fix_fini(&x);
+}
+
 #define PER_FORMAT(fn)                                                       \
 	static void test_##fn(void **state)                                  \
 	{                                                                    \
@@ -439,6 +576,8 @@ PER_FORMAT(copy_errors)
 PER_FORMAT(copy_kernel_half)
 PER_FORMAT(harvest)
 PER_FORMAT(harvest_errors)
+PER_FORMAT(marker_encoding)
+PER_FORMAT(markers)
 
 int main(void)
 {
@@ -450,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_copy_kernel_half),
 		cmocka_unit_test(test_harvest),
 		cmocka_unit_test(test_harvest_errors),
+		cmocka_unit_test(test_marker_encoding),
+		cmocka_unit_test(test_markers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
