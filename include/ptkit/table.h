@@ -394,6 +394,87 @@ int pt_mark(struct pt_table *table, uint64_t va, uint64_t len, uint64_t value);
  */
 int pt_query_marker(struct pt_table *table, uint64_t va, uint64_t *value);
 
+/*
+ * A caller-owned stash of page-table nodes, filled where allocation is
+ * allowed and used where it is not (pt_split() under a lock of yours, in
+ * an atomic context).  A zeroed struct is empty; it holds any number of
+ * nodes, which stay allocated from the phys of the tables it is used with
+ * until they are used or drained.  Not to be shared by two threads at once.
+ */
+struct pt_reserve {
+	uint64_t head;   /* private: the first node, when count > 0 */
+	uint64_t count;  /* nodes held */
+};
+
+/**
+ * pt_reserve_fill() - Top a stash up to a number of nodes.
+ * @table: a table of the phys the nodes come from.
+ * @r: the stash (zeroed when new).
+ * @nodes: how many it should hold; it is not shrunk.
+ *
+ * A split of a 1 GiB leaf down to 4 KiB takes 1 + 512 nodes, of a 2 MiB
+ * leaf 1.
+ *
+ * Context: Any thread.  Allocates from the table's phys (frame cache spin
+ * locks, or `pt_platform.frame_alloc`); takes no node lock.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @r is %NULL.
+ * - %PT_ENOMEM: not enough free frames; @r is as it was.
+ */
+int pt_reserve_fill(struct pt_table *table, struct pt_reserve *r, uint64_t nodes);
+
+/**
+ * pt_reserve_drain() - Give every node of a stash back.
+ * @table: a table of the phys the nodes came from.
+ * @r: the stash; empty (zeroed) afterwards.
+ *
+ * Context: Any thread.  Frees frames into the table's phys; takes no node
+ * lock.  %NULL for either does nothing.
+ */
+void pt_reserve_drain(struct pt_table *table, struct pt_reserve *r);
+
+/**
+ * pt_split() - Split the huge leaves of a range into smaller leaves.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @level: the size to split down to, pt_level_size(@level): 1 for 4 KiB,
+ *   2 for 2 MiB.
+ * @r: where the new nodes come from; %NULL: from the table's phys.
+ *
+ * Every leaf overlapping the range that is larger than
+ * pt_level_size(@level) becomes leaves of that size, one level at a time
+ * (a 1 GiB leaf split to 4 KiB becomes 2 MiB leaves first, and only those
+ * overlapping the range go on to 4 KiB); the view is unchanged (same pa,
+ * property, accessed and dirty bits; on a `live` table, bits the MMU sets
+ * meanwhile reach every piece).  For dirty logging without a fault per
+ * huge page, or before pt_copy() of a range that cuts a huge leaf.  Each
+ * split leaf's range is invalidated before the call returns (a cached huge
+ * entry would hide writes to the pieces' dirty bits); AArch64 breaks before
+ * it makes unless %PT_FEAT_AARCH64_BBM2.
+ *
+ * With @r the call allocates nothing: when @r runs dry it stops with
+ * %PT_ENOMEM, what it split stays split (the view is still unchanged),
+ * and a call after pt_reserve_fill() goes on.  With %NULL it counts the
+ * nodes first and takes them all from the phys: %PT_ENOMEM changes
+ * nothing.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (as pt_protect()) inside an RCU read section, for
+ * the call.  With @r, no allocation; with %NULL, from the table's phys,
+ * reserved first.  Calls the invalidation hook before it returns.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @level is 0 or above the format's
+ *   `max_leaf_level`, @len is 0, or the range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_ENOMEM: @r ran dry (what was split stays split), or, without @r,
+ *   not enough free frames (nothing changed).
+ */
+int pt_split(struct pt_table *table, uint64_t va, uint64_t len, unsigned level,
+	     struct pt_reserve *r);
+
 /* pt_harvest() flags. */
 #define PT_HARVEST_ACCESSED (1u << 0)
 #define PT_HARVEST_DIRTY    (1u << 1)

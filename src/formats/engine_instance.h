@@ -96,6 +96,7 @@ static const struct pt_format_ops engine_ops = {
 	.harvest = table_harvest,
 	.mark = table_mark,
 	.query_marker = table_query_marker,
+	.split = table_split,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,

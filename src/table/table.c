@@ -373,6 +373,50 @@ int pt_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
 	return t->fmt->ops->query_marker(t, va, value);
 }
 
+/* A stash's nodes as a preallocation (whose empty head is PT_NO_FRAME). */
+static struct pt_prealloc stash_nodes(const struct pt_reserve *r)
+{
+	return (struct pt_prealloc){ r->count ? r->head : PT_NO_FRAME, r->count };
+}
+
+int pt_reserve_fill(struct pt_table *t, struct pt_reserve *r, uint64_t nodes)
+{
+	struct pt_prealloc more;
+
+	if (!t || !r)
+		return PT_EINVAL;
+	if (r->count >= nodes)
+		return 0;
+	int err = pt__reserve(t->tree.phys, &more, nodes - r->count);
+	if (err)
+		return err;
+	/* The new chain goes in front of the old one. */
+	uint64_t tail = more.head;
+	while (t->tree.phys->meta[tail].next != PT_NO_FRAME)
+		tail = t->tree.phys->meta[tail].next;
+	t->tree.phys->meta[tail].next = stash_nodes(r).head;
+	*r = (struct pt_reserve){ more.head, r->count + more.count };
+	return 0;
+}
+
+void pt_reserve_drain(struct pt_table *t, struct pt_reserve *r)
+{
+	if (!t || !r)
+		return;
+	struct pt_prealloc nodes = stash_nodes(r);
+	pt__reserve_release(t->tree.phys, &nodes);
+	*r = (struct pt_reserve){ 0, 0 };
+}
+
+int pt_split(struct pt_table *t, uint64_t va, uint64_t len, unsigned level, struct pt_reserve *r)
+{
+	int err = t && (level == 0 || level > t->fmt->max_leaf_level) ? PT_EINVAL
+								       : range_check(t, va, len, true);
+	if (err)
+		return err;
+	return t->fmt->ops->split(t, va, va + (len - 1), level, r);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

@@ -48,6 +48,8 @@ struct pt_format_ops {
 		    bool cow, struct pt_flush *flush);
 	int (*mark)(struct pt_table *t, uint64_t va, uint64_t last, uint64_t value);
 	int (*query_marker)(struct pt_table *t, uint64_t va, uint64_t *value);
+	int (*split)(struct pt_table *t, uint64_t va, uint64_t last, unsigned to,
+		     struct pt_reserve *r);
 	/* ask: PT_A and/or PT_D; bitmap zeroed. */
 	int (*harvest)(struct pt_table *t, uint64_t va, uint64_t last, uint32_t ask, bool clear,
 		       uint64_t *bitmap, struct pt_flush *flush);

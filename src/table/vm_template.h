@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * vm_template.h - the whole-range operations kernels and hypervisors build
- * on (issue #13): copy (fork), harvest (accessed/dirty bits), markers.  Per format, like table_template.h: include
+ * on (issue #13): copy (fork), harvest (accessed/dirty bits), markers,
+ * split.  Per format, like table_template.h: include
  * a format header first.
  */
 #ifndef PTKIT_SRC_VM_TEMPLATE_H
@@ -14,6 +15,7 @@
 #include "cursor/copy_template.h"
 #include "cursor/harvest_template.h"
 #include "cursor/mark_template.h"
+#include "cursor/split_template.h"
 #include "table/table_template.h"
 
 /*
@@ -91,6 +93,16 @@ static int table_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
 	int err = lookup_marker(tr, va, value);
 	pt_rcu_read_unlock(tr->phys);
 	return err;
+}
+
+static int table_split(struct pt_table *t, uint64_t va, uint64_t last, unsigned to,
+		       struct pt_reserve *r)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	range_open(t, va, last, &c, &local);
+	return range_close(&c, &local, cursor_split(&c, last, to, r, &local));
 }
 
 #endif

@@ -706,6 +706,91 @@ static inline void model_harvest(struct half *h, uint64_t va, uint64_t last,
 	}
 }
 
+/*
+ * pt_split (issue #13): every leaf overlapping [va, last] above level `to`
+ * splits, one level at a time, in address order, each leaf before its
+ * pieces; only the pieces still overlapping go on.  Each split takes a
+ * node (of *budget: the caller's stash; PT_ENOMEM where it runs dry, what
+ * was split staying split), adds a node to the model and a range to
+ * invalidate (and a break on AArch64 without FEAT_BBM2).  Returns false
+ * where it ran dry.
+ */
+static inline void leaf_push(struct leafvec *out, const struct leaf *lf)
+{
+	GROW(out);
+	out->v[out->n++] = *lf;
+}
+
+static inline bool split_rec(struct half *h, const struct leaf *lf, uint64_t va,
+			     uint64_t last, unsigned to, uint64_t *budget,
+			     struct effects *e, struct leafvec *out)
+{
+	bool ok = true;
+
+	if (leaf_last(lf) < va || lf->va > last || level_of(lf->size) <= to) {
+		leaf_push(out, lf);
+		return true;
+	}
+	if (*budget == 0) {
+		leaf_push(out, lf);
+		return false;
+	}
+	(*budget)--;
+	e->splits++;
+	piece_add(e, lf->va, leaf_last(lf), -1);
+	if (pt_rules_resize_needs_break(tf->fam, h->features) && pt_rules_valid(tf->fam, lf->prop))
+		req_add(e, REQ_SPLIT, lf->va, leaf_last(lf));
+	node_add(h, level_of(lf->size) - 1, lf->va);
+	for (unsigned k = 0; k < 512; k++) {
+		struct leaf s = *lf;
+
+		s.size = lf->size / 512;
+		s.va += k * s.size;
+		s.pa += k * s.size;
+		if (ok)
+			ok = split_rec(h, &s, va, last, to, budget, e, out);
+		else
+			leaf_push(out, &s); /* ran dry: kept whole */
+	}
+	return ok;
+}
+
+static inline bool model_split(struct half *h, uint64_t va, uint64_t last, unsigned to,
+			       uint64_t budget, struct effects *e)
+{
+	static struct leafvec out;
+	size_t i = lower_leaf(&h->leaves, va), j = i;
+	bool ok = true;
+
+	out.n = 0;
+	for (; j < h->leaves.n && h->leaves.v[j].va <= last; j++) {
+		if (ok)
+			ok = split_rec(h, &h->leaves.v[j], va, last, to, &budget, e, &out);
+		else
+			leaf_push(&out, &h->leaves.v[j]);
+	}
+	splice(&h->leaves, i, j, &out);
+	return ok;
+}
+
+/* How many nodes pt_split would take there (the model unchanged). */
+static inline uint64_t split_need(const struct half *h, uint64_t va, uint64_t last, unsigned to)
+{
+	uint64_t need = 0;
+
+	for (size_t i = lower_leaf(&h->leaves, va); i < h->leaves.n && h->leaves.v[i].va <= last;
+	     i++) {
+		const struct leaf *l = &h->leaves.v[i];
+		uint64_t lo = l->va > va ? l->va : va, hi = leaf_last(l) < last ? leaf_last(l) : last;
+
+		/* One node per piece size above `to`, for each piece overlapping. */
+		for (unsigned lvl = level_of(l->size); lvl > to; lvl--)
+			need += ((hi >> (PT_PAGE_SHIFT + 9 * (lvl - 1))) -
+				 (lo >> (PT_PAGE_SHIFT + 9 * (lvl - 1)))) + 1;
+	}
+	return need;
+}
+
 /* ------------------------------------------------ invalidation hook */
 
 /* What the hook saw during one operation (or one finish of a batch). */

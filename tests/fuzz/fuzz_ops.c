@@ -22,7 +22,8 @@
  * query / find_next / jump / take_next / protect_next / map, pt_copy between
  * two of the tables (the checker watching the source or the destination),
  * pt_harvest (its bitmap against the model's), pt_mark (markers checked
- * raw and with pt_query_marker after every step), flush batches
+ * raw and with pt_query_marker after every step), pt_split (from the
+ * phys, or from a stash that may run dry), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -1220,6 +1221,55 @@ static void op_mark(int t, uint8_t flags)
 		model_mark(h, va, va + (len - 1), value);
 }
 
+/*
+ * pt_split on table t (a byte: bit 0 down to 2M rather than 4K, bit 1
+ * from a stash of bits 2-4 nodes, which may run dry: PT_ENOMEM with what
+ * was split kept; fault injection only without a stash, where PT_ENOMEM
+ * changes nothing).
+ */
+static void op_split(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	unsigned to = c & 1 ? 2 : 1;
+	bool stash = c & 2, lax = !stash && (flags & 0x04);
+	uint64_t nodes = (c >> 2) & 7;
+	struct pt_reserve r = {0, 0};
+	struct half *h = NULL;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40)
+		bad_range(&va, &len);
+	want = range_err(m, va, len, true, &h);
+	if (want == 0 && split_need(h, va, va + (len - 1), to) > 64) /* the checks cost per leaf */
+		len = PAGE;
+	if (want == 0 && stash && split_need(h, va, va + (len - 1), to) > nodes)
+		want = PT_ENOMEM;
+	DESC("split %s va=%#" PRIx64 " len=%#" PRIx64 " to %u", m->name, va, len, to);
+	if (stash)
+		DESC(" from a stash of %" PRIu64, nodes);
+	cursor_yield_to(t);
+	watch_prepare();
+	if ((want == 0 || want == PT_ENOMEM) && !lax)
+		model_split(h, va, va + (len - 1), to, stash ? nodes : UINT64_MAX, &eff);
+	if (stash && pt_reserve_fill(m->t, &r, nodes))
+		FAIL("pt_reserve_fill of %" PRIu64 " nodes failed", nodes);
+	watch_begin(t, h, false, false, lax);
+	inj_begin(&j, t, lax ? flags : flags & ~0x04);
+	err = pt_split(m->t, va, len, to, stash ? &r : NULL);
+	pt_reserve_drain(m->t, &r);
+	if (want == PT_ENOMEM) { /* the stash ran dry (no injection): not a leak */
+		check_result("pt_split", err, want);
+		watch_end(t, false, false);
+		return;
+	}
+	if (!call_done("pt_split", t, false, &j, err, want) && err == 0 && lax)
+		model_split(h, va, va + (len - 1), to, UINT64_MAX, &eff);
+}
+
 static void op_walk(int t, uint8_t flags)
 {
 	struct mtable *m = &T[t];
@@ -1992,6 +2042,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				read = false;
 			} else if (k == 0xcf) {
 				op_mark(t, flags);
+				read = false;
+			} else if (k == 0xdf) {
+				op_split(t, flags);
 				read = false;
 			} else if ((k & 0x30) == 0x20) {
 				op_null_args(t);

@@ -36,7 +36,10 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            then one byte: bits 0-1 what it asks (A 1, D 2, both 3; 0:
            D), bit 2 PT_HARVEST_CLEAR; kind 0xcf exactly: pt_mark on the
            flags' table (at most 256 pages), then one byte b: the value
-           b * 0x0101010101 (0xff: one bit too wide, PT_EINVAL)
+           b * 0x0101010101 (0xff: one bit too wide, PT_EINVAL); kind
+           0xdf exactly: pt_split of the flags' table, then one byte: bit 0
+           down to 2 MiB (else 4 KiB), bit 1 from a stash of bits 2-4 nodes
+           (else from the phys)
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
@@ -61,6 +64,8 @@ RECREATE_UK = FINISH_ALL | 0x30
 COPY = 0x4f
 HARVEST = 0x8f
 MARK = 0xcf
+SPLIT = 0xdf
+TO_2M, STASH = 1, 2
 H_A, H_D, H_CLEAR = 1, 2, 4
 NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
@@ -516,6 +521,25 @@ def markers(fmt, fu=0, fk=0):
         op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
 
 
+def splits(fmt, fu=0, fk=0):
+    """pt_split: a 1G leaf to 2M, then to 4K across two 2M pieces from a
+    stash of 1 (runs dry), again from a stash of 3 (goes on), from the phys
+    under fault injection, in K up to 2^64, then a copy of a range that
+    cut a huge leaf before the split."""
+    return cfg(fmt, fu, fk, base=0x10) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1), pa_1g(1), prop(R | W | A | D)) + \
+        op(SPLIT, flags(U), va(0, 1, 5, 3), pages(1), TO_2M) + \
+        op(SPLIT, flags(U), va(0, 1, 8, 510), pages(4), STASH | 1 << 2) + \
+        op(SPLIT, flags(U), va(0, 1, 8, 510), pages(4), STASH | 3 << 2) + \
+        op(SPLIT, flags(U, inj=1, nth=1), va(0, 1, 16, 3), pages(1), 0) + \
+        op(SPLIT, flags(U), va(0, 1, 16, 3), pages(1), 0) + \
+        op(COPY, flags(U), va(0, 1, 16, 0), pages(8), NEXT | COW) + \
+        op(MAP, flags(K), va(2, 3, 510, 0), TO_END, pa_2m(1), prop(R | W | G)) + \
+        op(SPLIT, flags(K), va(2, 3, 511, 509), TO_END, 0) + \
+        op(SPLIT, flags(U, bad=True), va(0, 0, 0, 0), pages(1), 0, 0) + \
+        op(UNMAP, flags(U), va(0, 1, 0, 0), TO_END)
+
+
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
     op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
     op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
@@ -550,6 +574,11 @@ SEEDS["46-x86-markers"] = markers(X86)
 SEEDS["47-sv39-markers"] = markers(SV39)
 SEEDS["48-a64-markers"] = markers(A64)
 SEEDS["49-la57-markers"] = markers(LA57)
+SEEDS["50-x86-split"] = splits(X86)
+SEEDS["51-sv39-split"] = splits(SV39)
+SEEDS["52-a64-split"] = splits(A64)
+SEEDS["53-a64-split-bbm2"] = splits(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["54-sv48-split"] = splits(SV48)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

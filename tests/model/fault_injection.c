@@ -5,7 +5,7 @@
  * design §5: "All or nothing: out of memory leaves the table exactly as
  * before."  For each operation that allocates page-table nodes (a map of mixed
  * page sizes, a map over empty nodes it must replace, map_frames, an unmap or
- * a protect that must split huge pages, a copy, a mark), make the 1st, 2nd, ... allocation
+ * a protect that must split huge pages, a copy, a mark, a split), make the 1st, 2nd, ... allocation
  * fail until the operation gets through.  After every PT_ENOMEM the whole
  * observable state — the view of both halves, pt_table_stats, the reference
  * counts of the tracked frames and the number of free frames — must equal the
@@ -315,6 +315,13 @@ static int op_mark(struct fx *f)
 	return pt_mark(f->u, 2 * PT_GiB - 3 * PAGE, 5 * PAGE, 0x5a5a);
 }
 
+/* Splits of setup_huge's leaves from the phys: a 1G leaf to 4K at both
+ * ends of the range, 2M leaves between. */
+static int op_split(struct fx *f)
+{
+	return pt_split(f->u, 2 * PT_GiB - PAGE, 2 * PAGE + 2 * PT_MiB, 1, NULL);
+}
+
 static void setup_none(struct fx *f)
 {
 	(void)f;
@@ -339,6 +346,7 @@ static const struct fcase cases[] = {
 	{"copy U to UK, copy-on-write", setup_huge, op_copy_cow, true},
 	{"copy UK to U over empty nodes", setup_copy_over_empty, op_copy_over_empty, true},
 	{"mark across 1G", setup_none, op_mark, true},
+	{"split 1G leaves to 4K", setup_huge, op_split, true},
 };
 
 /* ---------------------------------------------------------- the loop */

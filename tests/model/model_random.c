@@ -24,8 +24,10 @@
  *
  * Operations: map, map_frames, unmap, protect, query, walk, copy (from a
  * table into one alike, mostly C; the invalidation checker follows the
- * source or the destination, at random), harvest and mark (markers checked
- * with pt_query_marker after every step, over every window).
+ * source or the destination, at random), harvest, mark (markers checked
+ * raw and with pt_query_marker after every step, over every window) and
+ * split (from the phys, or from a stash that often runs dry: PT_ENOMEM
+ * with what was split kept).
  *
  * Tables: U (user), U2 (user, pages capped at 2 MiB), C (user, U's twin), K (kernel) and UK (user,
  * made from K with pt_table_create_user: sharing K's kernel half where the
@@ -276,8 +278,8 @@ static void verify_frames(void)
 /* ------------------------------------------------------------- steps */
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY,
-	       OP_HARVEST, OP_MARK };
-#define NR_OPS 9
+	       OP_HARVEST, OP_MARK, OP_SPLIT };
+#define NR_OPS 10
 
 struct op {
 	enum op_kind kind;
@@ -286,6 +288,9 @@ struct op {
 	unsigned copy_flags;
 	unsigned harvest_what;
 	uint64_t mark_value;
+	unsigned split_to;
+	bool split_stash;           /* from a pt_reserve of stash_nodes */
+	uint64_t stash_nodes;
 	uint64_t va, len, pa;
 	struct pt_prop prop;
 	uint32_t set, clear;
@@ -303,6 +308,7 @@ static struct {
 	unsigned long enomem, probe_ok;
 	unsigned long copy_cow, copy_leaves;
 	unsigned long harvest_bits, harvest_cleared, marks_made;
+	unsigned long split_dry, split_leaves;
 } st;
 
 /* pt_harvest's bitmap and the model's: a window is at most 4 GiB. */
@@ -558,6 +564,28 @@ static void gen_mark(struct op *op)
 		op->mark_value = (1ull << fmt->marker_bits) + rnd_below(4);
 }
 
+/* A split to 4K or 2M, half the time from a stash holding up to the
+ * nodes it needs, so it often runs dry; rarely an invalid level. */
+static void gen_split(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	op->kind = OP_SPLIT;
+	op->va &= ~(PAGE - 1);
+	op->split_to = chance(3) ? (chance(50) ? 0 : fmt->max_leaf_level + 1)
+				 : 1 + (unsigned)rnd_below(2);
+	op->split_stash = chance(50);
+	if (!h || range_bad(op->va, op->len) || !op->split_to ||
+	    op->split_to > fmt->max_leaf_level)
+		return;
+	/* The per-step checks cost per leaf: a few hundred thousand at most. */
+	if (split_need(h, op->va, op->va + (op->len - 1), op->split_to) > 64)
+		op->len = (1 + rnd_below(8)) * PAGE;
+	if (op->split_stash)
+		op->stash_nodes = rnd_below(split_need(h, op->va, op->va + (op->len - 1),
+						       op->split_to) + 2);
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -634,12 +662,14 @@ static void gen_op(struct op *op)
 		gen_harvest(op);
 	else if (!op->whole_window && chance(6))
 		gen_mark(op);
+	else if (!op->whole_window && chance(6))
+		gen_split(op);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk", "copy", "harvest", "mark"};
+					"protect", "query", "walk", "copy", "harvest", "mark", "split"};
 	return n[k];
 }
 
@@ -668,6 +698,10 @@ static void describe(const struct op *op, char *buf, size_t len)
 			 op->batch ? " batch" : "");
 	else if (op->kind == OP_MARK)
 		snprintf(buf + n, len - n, " value %#" PRIx64, op->mark_value);
+	else if (op->kind == OP_SPLIT && op->split_stash)
+		snprintf(buf + n, len - n, " to %u stash %" PRIu64, op->split_to, op->stash_nodes);
+	else if (op->kind == OP_SPLIT)
+		snprintf(buf + n, len - n, " to %u", op->split_to);
 }
 
 /* pt_copy's result: its argument errors on both tables, first first
@@ -734,6 +768,17 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		    (op->harvest_what & ~7u))
 			return PT_EINVAL;
 		return range_err(op->mt, op->va, op->len, 0, false, true, hp);
+	case OP_SPLIT:
+		if (range_bad(op->va, op->len) || !op->split_to ||
+		    op->split_to > fmt->max_leaf_level)
+			return PT_EINVAL;
+		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		if (err || !op->split_stash)
+			return err;
+		return split_need(*hp, op->va, op->va + (op->len - 1), op->split_to) >
+				       op->stash_nodes
+			       ? PT_ENOMEM
+			       : 0;
 	case OP_MARK:
 		if (range_bad(op->va, op->len) || (op->mark_value >> fmt->marker_bits))
 			return PT_EINVAL;
@@ -743,6 +788,21 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		break;
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
+}
+
+/* pt_split, from a stash filled (and drained after) or from the phys. */
+static int run_split(const struct op *op)
+{
+	struct pt_reserve r = {0, 0};
+	int err = 0;
+
+	if (op->split_stash)
+		err = pt_reserve_fill(op->mt->t, &r, op->stash_nodes);
+	if (err == 0)
+		err = pt_split(op->mt->t, op->va, op->len, op->split_to,
+			       op->split_stash ? &r : NULL);
+	pt_reserve_drain(op->mt->t, &r);
+	return err;
 }
 
 static int run_change(const struct op *op)
@@ -772,6 +832,8 @@ static int run_change(const struct op *op)
 				 op->batch ? &fl : NULL);
 	else if (op->kind == OP_MARK)
 		err = pt_mark(op->mt->t, op->va, op->len, op->mark_value);
+	else if (op->kind == OP_SPLIT)
+		err = run_split(op);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -828,7 +890,13 @@ static void model_apply(const struct op *op, struct half *h,
 	static struct leafvec nl;
 	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
 
-	if (op->kind == OP_MARK) {
+	if (op->kind == OP_SPLIT) {
+		size_t before = h->leaves.n;
+
+		st.split_dry += !model_split(h, op->va, op->va + (op->len - 1), op->split_to,
+					     op->split_stash ? op->stash_nodes : UINT64_MAX, e);
+		st.split_leaves += h->leaves.n - before;
+	} else if (op->kind == OP_MARK) {
 		model_mark(h, op->va, op->va + (op->len - 1), op->mark_value);
 		st.marks_made += op->len / PAGE;
 	} else if (op->kind == OP_HARVEST) {
@@ -1008,10 +1076,11 @@ static void step(void)
 		verify_after(op.mt);
 	} else {
 		bool done = want == 0 && chance(3) && probe_enomem(&op) == 0;
+		bool dry = op.kind == OP_SPLIT && want == PT_ENOMEM; /* partly done */
 
 		e.nodes_removed = e.splits = e.pieces.n = e.breaks.n = 0;
 		memcpy(pre_maps, pool_maps, sizeof(pre_maps));
-		if (want == 0)
+		if (want == 0 || dry)
 			model_apply(&op, h, norm, &e);
 		if (!done) { /* a probe that succeeded had no hook watching */
 			inv_begin(op.mt->name, op.mt->root, op.mt->features,
@@ -1184,6 +1253,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
 	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
 	assert_true(st.ok[OP_MARK] > 0 && st.marks_made > 0);
+	assert_true(st.ok[OP_SPLIT] > 0 && st.split_leaves > 0 && st.split_dry > 0);
 	assert_true(st.harvest_cleared > 0 || tf->fam == PT_FAM_AARCH64);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
@@ -1247,10 +1317,12 @@ static void test_model_random(void **state)
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
 	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied;"
 		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared;"
-		      " marks %lu/%lu ok (%lu pages)\n",
+		      " marks %lu/%lu ok (%lu pages); splits %lu/%lu ok (%lu ran dry),"
+		      " %lu leaves more\n",
 		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves,
 		      st.ok[OP_HARVEST], st.ops[OP_HARVEST], st.harvest_bits,
-		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made);
+		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made,
+		      st.ok[OP_SPLIT], st.ops[OP_SPLIT], st.split_dry, st.split_leaves);
 	check_coverage(nops);
 	teardown();
 }

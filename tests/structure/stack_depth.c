@@ -149,6 +149,16 @@ static void copy_cow_all(struct pt_table *t)
 	MUST(pt_table_destroy(fork_child));
 }
 
+/* A 1G leaf split to 4K from a stash, and a 2M leaf. */
+static void split_stash(struct pt_table *t)
+{
+	struct pt_reserve r = { 0, 0 };
+
+	MUST(pt_reserve_fill(t, &r, 8));
+	MUST(pt_split(t, 4 * SZ_1G + SZ_2M - SZ_4K, 2 * SZ_4K, 1, &r));
+	pt_reserve_drain(t, &r);
+}
+
 /* Markers into a fresh table: every level's node made. */
 static void mark_fresh(struct pt_table *t) { MUST(pt_mark(t, 0x7f0000201000, SZ_4K, 7)); }
 
@@ -243,6 +253,8 @@ static const struct scenario scenarios[] = {
 	  copy_cow_all },
 	{ "pt_harvest clearing, 5 levels", &pt_format_x86_64_la57, fill, harvest_clear_all },
 	{ "pt_mark, fresh table, 5 levels", &pt_format_x86_64_la57, nothing, mark_fresh },
+	{ "pt_split 1G to 4K, stash, 5 levels", &pt_format_x86_64_la57, fill, split_stash },
+	{ "pt_split 1G to 4K, AArch64 (BBM)", &pt_format_aarch64_4k, fill, split_stash },
 };
 
 int main(void)

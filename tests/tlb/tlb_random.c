@@ -22,7 +22,8 @@
  * batch finishes early inside an operation; map_frames of 300 frames does the
  * same on PT_FLUSH_MAX_FRAMES when unmapped), a copy between U's and UK's
  * windows at the same addresses (copy-on-write or not), a harvest clearing
- * accessed and dirty bits, markers, a reset of a window or of a
+ * accessed and dirty bits, markers, a split (from a stash that may run
+ * dry), a reset of a window or of a
  * whole 512G root slot (K keeps its pinned node), or a fresh UK.  A few
  * operations run with an allocation failure armed (a failed operation
  * changes nothing, so it must leave nothing stale).  Between operations the
@@ -147,15 +148,16 @@ static struct {
 	/* counters */
 	uint64_t ops[16], errs_expected, splits[4], orphans, uk_recreated;
 	uint64_t map_replaced_node, upgrades, batches, cursor_sessions, big_mapf;
-	uint64_t copies, copies_cow, harvests, harvest_bits, marks;
+	uint64_t copies, copies_cow, harvests, harvest_bits, marks, split_ops, split_dry;
 	bool enomem_armed;       /* an allocation will fail: ENOMEM is fine */
 	uint64_t enomems;
 } S;
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_CURSOR, OP_BATCH, OP_SCATTER,
-	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, NR_OPS };
+	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, OP_SPLIT, NR_OPS };
 static const char *const op_name[NR_OPS] = { "map", "map_frames", "unmap", "protect",
-	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest", "mark" };
+	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest", "mark",
+	"split" };
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -803,6 +805,34 @@ static void op_mark(void)
 	checkpoint("mark");
 }
 
+/*
+ * Eager split (dirty logging): pt_split to 4K or 2M, from a small stash
+ * that may run dry (what was split stays split) or from the phys.  Every
+ * split leaf must leave the TLB: a cached huge entry would hide the
+ * pieces.
+ */
+static void op_split(void)
+{
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+	struct pt_reserve stash = { 0, 0 };
+	bool use_stash = chance(50);
+	unsigned to = 1 + (unsigned)rnd_below(2);
+
+	if (use_stash)
+		OK(pt_reserve_fill(writer(wi), &stash, rnd_below(4)));
+	trace("split %s [%#" PRIx64 ", +%#" PRIx64 ") to %u%s", S.win[wi].name, r.va, r.len, to,
+	      use_stash ? " from a stash" : "");
+	count_splits(writer(wi), r.va, r.len);
+	int err = pt_split(writer(wi), r.va, r.len, to, use_stash ? &stash : NULL);
+	expect(err, "pt_split", use_stash ? PT_ENOMEM : 0, 0);
+	S.split_ops++;
+	S.split_dry += err == PT_ENOMEM;
+	pt_reserve_drain(writer(wi), &stash);
+	remember(wi, r.va, r.len);
+	checkpoint("split");
+}
+
 /* Empties a window, or the whole 512G root slot it starts in (in K: a
  * pinned node that empties but stays; elsewhere a level-3 node detached). */
 static void op_reset(void)
@@ -937,6 +967,8 @@ static void one_step(void)
 		k = OP_HARVEST;
 	else if (chance(3))
 		k = OP_MARK;
+	else if (chance(3))
+		k = OP_SPLIT;
 
 	S.ops[k]++;
 	/* Sometimes one of the next few allocations fails: a failed
@@ -978,6 +1010,7 @@ static void one_step(void)
 	case OP_COPY: op_copy(); break;
 	case OP_HARVEST: op_harvest(); break;
 	case OP_MARK: op_mark(); break;
+	case OP_SPLIT: op_split(); break;
 	default: op_new_uk(); break;
 	}
 	if (S.enomem_armed) {
@@ -1101,8 +1134,9 @@ int main(int argc, char **argv)
 	       PT_FLUSH_MAX_FRAMES, S.big_mapf);
 	printf("  operations failed by an injected PT_ENOMEM %" PRIu64 "; copies %" PRIu64
 	       " (copy-on-write %" PRIu64 "); harvests %" PRIu64 " (%" PRIu64 " pages reported);"
-	       " marks %" PRIu64 "\n", S.enomems, S.copies, S.copies_cow, S.harvests,
-	       S.harvest_bits, S.marks);
+	       " marks %" PRIu64 "; splits %" PRIu64 " (%" PRIu64 " ran dry)\n", S.enomems,
+	       S.copies, S.copies_cow, S.harvests, S.harvest_bits, S.marks, S.split_ops,
+	       S.split_dry);
 	printf("mmu: %" PRIu64 " accesses, %" PRIu64 " TLB hits, %" PRIu64 " walks (%" PRIu64
 	       " from a PSC hit), %" PRIu64 " faults; leaves cached 4K %" PRIu64 " 2M %" PRIu64
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
@@ -1138,6 +1172,7 @@ int main(int argc, char **argv)
 		REQUIRE_EXERCISED(S.orphans > 0 && S.uk_recreated > 0 && S.big_mapf > 0);
 		REQUIRE_EXERCISED(S.copies > 0 && S.copies_cow > 0);
 		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0 && S.marks > 0);
+		REQUIRE_EXERCISED(S.split_ops > 0 && S.split_dry > 0);
 	}
 
 	if (mutants) {

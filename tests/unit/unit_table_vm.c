@@ -6,7 +6,8 @@
  * changed on any error) and pt_harvest (accessed/dirty bits per 4 KiB page,
  * cleared where the format lets them be, invalidated when cleared) and
  * markers (pt_mark, pt_query_marker: encodings the hardware never sees as
- * present, replaced by maps, removed by unmaps, copied by copies).
+ * present, replaced by maps, removed by unmaps, copied by copies) and
+ * pt_split with a caller's stash (struct pt_reserve) or without.
  */
 #include "unit.h"
 
@@ -561,6 +562,114 @@ static void markers(const struct pt_format *f)
 	fix_fini(&x);
 }
 
+/* ---- split ---- */
+
+/* Every 4 KiB page of [va, va + len) maps as `whole` (one leaf) said. */
+static void assert_same_pages(struct pt_table *t, uint64_t va, uint64_t len,
+			      const struct pt_mapping *whole)
+{
+	for (uint64_t off = 0; off < len; off += SZ_4K * 97) {
+		struct pt_mapping m;
+		assert_rc(pt_query(t, va + off, &m), 0);
+		assert_u64(m.pa + (va + off - m.va), whole->pa + (va + off - whole->va));
+		assert_u64(m.prop.flags, whole->prop.flags);
+		assert_u64(m.prop.cache, whole->prop.cache);
+	}
+}
+
+static void split(const struct pt_format *f)
+{
+	struct pt_reserve r = { 0, 0 };
+	struct pt_table_stats st;
+	struct pt_mapping g, h;
+	uint64_t free0, va = SZ_1G + SZ_2M + SZ_4K;
+	struct fix x;
+
+	fix_init(&x, f);
+	struct pt_table *t = x.src;
+	assert_ok_checked(t, pt_map(t, SZ_1G, 5 * SZ_1G, SZ_1G + SZ_2M, prop(RW | PT_A | PT_D, 0)));
+	assert_rc(pt_query(t, SZ_1G, &g), 0);
+	assert_rc(pt_query(t, 2 * SZ_1G, &h), 0);
+	/* Without a stash: counted and reserved; the 1G leaf goes to 2M, the
+	 * 2M piece holding the range to 4K; the 2M leaf after is untouched. */
+	u_inval_reset(&x.src_inval);
+	assert_ok_checked(t, pt_split(t, va, SZ_4K, 1, NULL));
+	assert_true(u_inval_covers(&x.src_inval, SZ_1G, SZ_1G));
+	assert_rc(pt_table_stats(t, &st), 0);
+	assert_u64(st.mappings[3], 0);
+	assert_u64(st.mappings[2], 511 + 1);
+	assert_u64(st.mappings[1], 512);
+	assert_same_pages(t, SZ_1G, SZ_1G, &g);
+	assert_same_pages(t, 2 * SZ_1G, SZ_2M, &h);
+	/* Nothing larger left there: nothing to do, nothing allocated. */
+	free0 = pt_phys_free_frames(x.e->phys);
+	assert_ok_checked(t, pt_split(t, va, SZ_4K, 1, &r));
+	assert_u64(pt_phys_free_frames(x.e->phys), free0);
+	/* With a stash of 1: the first 2M piece splits, then it runs dry. */
+	assert_rc(pt_reserve_fill(t, &r, 1), 0);
+	assert_u64(r.count, 1);
+	assert_rc(pt_split(t, SZ_1G + 7 * SZ_2M, 3 * SZ_2M, 1, &r), PT_ENOMEM);
+	CHECK(t);
+	assert_u64(r.count, 0);
+	assert_rc(pt_table_stats(t, &st), 0);
+	assert_u64(st.mappings[1], 2 * 512);
+	assert_same_pages(t, SZ_1G, SZ_1G, &g);
+	/* Refilled, it goes on; the rest of the stash stays for later. */
+	assert_rc(pt_reserve_fill(t, &r, 5), 0);
+	assert_ok_checked(t, pt_split(t, SZ_1G + 7 * SZ_2M, 3 * SZ_2M, 1, &r));
+	assert_u64(r.count, 3);
+	assert_rc(pt_table_stats(t, &st), 0);
+	assert_u64(st.mappings[1], 4 * 512);
+	assert_same_pages(t, SZ_1G, SZ_1G, &g);
+	assert_rc(pt_reserve_fill(t, &r, 2), 0); /* never shrinks */
+	assert_u64(r.count, 3);
+	pt_reserve_drain(t, &r);
+	assert_u64(r.count, 0);
+	assert_u64(pt_phys_free_frames(x.e->phys), free0 - 3); /* the three nodes used */
+	/* Without a stash, out of memory changes nothing. */
+	assert_ok_checked(t, pt_map(t, 4 * SZ_1G, 0, SZ_1G, prop(PT_R, 0)));
+	for (uint64_t n = 1;; n++) {
+		struct u_view before;
+		int rc;
+
+		u_view_take(t, &before);
+		pt_phys_fail_nth_alloc(x.e->phys, n);
+		rc = pt_split(t, 4 * SZ_1G + SZ_2M - SZ_4K, 2 * SZ_4K, 1, NULL);
+		pt_phys_fail_nth_alloc(x.e->phys, 0);
+		if (rc == 0) {
+			u_view_free(&before);
+			assert_u64(n, 4); /* 1G -> 2M, two 2M -> 4K */
+			break;
+		}
+		assert_rc(rc, PT_ENOMEM);
+		assert_view_same(t, &before);
+		u_view_free(&before);
+	}
+	/* A stash that cannot be filled is left as it was. */
+	pt_phys_fail_nth_alloc(x.e->phys, 2);
+	assert_rc(pt_reserve_fill(t, &r, 3), PT_ENOMEM);
+	pt_phys_fail_nth_alloc(x.e->phys, 0);
+	assert_u64(r.count, 0);
+	/* Errors. */
+	assert_fails_unchanged(t, pt_split(t, 0, SZ_4K, 0, NULL), PT_EINVAL);
+	assert_fails_unchanged(t, pt_split(t, 0, SZ_4K, f->max_leaf_level + 1, NULL), PT_EINVAL);
+	assert_fails_unchanged(t, pt_split(t, 0, 0, 1, NULL), PT_EINVAL);
+	assert_fails_unchanged(t, pt_split(t, 0x800, SZ_4K, 1, NULL), PT_EALIGN);
+	assert_fails_unchanged(t, pt_split(t, f->user_end - SZ_4K, 2 * SZ_4K, 1, NULL), PT_ERANGE);
+	assert_rc(pt_split(NULL, 0, SZ_4K, 1, NULL), PT_EINVAL);
+	assert_rc(pt_reserve_fill(NULL, &r, 1), PT_EINVAL);
+	assert_rc(pt_reserve_fill(t, NULL, 1), PT_EINVAL);
+	pt_reserve_drain(NULL, &r);
+	pt_reserve_drain(t, NULL);
+	if (f->shared_kernel_root) {
+		struct pt_table *k = fix_table(&x, PT_SPACE_KERNEL, &x.dst_inval), *uk;
+		assert_rc(pt_table_create_user(k, &uk), 0);
+		u_env_push(x.e, uk);
+		assert_rc(pt_split(uk, 0 - SZ_2M, SZ_4K, 1, NULL), PT_EPERM);
+	}
+	fix_fini(&x);
+}
+
 #define PER_FORMAT(fn)                                                       \
 	static void test_##fn(void **state)                                  \
 	{                                                                    \
@@ -578,6 +687,7 @@ PER_FORMAT(harvest)
 PER_FORMAT(harvest_errors)
 PER_FORMAT(marker_encoding)
 PER_FORMAT(markers)
+PER_FORMAT(split)
 
 int main(void)
 {
@@ -591,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_harvest_errors),
 		cmocka_unit_test(test_marker_encoding),
 		cmocka_unit_test(test_markers),
+		cmocka_unit_test(test_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
