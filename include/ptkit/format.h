@@ -28,6 +28,7 @@ struct pt_format {
 	uint64_t pa_limit;        /* physical addresses must be below this */
 	unsigned nr_sw_bits;      /* PT_SW0 .. PT_SW(n-1) are the caller's */
 	bool shared_kernel_root;  /* user tables borrow the kernel root's slots */
+	unsigned marker_bits;     /* pt_mark() values are below 2^marker_bits */
 
 	/*
 	 * What the format can express of `p` (design §1): writes the
@@ -45,6 +46,11 @@ struct pt_format {
 	 * table's pa (any output may be NULL).  `features` as for encode. */
 	int (*decode)(uint64_t pte, unsigned level, uint32_t features, uint64_t *pa,
 		      struct pt_prop *p, bool *tracked);
+	/* A marker's entry (PT_EINVAL for a value of marker_bits or more);
+	 * whether an entry is a marker, and its value (may be NULL).  decode
+	 * says PT_DECODE_ABSENT for one: the hardware sees nothing there. */
+	int (*encode_marker)(uint64_t value, uint64_t *pte);
+	bool (*decode_marker)(uint64_t pte, uint64_t *value);
 
 	const struct pt_format_ops *ops;
 };

@@ -204,6 +204,7 @@ enum pt_space pt_table_space(const struct pt_table *table);
  *
  * It never overwrites: if any page of the range is already mapped
  * (PROT_NONE included) the call is %PT_EEXIST and changes nothing.
+ * Markers (pt_mark()) are not mappings: they are replaced.
  * Page-table nodes in the way that hold no mapping do not count: where a
  * huge leaf goes over one, the node is detached and freed, and the
  * invalidation hook is called with `nodes_removed` before the call
@@ -273,7 +274,8 @@ int pt_map_frames(struct pt_table *table, uint64_t va, const uint64_t *frames,
  * @flush: the batch that collects invalidation and release, bound to
  *   @table; %NULL: both happen before the call returns.
  *
- * Unmapping nothing is not an error.  A huge leaf only partly inside is
+ * Unmapping nothing is not an error; markers (pt_mark()) in the range go
+ * too.  A huge leaf only partly inside is
  * split first, one level at a time and only as deep as needed: only the
  * inside part goes, the outside part stays mapped as smaller leaves with
  * the same pa and property.  Every node whose whole range lies inside the
@@ -337,6 +339,243 @@ int pt_unmap(struct pt_table *table, uint64_t va, uint64_t len,
  */
 int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
 	       uint32_t set_flags, uint32_t clear_flags, struct pt_flush *flush);
+
+/**
+ * pt_mark() - Put a value in the non-present entries of a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @value: below `2^fmt->marker_bits` (39 on x86-64, 40 on RISC-V and
+ *   AArch64).
+ *
+ * Swap entries, guard pages, ownership annotations: every 4 KiB page of
+ * the range gets a marker holding @value, an entry the hardware sees as
+ * not present (only bits it ignores there; on x86-64 the frame field of
+ * a marker lies above 2^51, so a speculative L1TF access reaches no RAM).
+ * Markers over markers replace them; over a mapping the call is
+ * %PT_EEXIST.  pt_query() and every walk for mappings see nothing there;
+ * pt_query_marker() reads them; pt_map() and pt_map_frames() over them
+ * replace them (a swap-in); pt_unmap() removes them; pt_copy() copies
+ * them.  Markers are 4 KiB entries (not huge ones) and do not count in a
+ * node's `nr_children`, which counts present entries: a huge leaf mapped
+ * over a leaf table holding only markers replaces it.
+ *
+ * Context: As pt_map(): the nodes of the range locked inside an RCU read
+ * section for the call; the missing nodes (leaf tables) allocated from
+ * the table's phys, reserved first, so %PT_ENOMEM changes nothing.  Calls
+ * no invalidation hook.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @value is too wide, @len is 0, or the
+ *   range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_EEXIST: part of the range is mapped.
+ * - %PT_ENOMEM: no frame for a page-table node.
+ */
+int pt_mark(struct pt_table *table, uint64_t va, uint64_t len, uint64_t value);
+
+/**
+ * pt_query_marker() - Read the marker at an address.
+ * @table: the table.
+ * @va: any byte address (need not be aligned).
+ * @value: where to store the marker's value.
+ *
+ * The value pt_mark() put in the page holding @va.  A user table made by
+ * pt_table_create_user() sees the kernel half too.
+ *
+ * Context: Any thread.  Takes no lock: walks inside an RCU read section,
+ * as pt_query().  Allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @value is %NULL.
+ * - %PT_ERANGE: @va is outside the table's half (or halves).
+ * - %PT_EEXIST: @va is mapped (pt_query() tells how).
+ * - %PT_ENOENT: neither a mapping nor a marker is there.
+ */
+int pt_query_marker(struct pt_table *table, uint64_t va, uint64_t *value);
+
+/*
+ * A caller-owned stash of page-table nodes, filled where allocation is
+ * allowed and used where it is not (pt_split() under a lock of yours, in
+ * an atomic context).  A zeroed struct is empty; it holds any number of
+ * nodes, which stay allocated from the phys of the tables it is used with
+ * until they are used or drained.  Not to be shared by two threads at once.
+ */
+struct pt_reserve {
+	uint64_t head;   /* private: the first node, when count > 0 */
+	uint64_t count;  /* nodes held */
+};
+
+/**
+ * pt_reserve_fill() - Top a stash up to a number of nodes.
+ * @table: a table of the phys the nodes come from.
+ * @r: the stash (zeroed when new).
+ * @nodes: how many it should hold; it is not shrunk.
+ *
+ * A split of a 1 GiB leaf down to 4 KiB takes 1 + 512 nodes, of a 2 MiB
+ * leaf 1.
+ *
+ * Context: Any thread.  Allocates from the table's phys (frame cache spin
+ * locks, or `pt_platform.frame_alloc`); takes no node lock.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @r is %NULL.
+ * - %PT_ENOMEM: not enough free frames; @r is as it was.
+ */
+int pt_reserve_fill(struct pt_table *table, struct pt_reserve *r, uint64_t nodes);
+
+/**
+ * pt_reserve_drain() - Give every node of a stash back.
+ * @table: a table of the phys the nodes came from.
+ * @r: the stash; empty (zeroed) afterwards.
+ *
+ * Context: Any thread.  Frees frames into the table's phys; takes no node
+ * lock.  %NULL for either does nothing.
+ */
+void pt_reserve_drain(struct pt_table *table, struct pt_reserve *r);
+
+/**
+ * pt_split() - Split the huge leaves of a range into smaller leaves.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @level: the size to split down to, pt_level_size(@level): 1 for 4 KiB,
+ *   2 for 2 MiB.
+ * @r: where the new nodes come from; %NULL: from the table's phys.
+ *
+ * Every leaf overlapping the range that is larger than
+ * pt_level_size(@level) becomes leaves of that size, one level at a time
+ * (a 1 GiB leaf split to 4 KiB becomes 2 MiB leaves first, and only those
+ * overlapping the range go on to 4 KiB); the view is unchanged (same pa,
+ * property, accessed and dirty bits; on a `live` table, bits the MMU sets
+ * meanwhile reach every piece).  For dirty logging without a fault per
+ * huge page, or before pt_copy() of a range that cuts a huge leaf.  Each
+ * split leaf's range is invalidated before the call returns (a cached huge
+ * entry would hide writes to the pieces' dirty bits); AArch64 breaks before
+ * it makes unless %PT_FEAT_AARCH64_BBM2.
+ *
+ * With @r the call allocates nothing: when @r runs dry it stops with
+ * %PT_ENOMEM, what it split stays split (the view is still unchanged),
+ * and a call after pt_reserve_fill() goes on.  With %NULL it counts the
+ * nodes first and takes them all from the phys: %PT_ENOMEM changes
+ * nothing.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (as pt_protect()) inside an RCU read section, for
+ * the call.  With @r, no allocation; with %NULL, from the table's phys,
+ * reserved first.  Calls the invalidation hook before it returns.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @level is 0 or above the format's
+ *   `max_leaf_level`, @len is 0, or the range wraps.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table.
+ * - %PT_ENOMEM: @r ran dry (what was split stays split), or, without @r,
+ *   not enough free frames (nothing changed).
+ */
+int pt_split(struct pt_table *table, uint64_t va, uint64_t len, unsigned level,
+	     struct pt_reserve *r);
+
+/* pt_harvest() flags. */
+#define PT_HARVEST_ACCESSED (1u << 0)
+#define PT_HARVEST_DIRTY    (1u << 1)
+#define PT_HARVEST_CLEAR    (1u << 2)
+
+/**
+ * pt_harvest() - Read (and clear) accessed and dirty bits over a range.
+ * @table: the table.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @what: %PT_HARVEST_ACCESSED and/or %PT_HARVEST_DIRTY, maybe with
+ *   %PT_HARVEST_CLEAR.
+ * @bitmap: `len / 4096` bits, rounded up to whole `uint64_t` words, all
+ *   written: bit i (`bitmap[i / 64] >> (i % 64)`) is 4 KiB page i of the
+ *   range.
+ * @flush: the batch that collects the invalidations of cleared leaves,
+ *   bound to @table; %NULL: they happen before the call returns.
+ *
+ * Page aging and reclaim (accessed), dirty logging and live migration
+ * (dirty).  Bit i is set when page i lies in a leaf with any asked bit set
+ * (a huge leaf sets the bits of all its pages in the range), cleared
+ * otherwise.  With %PT_HARVEST_CLEAR the asked bits, and only those, are
+ * cleared in every leaf wholly inside the range; a huge leaf the range
+ * cuts keeps its bits (the pages outside are not yours to clear).  On a
+ * `live` table the clear is an atomic AND: a bit the MMU sets meanwhile is
+ * reported now or by the next call, never lost.  Every leaf with a bit
+ * cleared goes into @flush: clearing D needs it on x86 and RISC-V (a TLB
+ * entry still marked dirty lets writes go unrecorded); clearing A needs it
+ * only on AArch64, but ptkit invalidates it everywhere.
+ *
+ * Per format: x86-64 A and D; RISC-V A and D, which without
+ * %PT_FEAT_RISCV_SVADU are set at map and never cleared (the harts would
+ * fault rather than set them), so a harvest reports what software set;
+ * AArch64 AF, set at map and never cleared, and, without DBM (not used
+ * yet), every writable leaf reports dirty.
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks the nodes
+ * covering the range (as pt_protect()) inside an RCU read section, for the
+ * call.  Allocates nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table or @bitmap is %NULL, @what asks neither bit or has
+ *   an unknown one, @len is 0, the range wraps, or @flush is bound to
+ *   another table.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside the table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table (harvest the kernel table).
+ */
+int pt_harvest(struct pt_table *table, uint64_t va, uint64_t len, unsigned what,
+	       uint64_t *bitmap, struct pt_flush *flush);
+
+/* pt_copy() flags. */
+#define PT_COPY_COW (1u << 0) /* copy-on-write: W cleared in both tables */
+
+/**
+ * pt_copy() - Copy every mapping of a range into the same range of another table.
+ * @dst: the table copied into.
+ * @src: the table copied from: same format, phys, features and
+ *   `max_leaf_level` as @dst, not @dst itself.
+ * @va: first virtual address, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @flags: 0, or %PT_COPY_COW.
+ * @flush: the batch that collects @src's invalidations (%PT_COPY_COW),
+ *   bound to @src; %NULL: they happen before the call returns.
+ *
+ * What a fork does: every leaf and marker of @src inside the range appears in @dst at
+ * the same va, with the same pa, size, property and trackedness, copied
+ * whole (a 1 GiB leaf stays one leaf; no leaf of @src may straddle an end
+ * of the range).  A tracked frame gains one reference per leaf copied,
+ * which @dst drops when it unmaps it.  With %PT_COPY_COW, writable leaves
+ * lose %PT_W in @src (each such range goes into @flush) and in @dst, so
+ * the first write on either side faults and the caller copies the page.
+ *
+ * The range of @dst must hold no mapping; nodes of @dst without mappings
+ * are reused, or given up where a huge leaf goes; a marker of @dst is
+ * replaced where @src has a leaf or a marker, and stays elsewhere.  One walk of the two
+ * ranges, both locked for the call: it runs beside operations on other
+ * ranges of either table.  @dst's own invalidations (a replaced empty
+ * node; RISC-V without Svvptc: the new mappings) happen before the call
+ * returns.
+ *
+ * Context: Any thread not holding a cursor on @dst or @src.  Locks the
+ * nodes covering the range in both tables (the table whose root has the
+ * lower address first, so opposite copies cannot deadlock) inside an RCU
+ * read section, for the call.  Allocates @dst's new nodes from the phys,
+ * all reserved before anything is written: %PT_ENOMEM changes neither
+ * table.  May call both tables' invalidation hooks.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @dst or @src is %NULL or they are the same table, their
+ *   format, phys, features or `max_leaf_level` differ, @flags has an
+ *   unknown bit, @len is 0, the range wraps, or @flush is not bound to
+ *   @src.
+ * - %PT_EALIGN: @va or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: the range is outside either table's half or non-canonical.
+ * - %PT_EPERM: the kernel half of a user table, on either side.
+ * - %PT_EALIGN: a leaf of @src straddles an end of the range (found under
+ *   the locks, so after the argument errors above): pt_split() it first.
+ * - %PT_EEXIST: part of the range of @dst is already mapped.
+ * - %PT_ENOMEM: no frame for a node of @dst.
+ */
+int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t len,
+	    unsigned flags, struct pt_flush *flush);
 
 /**
  * pt_query() - Find the mapping that contains an address.

@@ -333,7 +333,7 @@ static void map_leaf_run(const struct pt_tree *t, struct pt_node n, uint64_t va,
 
 /* Commit: writes what map_prepare checked, taking nodes from r. */
 static void map_commit(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
-		       uint64_t last, const struct pt_map_src *src, struct pt_reserve *r,
+		       uint64_t last, const struct pt_map_src *src, struct pt_prealloc *r,
 		       struct pt_flush *flush)
 {
 	struct entry_iter it;
@@ -404,7 +404,7 @@ static __attribute__((noinline)) int map_walk(struct pt_cursor_state *c, uint64_
 					       struct pt_flush *flush)
 {
 	struct pt_node n = cursor_node(c);
-	struct pt_reserve r = { PT_NO_FRAME, 0 };
+	struct pt_prealloc r = { PT_NO_FRAME, 0 };
 	uint64_t need = 0;
 	int err;
 
@@ -463,7 +463,7 @@ struct walk {
 	enum walk_action action;
 	uint64_t budget;          /* items left before stopping; UINT64_MAX: all */
 	struct pt_flush *flush;
-	struct pt_reserve reserve;
+	struct pt_prealloc reserve;
 	/* protect */
 	void (*op)(struct pt_prop *, void *);
 	void *op_arg;
@@ -581,8 +581,11 @@ static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64
 
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
-		if (!fmt_pte_present(pte))
+		if (!fmt_pte_present(pte)) {
+			if (pte) /* a marker goes too: nothing to invalidate */
+				entry_store(n, i, 0);
 			continue;
+		}
 		entry_store(n, i, 0);
 		removed++;
 		run_open = true;
@@ -736,7 +739,7 @@ static int walk_run(struct walk *w, struct pt_cursor_state *c, uint64_t last)
 		return err;
 	if (w->budget != UINT64_MAX && budget == w->budget)
 		return PT_ENOENT; /* nothing mapped in the range */
-	w->reserve = (struct pt_reserve){ PT_NO_FRAME, 0 };
+	w->reserve = (struct pt_prealloc){ PT_NO_FRAME, 0 };
 	if (need && (err = pt__reserve(w->t->phys, &w->reserve, need)))
 		return err;
 	walk_commit(w, n, c->node_level, c->va, last);

@@ -13,6 +13,8 @@
  *            AP[2] read-only             bit 55    ptkit: tracked mapping
  *  bits 8-9  SH: inner shareable         bits 56-58 the caller's PT_SW0..2
  *  bit 59    ptkit: PROT_NONE leaf (only with bit 0 clear)
+ *  bit 63    ptkit: a marker (pt_mark; bit 0 and 59 clear), its value in
+ *            bits 12-51: the MMU ignores bits 63:1 of an invalid entry
  *
  * MAIR_EL1 must hold, per AttrIndx (the platform programs it):
  *   0 = 0xff Normal, write-back (PT_CACHE_WB)
@@ -69,6 +71,32 @@ typedef uint64_t pt_pte_t;
 
 /* ptkit sets AF itself and uses no DBM: the hardware writes nothing. */
 #define FMT_HW_BITS 0ull
+
+/* Markers: non-present entries holding a value below 2^FMT_MARKER_BITS. */
+#define FMT_MARKER_BITS 40
+#define A64_MARKER (1ull << 63)
+
+static inline pt_pte_t fmt_pte_marker(uint64_t value)
+{
+	return A64_MARKER | (value << PT_PAGE_SHIFT);
+}
+
+static inline bool fmt_pte_is_marker(pt_pte_t pte)
+{
+	return (pte & (A64_VALID | A64_PROTNONE | A64_MARKER)) == A64_MARKER;
+}
+
+static inline uint64_t fmt_pte_marker_value(pt_pte_t pte)
+{
+	return (pte >> PT_PAGE_SHIFT) & (((uint64_t)1 << FMT_MARKER_BITS) - 1);
+}
+
+/* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting): AF;
+ * no dirty bit without DBM, which ptkit does not use yet. */
+static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)
+{
+	return flags & PT_A ? A64_AF : 0;
+}
 
 /* Arm TLBs never cache invalid entries: new mappings need no flush. */
 static inline bool fmt_flush_new_mappings(uint32_t features) { return false; }

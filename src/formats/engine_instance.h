@@ -15,6 +15,7 @@
 /* Each layer's template includes the ones below it. */
 #include "table/check_template.h"
 #include "table/table_template.h"
+#include "table/vm_template.h"
 
 static int fmt_normalize_api(struct pt_prop p, uint32_t features, struct pt_prop *out)
 {
@@ -62,6 +63,23 @@ static int fmt_decode_api(uint64_t pte, unsigned level, uint32_t features, uint6
 	return PT_DECODE_LEAF;
 }
 
+static int fmt_encode_marker_api(uint64_t value, uint64_t *pte)
+{
+	if (!pte || (value >> FMT_MARKER_BITS))
+		return PT_EINVAL;
+	*pte = fmt_pte_marker(value);
+	return 0;
+}
+
+static bool fmt_decode_marker_api(uint64_t pte, uint64_t *value)
+{
+	if (!fmt_pte_is_marker(pte))
+		return false;
+	if (value)
+		*value = fmt_pte_marker_value(pte);
+	return true;
+}
+
 static const struct pt_format_ops engine_ops = {
 	.table_init = table_init,
 	.table_teardown = table_teardown,
@@ -74,6 +92,11 @@ static const struct pt_format_ops engine_ops = {
 	.map = table_map,
 	.unmap = table_unmap,
 	.protect = table_protect,
+	.copy = table_copy,
+	.harvest = table_harvest,
+	.mark = table_mark,
+	.query_marker = table_query_marker,
+	.split = table_split,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,
@@ -93,9 +116,12 @@ const struct pt_format FMT_SYMBOL = {
 	.pa_limit = FMT_PA_LIMIT,
 	.nr_sw_bits = FMT_NR_SW_BITS,
 	.shared_kernel_root = FMT_SHARED_KERNEL_ROOT,
+	.marker_bits = FMT_MARKER_BITS,
 	.normalize = fmt_normalize_api,
 	.encode_leaf = fmt_encode_leaf_api,
 	.encode_table = fmt_encode_table_api,
 	.decode = fmt_decode_api,
+	.encode_marker = fmt_encode_marker_api,
+	.decode_marker = fmt_decode_marker_api,
 	.ops = &engine_ops,
 };

@@ -15,10 +15,14 @@
  * A table (non-leaf) entry is V alone with the PPN: the leaf decides, and
  * A, D, U must be 0 there.  A leaf is V with any of R, W, X, so no leaf
  * decodes as a table pointer whatever its permissions.  A PROT_NONE leaf has
- * V clear (every other bit is then the software's) and bit 60 set.
+ * V clear (every other bit is then the software's) and bit 60 set.  A
+ * marker (pt_mark) has V and bit 60 clear, bit 63 set and the caller's value
+ * in bits 10-49.
  *
  * Leaves are created with A set, and D set when writable (design §1): many
- * cores fault instead of setting them.  Without Svpbmt the PMAs choose the
+ * cores fault instead of setting them.  With PT_FEAT_RISCV_SVADU the harts
+ * set A and D themselves, so they are the caller's (and pt_harvest's) to
+ * clear.  Without Svpbmt the PMAs choose the
  * memory type, so every cache policy normalizes to WB (PBMT 0 = "as the
  * PMA says"); with PT_FEAT_RISCV_SVPBMT, WC is NC and UC and WT are IO
  * (as Linux does: Svpbmt has no write-through type).
@@ -70,6 +74,31 @@ typedef uint64_t pt_pte_t;
  * them).  Non-leaf entries are never written by the hardware. */
 #define FMT_HW_BITS (RV_A | RV_D)
 
+/* Markers: non-present entries holding a value below 2^FMT_MARKER_BITS. */
+#define FMT_MARKER_BITS 40
+#define RV_MARKER (1ull << 63)
+
+static inline pt_pte_t fmt_pte_marker(uint64_t value)
+{
+	return RV_MARKER | (value << RV_PPN_SHIFT);
+}
+
+static inline bool fmt_pte_is_marker(pt_pte_t pte)
+{
+	return (pte & (RV_V | RV_PROTNONE | RV_MARKER)) == RV_MARKER;
+}
+
+static inline uint64_t fmt_pte_marker_value(pt_pte_t pte)
+{
+	return (pte >> RV_PPN_SHIFT) & (((uint64_t)1 << FMT_MARKER_BITS) - 1);
+}
+
+/* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting). */
+static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)
+{
+	return (flags & PT_A ? RV_A : 0) | (flags & PT_D ? RV_D : 0);
+}
+
 /* Without Svvptc a hart may cache an invalid entry: new mappings need an
  * sfence.vma like any other change. */
 static inline bool fmt_flush_new_mappings(uint32_t features)
@@ -98,7 +127,8 @@ static inline uint32_t rv_cache_normalize(uint32_t cache, uint32_t features)
 	return cache == PT_CACHE_WT ? PT_CACHE_UC : cache;
 }
 
-/* design §1: W without R is reserved, so W implies R; A always, D with W. */
+/* design §1: W without R is reserved, so W implies R; A always, D with W
+ * (unless Svadu: then the hardware sets them). */
 static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 				     struct pt_prop *out)
 {
@@ -107,8 +137,9 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 	if ((p.flags & ~allowed) || p.cache >= PT_CACHE_COUNT)
 		return PT_EINVAL;
 	if (p.flags & PT_W)
-		p.flags |= PT_R | PT_D;
-	p.flags |= PT_A;
+		p.flags |= PT_R;
+	if (!(features & PT_FEAT_RISCV_SVADU))
+		p.flags |= PT_A | (p.flags & PT_W ? PT_D : 0);
 	p.cache = rv_cache_normalize(p.cache, features);
 	*out = p;
 	return 0;

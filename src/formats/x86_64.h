@@ -21,6 +21,11 @@
  * A PROT_NONE leaf has P clear and bit 10 set, and stores the inverted frame
  * number (as Linux does against L1TF, so a speculative walk of a not-present
  * entry points nowhere useful).  Table entries are P|W|U: the leaf decides.
+ *
+ * A marker (a caller's value in a non-present entry: pt_mark) has P and
+ * bit 10 clear, bit 11 set, the value in bits 12-50 and bit 51 set: its
+ * frame field is at or above 2^51, so a speculative (L1TF) use of it
+ * reaches no RAM.  The CPU ignores every other bit of a non-present entry.
  */
 #ifndef PTKIT_SRC_FORMAT_X86_64_H
 #define PTKIT_SRC_FORMAT_X86_64_H
@@ -57,6 +62,8 @@
 #define X86_G (1ull << 8)
 #define X86_TRACKED (1ull << 9)
 #define X86_PROTNONE (1ull << 10)
+#define X86_MARKER (1ull << 11)
+#define X86_MARKER_HIGH (1ull << 51)
 #define X86_PAT_HUGE (1ull << 12)
 #define X86_SW_SHIFT 52
 #define X86_SW_MASK (0xfull << X86_SW_SHIFT)
@@ -67,6 +74,30 @@ typedef uint64_t pt_pte_t;
 
 /* What the CPU sets in a present leaf by itself (a live table keeps them). */
 #define FMT_HW_BITS (X86_A | X86_D)
+
+/* Markers: non-present entries holding a value below 2^FMT_MARKER_BITS. */
+#define FMT_MARKER_BITS 39
+
+static inline pt_pte_t fmt_pte_marker(uint64_t value)
+{
+	return X86_MARKER | X86_MARKER_HIGH | (value << PT_PAGE_SHIFT);
+}
+
+static inline bool fmt_pte_is_marker(pt_pte_t pte)
+{
+	return (pte & (X86_P | X86_PROTNONE | X86_MARKER)) == X86_MARKER;
+}
+
+static inline uint64_t fmt_pte_marker_value(pt_pte_t pte)
+{
+	return (pte >> PT_PAGE_SHIFT) & (((uint64_t)1 << FMT_MARKER_BITS) - 1);
+}
+
+/* The bits of a leaf that hold PT_A and PT_D in `flags` (harvesting). */
+static inline pt_pte_t fmt_pte_ad_bits(uint32_t flags)
+{
+	return (flags & PT_A ? X86_A : 0) | (flags & PT_D ? X86_D : 0);
+}
 
 /* x86 walkers never cache not-present entries: new mappings need no flush. */
 static inline bool fmt_flush_new_mappings(uint32_t features) { return false; }

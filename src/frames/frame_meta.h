@@ -90,17 +90,18 @@ void pt__rcu_defer_chain(struct pt_phys *phys, uint64_t first_pa);
 void pt__frame_put_valid(struct pt_phys *phys, uint64_t pa);
 
 /*
- * A reservation: the frames an operation will need, allocated before it
+ * A preallocation: the frames an operation will need, allocated before it
  * changes anything (prepare/commit), so running out of memory changes
- * nothing.  Unused frames go back on release.
+ * nothing.  Unused frames go back on release.  (Not the public struct
+ * pt_reserve, a caller's stash of nodes that outlives one operation.)
  */
-struct pt_reserve {
+struct pt_prealloc {
 	uint64_t head; /* frame index or PT_NO_FRAME */
 	uint64_t count;
 };
 
-int pt__reserve(struct pt_phys *phys, struct pt_reserve *r, uint64_t n);
-uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_reserve *r);
-void pt__reserve_release(struct pt_phys *phys, struct pt_reserve *r);
+int pt__reserve(struct pt_phys *phys, struct pt_prealloc *r, uint64_t n);
+uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_prealloc *r);
+void pt__reserve_release(struct pt_phys *phys, struct pt_prealloc *r);
 
 #endif

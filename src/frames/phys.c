@@ -348,7 +348,7 @@ void *pt_phys_to_virt(const struct pt_phys *phys, uint64_t pa)
 	return pt_va_of(phys, pa);
 }
 
-int pt__reserve(struct pt_phys *phys, struct pt_reserve *r, uint64_t n)
+int pt__reserve(struct pt_phys *phys, struct pt_prealloc *r, uint64_t n)
 {
 	r->head = PT_NO_FRAME;
 	r->count = 0;
@@ -365,7 +365,7 @@ int pt__reserve(struct pt_phys *phys, struct pt_reserve *r, uint64_t n)
 	return 0;
 }
 
-uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_reserve *r)
+uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_prealloc *r)
 {
 	PT_ASSERT(r->count > 0);
 	uint64_t idx = r->head;
@@ -376,7 +376,7 @@ uint64_t pt__reserve_take(struct pt_phys *phys, struct pt_reserve *r)
 }
 
 /* Unused frames go back in reverse order of allocation. */
-void pt__reserve_release(struct pt_phys *phys, struct pt_reserve *r)
+void pt__reserve_release(struct pt_phys *phys, struct pt_prealloc *r)
 {
 	while (r->count > 0) {
 		uint64_t pa = pt__reserve_take(phys, r);

@@ -234,7 +234,7 @@ static void entry_protect(const struct pt_tree *t, struct pt_node n, unsigned id
  * stays locked until the cursor closes.
  */
 static struct pt_node entry_alloc_child(struct pt_phys *phys, struct pt_node n,
-					unsigned idx, struct pt_reserve *r)
+					unsigned idx, struct pt_prealloc *r)
 {
 	PT_ASSERT(pt_node_level(n) > 1);
 	PT_ASSERT(entry_is_none(pt_pte_load(n, idx)));
@@ -299,7 +299,7 @@ static void entry_publish_split(const struct pt_tree *t, struct pt_node n, unsig
  * closes.
  */
 static struct pt_node entry_split_huge(const struct pt_tree *t, struct pt_node n,
-				       unsigned idx, uint64_t va, struct pt_reserve *r)
+				       unsigned idx, uint64_t va, struct pt_prealloc *r)
 {
 	unsigned level = pt_node_level(n);
 	pt_pte_t pte = pt_pte_load(n, idx);

@@ -81,7 +81,7 @@ static inline bool pt_node_stray(struct pt_node n)
 
 /* A fresh node from the reservation: zeroed, tagged, locked before anyone
  * can see it (the seed's alloc: "lock it before publishing it"). */
-static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_reserve *r,
+static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_prealloc *r,
 					 unsigned level)
 {
 	struct pt_node n = pt_node_at(phys, pt__reserve_take(phys, r));

@@ -79,10 +79,17 @@ static int check_entry(struct check *ck, struct pt_node n, unsigned level, unsig
 {
 	pt_pte_t pte = pt_pte_load(n, i);
 
-	if (entry_is_none(pte))
+	if (pte == 0)
 		return 0;
 	if (!check_va_in_space(ck->t, va))
 		return CHECK_FAIL(ck, 6, "entry outside the table's address space", n, level, i);
+	/* Markers (not present, not in nr_children) sit in leaf tables. */
+	if (entry_is_none(pte))
+		return level == 1 && fmt_pte_is_marker(pte) &&
+				       pte == fmt_pte_marker(fmt_pte_marker_value(pte))
+			       ? 0
+			       : CHECK_FAIL(ck, 7, "non-present entry is not a 4 KiB marker", n,
+					    level, i);
 	if (fmt_pte_is_leaf(pte, level))
 		return check_leaf(ck, n, level, i, va, pte);
 	if (!fmt_pte_is_canonical_table(pte))

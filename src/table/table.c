@@ -316,6 +316,107 @@ int pt_protect(struct pt_table *t, uint64_t va, uint64_t len, uint32_t set_flags
 	return t->fmt->ops->protect(t, va, va + (len - 1), apply_set_clear, &sc, true, flush);
 }
 
+/* Two tables whose leaves mean the same: a PTE of one is a PTE of the other. */
+static bool tables_alike(const struct pt_table *a, const struct pt_table *b)
+{
+	return a->fmt == b->fmt && a->tree.phys == b->tree.phys &&
+	       a->tree.features == b->tree.features && a->max_leaf_level == b->max_leaf_level;
+}
+
+int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t len,
+	    unsigned flags, struct pt_flush *flush)
+{
+	if (!dst || !src || dst == src || !tables_alike(dst, src) || (flags & ~PT_COPY_COW))
+		return PT_EINVAL;
+	/* Both sides written (src with COW; a borrowed half never: its nodes
+	 * are the kernel table's, which may be the other side). */
+	int err = first_error(range_check(dst, va, len, true), range_check(src, va, len, true));
+	err = first_error(err, flush_check(src, flush));
+	if (err)
+		return err;
+	return src->fmt->ops->copy(dst, src, va, va + (len - 1), flags & PT_COPY_COW, flush);
+}
+
+int pt_harvest(struct pt_table *t, uint64_t va, uint64_t len, unsigned what,
+	       uint64_t *bitmap, struct pt_flush *flush)
+{
+	const unsigned known = PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR;
+	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	int err = !bitmap || !ask || (what & ~known) ? PT_EINVAL : 0;
+
+	err = first_error(err, range_check(t, va, len, true));
+	err = first_error(err, t ? flush_check(t, flush) : 0);
+	if (err)
+		return err;
+	for (uint64_t w = 0, words = ((len >> PT_PAGE_SHIFT) + 63) / 64; w < words; w++)
+		bitmap[w] = 0;
+	return t->fmt->ops->harvest(t, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, bitmap,
+				    flush);
+}
+
+int pt_mark(struct pt_table *t, uint64_t va, uint64_t len, uint64_t value)
+{
+	int err = t && (value >> t->fmt->marker_bits) ? PT_EINVAL : range_check(t, va, len, true);
+
+	if (err)
+		return err;
+	return t->fmt->ops->mark(t, va, va + (len - 1), value);
+}
+
+int pt_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
+{
+	if (!t || !value)
+		return PT_EINVAL;
+	int err = range_check(t, va & ~(uint64_t)(PT_PAGE_SIZE - 1), PT_PAGE_SIZE, false);
+	if (err)
+		return err;
+	return t->fmt->ops->query_marker(t, va, value);
+}
+
+/* A stash's nodes as a preallocation (whose empty head is PT_NO_FRAME). */
+static struct pt_prealloc stash_nodes(const struct pt_reserve *r)
+{
+	return (struct pt_prealloc){ r->count ? r->head : PT_NO_FRAME, r->count };
+}
+
+int pt_reserve_fill(struct pt_table *t, struct pt_reserve *r, uint64_t nodes)
+{
+	struct pt_prealloc more;
+
+	if (!t || !r)
+		return PT_EINVAL;
+	if (r->count >= nodes)
+		return 0;
+	int err = pt__reserve(t->tree.phys, &more, nodes - r->count);
+	if (err)
+		return err;
+	/* The new chain goes in front of the old one. */
+	uint64_t tail = more.head;
+	while (t->tree.phys->meta[tail].next != PT_NO_FRAME)
+		tail = t->tree.phys->meta[tail].next;
+	t->tree.phys->meta[tail].next = stash_nodes(r).head;
+	*r = (struct pt_reserve){ more.head, r->count + more.count };
+	return 0;
+}
+
+void pt_reserve_drain(struct pt_table *t, struct pt_reserve *r)
+{
+	if (!t || !r)
+		return;
+	struct pt_prealloc nodes = stash_nodes(r);
+	pt__reserve_release(t->tree.phys, &nodes);
+	*r = (struct pt_reserve){ 0, 0 };
+}
+
+int pt_split(struct pt_table *t, uint64_t va, uint64_t len, unsigned level, struct pt_reserve *r)
+{
+	int err = t && (level == 0 || level > t->fmt->max_leaf_level) ? PT_EINVAL
+								       : range_check(t, va, len, true);
+	if (err)
+		return err;
+	return t->fmt->ops->split(t, va, va + (len - 1), level, r);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

@@ -43,6 +43,16 @@ struct pt_format_ops {
 	int (*protect)(struct pt_table *t, uint64_t va, uint64_t last,
 		       void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
 		       struct pt_flush *flush);
+	/* The VM operations (vm_template.h), validated likewise. */
+	int (*copy)(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t last,
+		    bool cow, struct pt_flush *flush);
+	int (*mark)(struct pt_table *t, uint64_t va, uint64_t last, uint64_t value);
+	int (*query_marker)(struct pt_table *t, uint64_t va, uint64_t *value);
+	int (*split)(struct pt_table *t, uint64_t va, uint64_t last, unsigned to,
+		     struct pt_reserve *r);
+	/* ask: PT_A and/or PT_D; bitmap zeroed. */
+	int (*harvest)(struct pt_table *t, uint64_t va, uint64_t last, uint32_t ask, bool clear,
+		       uint64_t *bitmap, struct pt_flush *flush);
 
 	/* Cursor (cursor_template.h): the range is validated; these lock,
 	 * walk and change. */

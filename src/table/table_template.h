@@ -54,7 +54,7 @@ static int table_init(struct pt_table *t)
 	/* Nodes under a kernel root's slots exist for sharing only. */
 	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : PT_NR_ENTRIES;
 	uint64_t pinned = kernel ? PT_NR_ENTRIES - first : 0;
-	struct pt_reserve r;
+	struct pt_prealloc r;
 
 	int err = pt__reserve(phys, &r, 1 + pinned);
 	if (err)
@@ -232,6 +232,14 @@ static inline bool one_page(uint64_t va, uint64_t last)
 	return last - va == PT_PAGE_SIZE - 1;
 }
 
+/* A cursor over the whole range, and a batch for a caller that passes none. */
+static void range_open(struct pt_table *t, uint64_t va, uint64_t last,
+		       struct pt_cursor_state *c, struct pt_flush *local)
+{
+	pt__flush_reset(local, &t->tree.sink);
+	cursor_begin(c, &t->tree, va, last);
+}
+
 /* Unlocks, then invalidates and releases what the local batch holds. */
 static int range_close(struct pt_cursor_state *c, struct pt_flush *local, int err)
 {
@@ -358,8 +366,7 @@ static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
 	struct pt_cursor_state c;
 	struct pt_flush local;
 
-	pt__flush_reset(&local, &t->tree.sink);
-	cursor_begin(&c, &t->tree, va, last);
+	range_open(t, va, last, &c, &local);
 	return range_close(&c, &local, cursor_protect(&c, last, op, arg, op_always_valid,
 						      flush ? flush : &local));
 }

@@ -47,10 +47,10 @@ static const struct pt_test_format pt_test_formats[] = {
 	 {0, PT_FEAT_X86_PAT_WC}, 2},
 	{"riscv_sv39", &pt_format_riscv_sv39, PT_FAM_RISCV, "riscv-sv39", 3, 39, 1,
 	 1ull << 38, 0xffffffc000000000ull, 1ull << 56, true,
-	 {0, PT_FEAT_RISCV_SVPBMT}, 2},
+	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVADU}, 3},
 	{"riscv_sv48", &pt_format_riscv_sv48, PT_FAM_RISCV, "riscv-sv48", 4, 48, 1,
 	 1ull << 47, 0xffff800000000000ull, 1ull << 56, true,
-	 {0, PT_FEAT_RISCV_SVPBMT}, 2},
+	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 3},
 	{"aarch64_4k", &pt_format_aarch64_4k, PT_FAM_AARCH64, "aarch64-4k", 4, 48, 3,
 	 1ull << 48, 0xffff000000000000ull, 1ull << 48, false,
 	 {0}, 1},
@@ -87,7 +87,7 @@ static inline uint32_t pt_rules_known_flags(enum pt_test_family fam)
  * design §1 normalize(), per family:
  *  x86:     W or X imply R; WC only with PT_FEAT_X86_PAT_WC.
  *  RISC-V:  W implies R (W without R is reserved); A always set, D set
- *           with W; without Svpbmt the PMAs decide, so every policy is WB;
+ *           with W, unless Svadu (the harts set them); without Svpbmt the PMAs decide, so every policy is WB;
  *           with it, WT is UC (Svpbmt has no write-through).
  *  AArch64: W or X imply R; A always set (AF); no dirty bit; all four
  *           cache policies (MAIR indexes).
@@ -107,8 +107,9 @@ static inline int pt_rules_normalize(enum pt_test_family fam, struct pt_prop p,
 		break;
 	case PT_FAM_RISCV:
 		if (p.flags & PT_W)
-			p.flags |= PT_R | PT_D;
-		p.flags |= PT_A;
+			p.flags |= PT_R;
+		if (!(features & PT_FEAT_RISCV_SVADU))
+			p.flags |= PT_A | (p.flags & PT_W ? PT_D : 0);
 		if (!(features & PT_FEAT_RISCV_SVPBMT))
 			p.cache = PT_CACHE_WB;
 		else if (p.cache == PT_CACHE_WT)

@@ -79,6 +79,16 @@ struct u64vec {
 	size_t n, cap;
 };
 
+/* A 4 KiB marker (pt_mark): its page and value. */
+struct mark {
+	uint64_t va, value;
+};
+
+struct markvec {
+	struct mark *v;
+	size_t n, cap;
+};
+
 /* A range that must be invalidated after it changed; pool >= 0 for a removed
  * tracked leaf.  `done` once an invalidation covered it with the change
  * already written. */
@@ -119,6 +129,7 @@ struct half {
 	unsigned pinned_level;      /* nodes never detached (kernel: under root) */
 	uint32_t features;          /* of the table(s) it belongs to */
 	struct leafvec leaves;      /* sorted, disjoint */
+	struct markvec marks;       /* sorted by va, none inside a leaf */
 	struct u64vec nodes[PT_MAX_LEVELS + 1]; /* bases per level, root excluded */
 };
 
@@ -378,6 +389,70 @@ static inline void plan_map_frames(uint64_t va, const uint64_t *frames, size_t n
 	}
 }
 
+/* ---- markers (issue #13): 4 KiB entries, replaced by maps, removed by
+ * unmaps, not counted as mappings; the nodes they need are a 4 KiB map's. */
+
+static inline size_t mark_lower(const struct markvec *mv, uint64_t va)
+{
+	size_t lo = 0, hi = mv->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mv->v[mid].va < va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The markers in [va, last] go. */
+static inline void marks_remove(struct half *h, uint64_t va, uint64_t last)
+{
+	struct markvec *mv = &h->marks;
+	size_t i = mark_lower(mv, va), j = i;
+
+	while (j < mv->n && mv->v[j].va <= last)
+		j++;
+	memmove(mv->v + i, mv->v + j, (mv->n - j) * sizeof(*mv->v));
+	mv->n -= j - i;
+}
+
+/* The marker at va's page, or NULL. */
+static inline const struct mark *mark_at(const struct half *h, uint64_t va)
+{
+	size_t i = mark_lower(&h->marks, va & ~(PAGE - 1));
+
+	return i < h->marks.n && h->marks.v[i].va == (va & ~(PAGE - 1)) ? &h->marks.v[i] : NULL;
+}
+
+/* Every page of [va, last] gets `value` (any marker there replaced), with
+ * the nodes down to the leaf tables. */
+static inline void model_mark(struct half *h, uint64_t va, uint64_t last, uint64_t value)
+{
+	struct markvec *mv = &h->marks;
+	uint64_t pages = ((last - va) >> PT_PAGE_SHIFT) + 1;
+	size_t i;
+
+	marks_remove(h, va, last);
+	i = mark_lower(mv, va);
+	if (mv->n + pages > mv->cap) {
+		mv->cap = mv->n + pages + 64;
+		mv->v = realloc(mv->v, mv->cap * sizeof(*mv->v));
+		if (!mv->v)
+			abort();
+	}
+	memmove(mv->v + i + pages, mv->v + i, (mv->n - i) * sizeof(*mv->v));
+	for (uint64_t k = 0; k < pages; k++)
+		mv->v[i + k] = (struct mark){va + k * PAGE, value};
+	mv->n += pages;
+	for (uint64_t b = va & ~(node_span(1) - 1); b <= last && b >= (va & ~(node_span(1) - 1));
+	     b += node_span(1))
+		for (unsigned m = 1; m < levels; m++)
+			node_add(h, m, b & ~(node_span(m) - 1));
+}
+
 /* Applies a successful map: the leaves, the nodes they need, and the empty
  * nodes a huge leaf replaces. */
 static inline void model_insert(struct half *h, const struct leafvec *nl,
@@ -389,6 +464,7 @@ static inline void model_insert(struct half *h, const struct leafvec *nl,
 		const struct leaf *l = &nl->v[k];
 		unsigned lvl = level_of(l->size);
 
+		marks_remove(h, l->va, leaf_last(l)); /* replaced */
 		if (lvl > 1) {
 			size_t gone = nodes_remove_inside(h, l->va, leaf_last(l));
 
@@ -472,8 +548,247 @@ static inline void model_cut(struct half *h, uint64_t va, uint64_t last,
 	while (j < h->leaves.n && h->leaves.v[j].va <= last)
 		cut_leaf(h, &h->leaves.v[j++], va, last, c, e);
 	splice(&h->leaves, i, j, &scratch);
-	if (c->unmap)
+	if (c->unmap) {
+		marks_remove(h, va, last);
 		e->nodes_removed += nodes_remove_inside(h, va, last);
+	}
+}
+
+/*
+ * pt_copy's own errors, found under its locks (issue #13): a leaf of src
+ * that the range cuts (PT_EALIGN: leaves are copied whole), then anything
+ * mapped in dst's range (PT_EEXIST).
+ */
+static inline int copy_state_err(const struct half *dst, const struct half *src,
+				 uint64_t va, uint64_t last)
+{
+	const struct leafvec *lv = &src->leaves;
+	size_t i = lower_leaf(lv, va), j = lower_leaf(lv, last);
+
+	if (i < lv->n && lv->v[i].va < va)
+		return PT_EALIGN;
+	if (j < lv->n && lv->v[j].va <= last && leaf_last(&lv->v[j]) > last)
+		return PT_EALIGN;
+	return overlaps(dst, va, last) ? PT_EEXIST : 0;
+}
+
+/* A successful pt_copy: with COW src's leaves in the range lose W first
+ * (src's changes, into es), then they appear in dst as they are (dst's
+ * new leaves, nodes and replaced empty nodes, into ed). */
+static inline void model_copy(struct half *dst, struct half *src, uint64_t va,
+			      uint64_t last, bool cow, struct effects *es,
+			      struct effects *ed)
+{
+	static struct leafvec nl;
+	const struct cut wp = {false, 0, PT_W};
+
+	if (cow)
+		model_cut(src, va, last, &wp, es);
+	nl.n = 0;
+	for (size_t i = lower_leaf(&src->leaves, va);
+	     i < src->leaves.n && src->leaves.v[i].va <= last; i++) {
+		GROW(&nl);
+		nl.v[nl.n++] = src->leaves.v[i];
+	}
+	if (nl.n)
+		model_insert(dst, &nl, ed);
+	for (size_t i = mark_lower(&src->marks, va);
+	     i < src->marks.n && src->marks.v[i].va <= last; i++)
+		model_mark(dst, src->marks.v[i].va, src->marks.v[i].va + (PAGE - 1),
+			   src->marks.v[i].value);
+}
+
+/* Markers in [va, last] below a node at `level` mapping from base, read
+ * raw (decode_marker), so that one the model lacks shows up too. */
+static inline size_t raw_marks(uint64_t node, unsigned level, uint64_t base, uint64_t va,
+			       uint64_t last, uint32_t features)
+{
+	const uint64_t *ptes = pt_phys_to_virt(phys, node);
+	uint64_t size = pt_level_size(level), child;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t lo = base + i * size, hi = lo + (size - 1);
+
+		if (hi < va || lo > last)
+			continue;
+		if (fmt->decode_marker(ptes[i], NULL))
+			n++;
+		else if (fmt->decode(ptes[i], level, features, &child, NULL, NULL) ==
+			 PT_DECODE_TABLE)
+			n += raw_marks(child, level - 1, lo, va, last, features);
+	}
+	return n;
+}
+
+/*
+ * pt_query_marker against the model over [va, last]: as many markers as
+ * the model has there (counted raw), every one of them right (at most 64,
+ * spread over them) and a few pages drawn by `pick` (a number below its
+ * argument).
+ */
+static inline void verify_marks(struct pt_table *t, const char *name, const struct half *h,
+				uint64_t va, uint64_t last, uint64_t (*pick)(uint64_t))
+{
+	size_t i = mark_lower(&h->marks, va), j = i;
+	uint64_t got;
+	int err;
+
+	while (j < h->marks.n && h->marks.v[j].va <= last)
+		j++;
+	size_t raw = raw_marks(pt_table_root(t), levels, va & ~(pt_level_size(levels + 1) - 1), va,
+			       last, h->features);
+	if (raw != j - i)
+		mfail("%s: %zu markers in [%#" PRIx64 ", %#" PRIx64 "], the model has %zu", name,
+		      raw, va, last, j - i);
+	for (size_t k = i; k < j; k += (j - i) / 64 + 1) {
+		const struct mark *m = &h->marks.v[k];
+
+		if ((err = pt_query_marker(t, m->va, &got)) || got != m->value)
+			mfail("%s: pt_query_marker(%#" PRIx64 ") = %d, value %#" PRIx64
+			      ", want the marker %#" PRIx64, name, m->va, err, got, m->value);
+	}
+	for (int k = 0; k < 8; k++) {
+		uint64_t at = va + pick(((last - va) >> PT_PAGE_SHIFT) + 1) * PAGE;
+		const struct mark *m = mark_at(h, at);
+		size_t l = lower_leaf(&h->leaves, at);
+		int want = m ? 0 : l < h->leaves.n && h->leaves.v[l].va <= at ? PT_EEXIST : PT_ENOENT;
+
+		got = 0;
+		err = pt_query_marker(t, at, &got);
+		if (err != want || (m && got != m->value))
+			mfail("%s: pt_query_marker(%#" PRIx64 ") = %d, value %#" PRIx64
+			      ", want %d", name, at, err, got, want);
+	}
+}
+
+/*
+ * pt_harvest (issue #13): what a leaf reports is its A and D, and on a
+ * format without a dirty bit (AArch64, no DBM) D for every writable leaf.
+ * Bit i of bm (zeroed here, (last - va + 1) / PAGE bits) is page i of the
+ * range; with clear, every leaf wholly inside loses the asked bits the
+ * format's normalize lets it lack (a change to invalidate).
+ */
+static inline uint32_t harvest_reported(struct pt_prop p)
+{
+	uint32_t r = p.flags & (PT_A | PT_D);
+
+	if (tf->fam == PT_FAM_AARCH64 && (p.flags & PT_W))
+		r |= PT_D;
+	return r;
+}
+
+static inline void model_harvest(struct half *h, uint64_t va, uint64_t last,
+				 uint32_t ask, bool clear, uint64_t *bm,
+				 struct effects *e)
+{
+	uint64_t pages = ((last - va) >> PT_PAGE_SHIFT) + 1;
+
+	memset(bm, 0, (pages + 63) / 64 * sizeof(*bm));
+	for (size_t i = lower_leaf(&h->leaves, va);
+	     i < h->leaves.n && h->leaves.v[i].va <= last; i++) {
+		struct leaf *l = &h->leaves.v[i];
+		uint64_t lo = l->va > va ? l->va : va;
+		uint64_t hi = leaf_last(l) < last ? leaf_last(l) : last;
+		struct pt_prop p = l->prop;
+
+		if (harvest_reported(l->prop) & ask)
+			for (uint64_t b = (lo - va) / PAGE; b <= (hi - va) / PAGE; b++)
+				bm[b / 64] |= (uint64_t)1 << (b % 64);
+		if (!clear || lo != l->va || hi != leaf_last(l))
+			continue;
+		p.flags &= ~ask;
+		if (model_normalize(p, h->features, &p))
+			abort(); /* fewer A/D bits stay expressible */
+		if (p.flags != l->prop.flags)
+			piece_add(e, l->va, leaf_last(l), -1);
+		l->prop = p;
+	}
+}
+
+/*
+ * pt_split (issue #13): every leaf overlapping [va, last] above level `to`
+ * splits, one level at a time, in address order, each leaf before its
+ * pieces; only the pieces still overlapping go on.  Each split takes a
+ * node (of *budget: the caller's stash; PT_ENOMEM where it runs dry, what
+ * was split staying split), adds a node to the model and a range to
+ * invalidate (and a break on AArch64 without FEAT_BBM2).  Returns false
+ * where it ran dry.
+ */
+static inline void leaf_push(struct leafvec *out, const struct leaf *lf)
+{
+	GROW(out);
+	out->v[out->n++] = *lf;
+}
+
+static inline bool split_rec(struct half *h, const struct leaf *lf, uint64_t va,
+			     uint64_t last, unsigned to, uint64_t *budget,
+			     struct effects *e, struct leafvec *out)
+{
+	bool ok = true;
+
+	if (leaf_last(lf) < va || lf->va > last || level_of(lf->size) <= to) {
+		leaf_push(out, lf);
+		return true;
+	}
+	if (*budget == 0) {
+		leaf_push(out, lf);
+		return false;
+	}
+	(*budget)--;
+	e->splits++;
+	piece_add(e, lf->va, leaf_last(lf), -1);
+	if (pt_rules_resize_needs_break(tf->fam, h->features) && pt_rules_valid(tf->fam, lf->prop))
+		req_add(e, REQ_SPLIT, lf->va, leaf_last(lf));
+	node_add(h, level_of(lf->size) - 1, lf->va);
+	for (unsigned k = 0; k < 512; k++) {
+		struct leaf s = *lf;
+
+		s.size = lf->size / 512;
+		s.va += k * s.size;
+		s.pa += k * s.size;
+		if (ok)
+			ok = split_rec(h, &s, va, last, to, budget, e, out);
+		else
+			leaf_push(out, &s); /* ran dry: kept whole */
+	}
+	return ok;
+}
+
+static inline bool model_split(struct half *h, uint64_t va, uint64_t last, unsigned to,
+			       uint64_t budget, struct effects *e)
+{
+	static struct leafvec out;
+	size_t i = lower_leaf(&h->leaves, va), j = i;
+	bool ok = true;
+
+	out.n = 0;
+	for (; j < h->leaves.n && h->leaves.v[j].va <= last; j++) {
+		if (ok)
+			ok = split_rec(h, &h->leaves.v[j], va, last, to, &budget, e, &out);
+		else
+			leaf_push(&out, &h->leaves.v[j]);
+	}
+	splice(&h->leaves, i, j, &out);
+	return ok;
+}
+
+/* How many nodes pt_split would take there (the model unchanged). */
+static inline uint64_t split_need(const struct half *h, uint64_t va, uint64_t last, unsigned to)
+{
+	uint64_t need = 0;
+
+	for (size_t i = lower_leaf(&h->leaves, va); i < h->leaves.n && h->leaves.v[i].va <= last;
+	     i++) {
+		const struct leaf *l = &h->leaves.v[i];
+		uint64_t lo = l->va > va ? l->va : va, hi = leaf_last(l) < last ? leaf_last(l) : last;
+
+		/* One node per piece size above `to`, for each piece overlapping. */
+		for (unsigned lvl = level_of(l->size); lvl > to; lvl--)
+			need += ((hi >> (PT_PAGE_SHIFT + 9 * (lvl - 1))) -
+				 (lo >> (PT_PAGE_SHIFT + 9 * (lvl - 1)))) + 1;
+	}
+	return need;
 }
 
 /* ------------------------------------------------ invalidation hook */
@@ -972,6 +1287,9 @@ static inline void half_init(struct half *h, const char *name, bool kernel,
 	h->leaves.n = 0;
 	if (!h->leaves.v) /* never NULL: then leaves.v + 0 is fine */
 		GROW(&h->leaves);
+	h->marks.n = 0;
+	if (!h->marks.v)
+		GROW(&h->marks);
 	for (unsigned m = 0; m <= PT_MAX_LEVELS; m++)
 		h->nodes[m].n = 0;
 	if (kernel && fmt->shared_kernel_root) {

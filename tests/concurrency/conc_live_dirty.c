@@ -13,6 +13,9 @@
  * protecting one page inside, and at the end of each round take_next
  * removing every mapping while the MMU threads still write.  A page whose
  * D was set must show D in the view (rounds) and in take_next's report.
+ * Before that, dirty logging: pt_harvest clearing D again and again while
+ * the MMU threads set it; every page dirtied must be reported by one of
+ * the harvests (the clear is an atomic AND on a live table).
  *
  * With `plain` as argv[1] the table is not live: ptkit's plain stores then
  * lose a bit now and then (0-5 per run here; before protect kept the bits
@@ -145,6 +148,34 @@ static void toggle_sw0(struct pt_prop *p, void *arg)
 	p->flags ^= PT_SW0;
 }
 
+/* Dirty logging while the MMU threads write: harvests that clear D, then
+ * one that does not.  A page dirtied before that last one was reported by
+ * one of them.  Then the pages start clean for the checks after it. */
+static uint64_t harvested;
+
+static void harvest_all(void)
+{
+	static uint64_t bm[(REGION_PAGES + 63) / 64], reported[(REGION_PAGES + 63) / 64];
+	const uint64_t len = REGION_PAGES * CONC_PAGE;
+
+	memset(reported, 0, sizeof(reported));
+	for (int k = 0; k <= 20; k++) {
+		if (k == 20)
+			snapshot(seen, 0, REGION_PAGES);
+		CONC_RC(pt_harvest(table, REGION_VA, len,
+				   PT_HARVEST_DIRTY | (k < 20 ? PT_HARVEST_CLEAR : 0), bm, NULL), 0);
+		for (size_t w = 0; w < sizeof(bm) / sizeof(bm[0]); w++)
+			reported[w] |= bm[w];
+	}
+	for (uint64_t i = 0; i < REGION_PAGES; i++) {
+		harvested += (reported[i / 64] >> (i % 64)) & 1;
+		if (seen[i] && !((reported[i / 64] >> (i % 64)) & 1) && lost++ < 5)
+			fprintf(stderr, "harvest: D of the page at 0x%" PRIx64 " never reported\n",
+				REGION_VA + i * CONC_PAGE);
+	}
+	memset(dirtied, 0, sizeof(dirtied));
+}
+
 /* Rewrites every leaf a few times while the MMU threads write. */
 static void churn(struct conc_rng *rng)
 {
@@ -219,6 +250,7 @@ int main(int argc, char **argv)
 		CONC_RC(pt_protect(table, REGION_VA + CONC_2M + conc_below(&rng, 512) * CONC_PAGE,
 				   CONC_PAGE, PT_SW1, 0, NULL), 0);
 		churn(&rng);
+		harvest_all();
 		snapshot(seen, 0, REGION_PAGES);
 		CONC_RC(pt_for_each_mapping(table, REGION_VA, REGION_PAGES * CONC_PAGE,
 					    check_view_leaf, NULL), 0);
@@ -229,8 +261,8 @@ int main(int argc, char **argv)
 		conc_expect_check(table, "after the round");
 	}
 	printf("%s: %" PRIu64 " rounds, %" PRIu64 " dirty bits set by the MMU threads, "
-	       "%" PRIu64 " lost\n", live ? "live" : "plain", rounds,
-	       atomic_load(&mmu_sets), lost);
+	       "%" PRIu64 " pages reported dirty by harvests, %" PRIu64 " lost\n",
+	       live ? "live" : "plain", rounds, atomic_load(&mmu_sets), harvested, lost);
 	CONC_CHECK(lost == 0, "%" PRIu64 " dirty bits lost", lost);
 	CONC_RC(pt_table_destroy(table), 0);
 	pt_phys_destroy(phys);

@@ -13,12 +13,13 @@
 enum cm_op {
 	OP_MAP, OP_MAP_TRACKED, OP_MAP_HUGE, OP_UNMAP, OP_PROTECT, OP_QUERY,
 	OP_CURSOR_TAKE, OP_CURSOR_MAP, OP_CURSOR_PROTECT, OP_CURSOR_READ,
-	OP_CURSOR_WIDE, OP_FOREACH, OP_COUNT
+	OP_CURSOR_WIDE, OP_FOREACH, OP_HARVEST, OP_SPLIT, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"map", "map_frames", "map_2M", "unmap", "protect", "query", "cursor_take",
-	"cursor_map", "cursor_protect", "cursor_read", "cursor_wide", "for_each",
+	"cursor_map", "cursor_protect", "cursor_read", "cursor_wide", "for_each", "harvest",
+	"split",
 };
 
 /* Properties the ops pick from: already normalized for x86-64, so the
@@ -289,6 +290,43 @@ static void op_protect(struct cm_worker *k, struct run r)
 	verify_run(k, &r, "after pt_protect");
 }
 
+/* Dirty logging beside the neighbours' maps and unmaps: the props here
+ * carry neither A nor D and nothing sets them, so every bit is clear, and
+ * clearing changes nothing. */
+static void op_harvest(struct cm_worker *k, struct run r)
+{
+	size_t words = (r.n + 63) / 64;
+	uint64_t *bm = malloc(words * sizeof(*bm));
+
+	CONC_CHECK(bm, "out of memory");
+	CONC_RC(pt_harvest(k->w->table, r.va, r.n * CONC_PAGE,
+			   PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm,
+			   maybe_batch(k)), 0);
+	for (size_t i = 0; i < words; i++)
+		CONC_CHECK(bm[i] == 0, "harvest at %#" PRIx64 ": a bit nothing set", r.va);
+	free(bm);
+	verify_run(k, &r, "after pt_harvest");
+}
+
+/* Eager split beside the neighbours' changes: the thread's own 2M leaves
+ * overlapping the run become 4K leaves, from a small stash (which may run
+ * dry, keeping what was split) or from the phys; the view is unchanged. */
+static void op_split(struct cm_worker *k, struct run r)
+{
+	struct pt_reserve stash = { 0, 0 };
+	int err;
+
+	if (conc_chance(&k->rng, 50)) {
+		CONC_RC(pt_reserve_fill(k->w->table, &stash, conc_below(&k->rng, 2)), 0);
+		err = pt_split(k->w->table, r.va, r.n * CONC_PAGE, 1, &stash);
+		CONC_CHECK(err == 0 || err == PT_ENOMEM, "pt_split: %s", pt_strerror(err));
+		pt_reserve_drain(k->w->table, &stash);
+	} else {
+		CONC_RC(pt_split(k->w->table, r.va, r.n * CONC_PAGE, 1, NULL), 0);
+	}
+	verify_run(k, &r, "after pt_split");
+}
+
 /* ---- cursor operations ---- */
 
 /* What take_next reported lies inside the run and matches the model. */
@@ -490,7 +528,7 @@ static void op_foreach(struct cm_worker *k, struct run r)
 
 static enum cm_op pick_op(struct cm_worker *k)
 {
-	static const unsigned weights[OP_COUNT] = { 16, 14, 3, 14, 10, 6, 5, 6, 5, 5, 6, 4 };
+	static const unsigned weights[OP_COUNT] = { 16, 14, 3, 14, 10, 6, 5, 6, 5, 5, 6, 4, 4, 3 };
 	unsigned total = 0, x;
 
 	for (int i = 0; i < OP_COUNT; i++)
@@ -526,6 +564,8 @@ static void do_op(struct cm_worker *k, enum cm_op op)
 	case OP_CURSOR_READ: op_cursor_read(k, r); break;
 	case OP_CURSOR_WIDE: op_cursor_wide(k, r); break;
 	case OP_FOREACH: op_foreach(k, r); break;
+	case OP_HARVEST: op_harvest(k, r); break;
+	case OP_SPLIT: op_split(k, r); break;
 	default: break;
 	}
 	k->ops[op]++;

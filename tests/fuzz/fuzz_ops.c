@@ -19,7 +19,11 @@
  *
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
  * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
- * query / find_next / jump / take_next / protect_next / map, flush batches
+ * query / find_next / jump / take_next / protect_next / map, pt_copy between
+ * two of the tables (the checker watching the source or the destination),
+ * pt_harvest (its bitmap against the model's), pt_mark (markers checked
+ * raw and with pt_query_marker after every step), pt_split (from the
+ * phys, or from a stash that may run dry), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -151,6 +155,7 @@ struct mtable {
 	bool hooked;            /* (always: UK inherits K's hook) */
 	struct half *user, *kern;
 	bool kern_ro;           /* UK sharing K's half: writes there are PT_EPERM */
+	unsigned cap;           /* max_leaf_level: pt_copy wants it equal */
 	struct pt_flush batch;
 	bool batch_on;
 	/* What the open batch still owes (checked when it is finished):
@@ -323,8 +328,18 @@ static int norm_for(int t, struct pt_prop p, struct pt_prop *out)
 
 /* ------------------------------------------------------ verification */
 
-/* The view of a table over the windows, where every modelled leaf lies.
- * A leaf anywhere else shows in the leaf counts of pt_table_stats. */
+/* Pages for verify_marks to probe: a fixed sequence, not input bytes. */
+static uint64_t probe_state = 1;
+
+static uint64_t probe_below(uint64_t n)
+{
+	probe_state = probe_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (probe_state >> 17) % n;
+}
+
+/* The view of a table over the windows, where every modelled leaf (and
+ * marker) lies.  A leaf anywhere else shows in the leaf counts of
+ * pt_table_stats. */
 static void verify_view(const struct mtable *m)
 {
 	const struct half *hs[2] = {m->user, m->kern};
@@ -348,6 +363,7 @@ static void verify_view(const struct mtable *m)
 				j++;
 			compare_walk(m->t, m->name, va, len, 0, h->leaves.v + i, j - i, 0,
 				     hname[k]);
+			verify_marks(m->t, m->name, h, va, ws[k][w].last, probe_below);
 		}
 	}
 }
@@ -1049,6 +1065,112 @@ static void op_query(int t)
 		     pt_test_fmt_mapping(&got, b, sizeof(b)));
 }
 
+/*
+ * pt_copy from table t into another one (a byte: which other, COW, which
+ * side the invalidation checker watches: it follows one table).  Returns
+ * the destination.
+ */
+static int op_copy(int t, uint8_t flags)
+{
+	static struct effects other;
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	int d = (t + 1 + (c & 1)) % NT, watched = c & 4 ? d : t;
+	unsigned cflags = c & 2 ? PT_COPY_COW : 0;
+	bool batched, lax = flags & 0x04;
+	struct half *hs = NULL, *hd = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: len = 0; break;
+		case 1: va += PAGE / 2; break;
+		case 2: cflags |= 2; break; /* no such flag */
+		default: d = t; break;
+		}
+	}
+	struct mtable *dm = &T[d];
+	want = first_err(range_err(m, va, len, true, &hs), range_err(dm, va, len, true, &hd));
+	if (len == 0 || va + (len - 1) < va || d == t || m->features != dm->features ||
+	    m->cap != dm->cap || (cflags & ~PT_COPY_COW))
+		want = PT_EINVAL;
+	if (want == 0)
+		want = copy_state_err(hd, hs, va, va + (len - 1));
+	DESC("copy %s into %s va=%#" PRIx64 " len=%#" PRIx64 " flags=%#x, watching %s",
+	     m->name, dm->name, va, len, cflags, T[watched].name);
+	cursor_yield_to(t);
+	cursor_yield_to(d);
+	fl = pick_batch(t, flags, false, &batched);
+	watch_prepare();
+	other.nodes_removed = other.splits = other.pieces.n = other.breaks.n = 0;
+	if (want == 0 && !lax)
+		model_copy(hd, hs, va, va + (len - 1), cflags & PT_COPY_COW,
+			   watched == t ? &eff : &other, watched == t ? &other : &eff);
+	watch_begin(watched, watched == t ? hs : hd, false, batched && watched == t, lax);
+	inj_begin(&j, t, flags);
+	err = pt_copy(dm->t, m->t, va, len, cflags, fl);
+	if (!call_done("pt_copy", watched, batched && watched == t, &j, err, want) &&
+	    err == 0 && lax)
+		model_copy(hd, hs, va, va + (len - 1), cflags & PT_COPY_COW, &other, &other);
+	return d;
+}
+
+/*
+ * pt_harvest of table t (a byte: bits 0-1 what to ask, 1-3, bit 2 clear),
+ * its bitmap against the model's.
+ */
+static void op_harvest(int t, uint8_t flags)
+{
+	static uint64_t got[4 * PT_GiB / PAGE / 64], want_bm[4 * PT_GiB / PAGE / 64];
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	unsigned what = (c & 3 ? c & 3 : PT_HARVEST_DIRTY) | (c & 4 ? PT_HARVEST_CLEAR : 0);
+	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	bool bad_batch = false, batched;
+	struct half *h = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: what &= PT_HARVEST_CLEAR; break; /* asks nothing */
+		case 1: va += PAGE / 2; break;
+		case 2: what |= 8; break;                 /* no such flag */
+		default: bad_batch = true; break;
+		}
+	}
+	want = range_err(m, va, len, true, &h);
+	if (bad_batch || !(what & 3) || (what & 8))
+		want = PT_EINVAL;
+	DESC("harvest %s va=%#" PRIx64 " len=%#" PRIx64 " what=%#x", m->name, va, len, what);
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0)
+		model_harvest(h, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, want_bm, &eff);
+	watch_begin(t, h, false, batched, false);
+	inj_begin(&j, t, flags);
+	err = pt_harvest(m->t, va, len, what, got, fl);
+	call_done("pt_harvest", t, batched, &j, err, want);
+	for (uint64_t i = 0; err == 0 && i < (len / PAGE + 63) / 64; i++)
+		if (got[i] != want_bm[i])
+			FAIL("pt_harvest: bitmap word %" PRIu64 " is %#" PRIx64 ", want %#" PRIx64,
+			     i, got[i], want_bm[i]);
+}
+
 /* One invalid range (one more byte says which): empty, unaligned, across
  * the end of the user half, wrapping past 2^64. */
 static void bad_range(uint64_t *va, uint64_t *len)
@@ -1062,6 +1184,90 @@ static void bad_range(uint64_t *va, uint64_t *len)
 	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
 	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
 	}
+}
+
+/* pt_mark on table t (a byte: the value's low bits, 0xff: one too wide). */
+static void op_mark(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	uint64_t value = c == 0xff ? (1ull << fmt->marker_bits) : c * 0x0101010101ull;
+	bool lax = flags & 0x04;
+	struct half *h = NULL;
+	struct inj j;
+	int want, err;
+
+	value &= c == 0xff ? ~0ull : (1ull << fmt->marker_bits) - 1;
+	if (len > 256 * PAGE) /* one model entry per page */
+		len = 256 * PAGE;
+	if (flags & 0x40)
+		bad_range(&va, &len);
+	want = range_err(m, va, len, true, &h);
+	if (value >> fmt->marker_bits)
+		want = PT_EINVAL;
+	if (want == 0 && overlaps(h, va, va + (len - 1)))
+		want = PT_EEXIST;
+	DESC("mark %s va=%#" PRIx64 " len=%#" PRIx64 " value=%#" PRIx64, m->name, va, len, value);
+	cursor_yield_to(t);
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_mark(h, va, va + (len - 1), value);
+	watch_begin(t, h, false, false, lax);
+	inj_begin(&j, t, flags);
+	err = pt_mark(m->t, va, len, value);
+	if (!call_done("pt_mark", t, false, &j, err, want) && err == 0 && lax)
+		model_mark(h, va, va + (len - 1), value);
+}
+
+/*
+ * pt_split on table t (a byte: bit 0 down to 2M rather than 4K, bit 1
+ * from a stash of bits 2-4 nodes, which may run dry: PT_ENOMEM with what
+ * was split kept; fault injection only without a stash, where PT_ENOMEM
+ * changes nothing).
+ */
+static void op_split(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
+	uint8_t c = u8();
+	unsigned to = c & 1 ? 2 : 1;
+	bool stash = c & 2, lax = !stash && (flags & 0x04);
+	uint64_t nodes = (c >> 2) & 7;
+	struct pt_reserve r = {0, 0};
+	struct half *h = NULL;
+	struct inj j;
+	int want, err;
+
+	if (flags & 0x40)
+		bad_range(&va, &len);
+	want = range_err(m, va, len, true, &h);
+	if (want == 0 && split_need(h, va, va + (len - 1), to) > 64) /* the checks cost per leaf */
+		len = PAGE;
+	if (want == 0 && stash && split_need(h, va, va + (len - 1), to) > nodes)
+		want = PT_ENOMEM;
+	DESC("split %s va=%#" PRIx64 " len=%#" PRIx64 " to %u", m->name, va, len, to);
+	if (stash)
+		DESC(" from a stash of %" PRIu64, nodes);
+	cursor_yield_to(t);
+	watch_prepare();
+	if ((want == 0 || want == PT_ENOMEM) && !lax)
+		model_split(h, va, va + (len - 1), to, stash ? nodes : UINT64_MAX, &eff);
+	if (stash && pt_reserve_fill(m->t, &r, nodes))
+		FAIL("pt_reserve_fill of %" PRIu64 " nodes failed", nodes);
+	watch_begin(t, h, false, false, lax);
+	inj_begin(&j, t, lax ? flags : flags & ~0x04);
+	err = pt_split(m->t, va, len, to, stash ? &r : NULL);
+	pt_reserve_drain(m->t, &r);
+	if (want == PT_ENOMEM) { /* the stash ran dry (no injection): not a leak */
+		check_result("pt_split", err, want);
+		watch_end(t, false, false);
+		return;
+	}
+	if (!call_done("pt_split", t, false, &j, err, want) && err == 0 && lax)
+		model_split(h, va, va + (len - 1), to, UINT64_MAX, &eff);
 }
 
 static void op_walk(int t, uint8_t flags)
@@ -1687,6 +1893,8 @@ static void tables_create(uint8_t cfg, uint32_t fu, uint32_t fk)
 	mtable_init(T_U, "U", &h_u, NULL, false, fu);
 	mtable_init(T_K, "K", NULL, &h_k, false, fk);
 	mtable_init(T_UK, "UK", &h_uk, share ? &h_k : NULL, share, fk);
+	T[T_U].cap = lu;
+	T[T_K].cap = T[T_UK].cap = lk;
 	for (int t = 0; t < NT; t++) {
 		/* cfg bit 6: one allocation of each creation fails first (the
 		 * next byte says which); PT_ENOMEM must give back everything,
@@ -1826,7 +2034,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			batch_finish(t);
 			break;
 		case 15:
-			if ((k & 0x30) == 0x20) {
+			if (k == 0x4f) {
+				mask |= M(op_copy(t, flags));
+				read = false;
+			} else if (k == 0x8f) {
+				op_harvest(t, flags);
+				read = false;
+			} else if (k == 0xcf) {
+				op_mark(t, flags);
+				read = false;
+			} else if (k == 0xdf) {
+				op_split(t, flags);
+				read = false;
+			} else if ((k & 0x30) == 0x20) {
 				op_null_args(t);
 			} else if ((k & 0x30) == 0x30 ||
 				   ((k & 0x10) && !fmt->shared_kernel_root)) {

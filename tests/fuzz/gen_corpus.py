@@ -28,7 +28,18 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            destroy K while UK lives, PT_EBUSY, where UK shares K's half,
            else as 0x30; 0x20 NULL and out-of-range arguments, PT_EINVAL;
            0x30 destroy UK and make it again from K, flags bit 2 fault
-           injection, bit 3 which allocation fails)
+           injection, bit 3 which allocation fails; kind 0x4f exactly:
+           pt_copy from the flags' table, then one byte: bit 0 into the
+           next table (0) or the one after (1), bit 1 PT_COPY_COW, bit 2
+           the invalidation checker watches the destination, not the
+           source); kind 0x8f exactly: pt_harvest of the flags' table,
+           then one byte: bits 0-1 what it asks (A 1, D 2, both 3; 0:
+           D), bit 2 PT_HARVEST_CLEAR; kind 0xcf exactly: pt_mark on the
+           flags' table (at most 256 pages), then one byte b: the value
+           b * 0x0101010101 (0xff: one bit too wide, PT_EINVAL); kind
+           0xdf exactly: pt_split of the flags' table, then one byte: bit 0
+           down to 2 MiB (else 4 KiB), bit 1 from a stash of bits 2-4 nodes
+           (else from the phys)
            Cursor kinds (9-13) read no argument when no cursor is open.
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
@@ -50,6 +61,13 @@ MAP, MAPF, UNMAP, PROTECT, QUERY, WALK, COPEN, CCLOSE = 0, 2, 3, 4, 5, 6, 7, 8
 FIND, JUMP, TAKE, PNEXT, CMAP, FINISH, FINISH_ALL = range(9, 16)
 CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
 RECREATE_UK = FINISH_ALL | 0x30
+COPY = 0x4f
+HARVEST = 0x8f
+MARK = 0xcf
+SPLIT = 0xdf
+TO_2M, STASH = 1, 2
+H_A, H_D, H_CLEAR = 1, 2, 4
+NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
 WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
 
@@ -437,6 +455,91 @@ def roots(fmt, fu=0, fk=0):
         op(FINISH, flags(K))
 
 
+def copy(fmt, fu=0, fk=0):
+    """pt_copy between U and UK (alike when fu == fk): mixed sizes and
+    tracked frames copied copy-on-write into UK over an empty leaf table
+    (a 2M leaf replaces it: AArch64 breaks), then back into U under fault
+    injection; PT_EEXIST, a cut leaf (PT_EALIGN) and the same table
+    (PT_EINVAL)."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(UK), va(0, 0, 0, 5), pages(1), pa_page(), prop()) + \
+        op(UNMAP, flags(UK), va(0, 0, 0, 5), pages(1)) + \
+        op(MAP, flags(U), va(0, 0, 0, 0), mib2(2), pa_2m(0), prop()) + \
+        op(MAP, flags(U), va(0, 0, 510, 2), gib(1, 3), pa_1g(1), prop(R | W | X)) + \
+        op(MAPF, flags(U), va(0, 2, 0, 2), 5, 0x21, prop(R | W | US)) + \
+        op(COPY, flags(U, batch=True), va(0, 0, 0, 0), TO_END, NEXT | COW | WATCH_DST) + \
+        op(FINISH, flags(U)) + \
+        op(COPY, flags(UK), va(0, 0, 0, 0), mib2(2), WATCH_DST) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END) + \
+        op(COPY, flags(UK, inj=1, nth=1), va(0, 0, 0, 0), TO_END, COW | WATCH_DST) + \
+        op(COPY, flags(UK, batch=True), va(0, 0, 0, 0), TO_END, COW) + \
+        op(COPY, flags(U), va(0, 0, 1, 3), pages(1), NEXT) + \
+        op(COPY, flags(U, bad=True), va(0, 0, 0, 0), pages(1), NEXT, 3) + \
+        op(FINISH_ALL, flags(U))
+
+
+def harvest(fmt, fu=0, fk=0):
+    """pt_harvest of leaves mapped with and without A and D: 4K, 2M and 1G
+    (one cut by the range: reported, not cleared), A, D and both, cleared
+    into a batch and not, on U, K up to 2^64 and UK's borrowed half
+    (PT_EPERM where K's half is shared)."""
+    return cfg(fmt, fu, fk, base=0x10) + \
+        op(MAP, flags(U), va(0, 0, 0, 0), pages(8), pa_page(), prop(R | W | A | D)) + \
+        op(MAP, flags(U), va(0, 0, 0, 8), pages(8), pa_page(), prop(R | A)) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1, 2), pa_1g(1), prop(R | W | D)) + \
+        op(HARVEST, flags(U), va(0, 0, 0, 0), pages(16), H_A) + \
+        op(HARVEST, flags(U, batch=True), va(0, 0, 0, 0), pages(16), H_D | H_CLEAR) + \
+        op(HARVEST, flags(U), va(0, 0, 0, 0), pages(16), H_A | H_D) + \
+        op(FINISH, flags(U)) + \
+        op(HARVEST, flags(U), va(0, 1, 1, 3), gib(1), H_A | H_D | H_CLEAR) + \
+        op(HARVEST, flags(U), va(0, 1, 0, 0), TO_END, H_D) + \
+        op(MAP, flags(K), va(2, 3, 508, 0), TO_END, pa_2m(1), prop(R | W | G | A | D)) + \
+        op(HARVEST, flags(K), va(2, 3, 508, 0), TO_END, H_A | H_D | H_CLEAR) + \
+        op(HARVEST, flags(UK), va(2, 3, 508, 0, kernel=True), TO_END, H_D) + \
+        op(HARVEST, flags(U, bad=True), va(0, 0, 0, 0), pages(1), H_A, 0)
+
+
+def markers(fmt, fu=0, fk=0):
+    """Markers across a leaf table boundary, over markers, over a mapping
+    (PT_EEXIST), a value too wide; a map over some (a swap-in), an unmap of
+    others, a 2M map replacing a leaf table of markers, a copy of them into
+    UK, and markers in K's half up to 2^64 seen through UK."""
+    return cfg(fmt, fu, fk) + \
+        op(MARK, flags(U), va(0, 0, 0, 509), pages(8), 0x12) + \
+        op(MARK, flags(U), va(0, 0, 0, 510), pages(2), 0x34) + \
+        op(MAP, flags(U), va(0, 0, 1, 0), pages(1), pa_page(), prop()) + \
+        op(MARK, flags(U), va(0, 0, 0, 511), pages(3), 0x56) + \
+        op(MARK, flags(U), va(0, 0, 2, 0), pages(1), 0xff) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 511), pages(1)) + \
+        op(COPY, flags(U), va(0, 0, 0, 0), mib2(4), NEXT | WATCH_DST) + \
+        op(MAP, flags(U), va(0, 0, 1, 1), pages(2), pa_page(), prop()) + \
+        op(MARK, flags(U), va(0, 0, 8, 0), pages(16), 0x77) + \
+        op(MAP, flags(U), va(0, 0, 8, 0), mib2(1), pa_2m(1), prop()) + \
+        op(MARK, flags(K, inj=1, nth=2), va(2, 3, 511, 508), pages(4), 0x9a) + \
+        op(MARK, flags(K), va(2, 3, 511, 508), pages(4), 0x9a) + \
+        op(WALK, flags(UK), va(2, 3, 511, 0, kernel=True), mib2(1), 0) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
+
+
+def splits(fmt, fu=0, fk=0):
+    """pt_split: a 1G leaf to 2M, then to 4K across two 2M pieces from a
+    stash of 1 (runs dry), again from a stash of 3 (goes on), from the phys
+    under fault injection, in K up to 2^64, then a copy of a range that
+    cut a huge leaf before the split."""
+    return cfg(fmt, fu, fk, base=0x10) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1), pa_1g(1), prop(R | W | A | D)) + \
+        op(SPLIT, flags(U), va(0, 1, 5, 3), pages(1), TO_2M) + \
+        op(SPLIT, flags(U), va(0, 1, 8, 510), pages(4), STASH | 1 << 2) + \
+        op(SPLIT, flags(U), va(0, 1, 8, 510), pages(4), STASH | 3 << 2) + \
+        op(SPLIT, flags(U, inj=1, nth=1), va(0, 1, 16, 3), pages(1), 0) + \
+        op(SPLIT, flags(U), va(0, 1, 16, 3), pages(1), 0) + \
+        op(COPY, flags(U), va(0, 1, 16, 0), pages(8), NEXT | COW) + \
+        op(MAP, flags(K), va(2, 3, 510, 0), TO_END, pa_2m(1), prop(R | W | G)) + \
+        op(SPLIT, flags(K), va(2, 3, 511, 509), TO_END, 0) + \
+        op(SPLIT, flags(U, bad=True), va(0, 0, 0, 0), pages(1), 0, 0) + \
+        op(UNMAP, flags(U), va(0, 1, 0, 0), TO_END)
+
+
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
     op(MAP, flags(U), va(0, 0, 0, 0), gib(1, 2), pa_1g(1), prop(R | W, 14)) + \
     op(MAP, flags(U), va(0, 2, 0, 0), gib(1), pa_1g(2), prop(R, 7)) + \
@@ -458,6 +561,24 @@ SEEDS["32-a64-bbm2"] = bbm(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
 SEEDS["33-a64-roots"] = roots(A64)
 SEEDS["34-a64-new-maps"] = new_maps(A64, 0, WC_OR_PBMT_OR_BBM2)
 SEEDS["35-x86-bbm-none"] = bbm(X86)
+SEEDS["37-x86-copy"] = copy(X86)
+SEEDS["38-sv39-copy"] = copy(SV39)
+SEEDS["39-a64-copy"] = copy(A64)
+SEEDS["40-la57-copy-pat-wc"] = copy(LA57, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["41-sv48-copy-svvptc"] = copy(SV48, SVVPTC, SVVPTC)
+SEEDS["42-x86-harvest"] = harvest(X86)
+SEEDS["43-sv39-harvest"] = harvest(SV39)
+SEEDS["44-a64-harvest"] = harvest(A64)
+SEEDS["45-sv48-harvest-svvptc"] = harvest(SV48, SVVPTC, SVVPTC)
+SEEDS["46-x86-markers"] = markers(X86)
+SEEDS["47-sv39-markers"] = markers(SV39)
+SEEDS["48-a64-markers"] = markers(A64)
+SEEDS["49-la57-markers"] = markers(LA57)
+SEEDS["50-x86-split"] = splits(X86)
+SEEDS["51-sv39-split"] = splits(SV39)
+SEEDS["52-a64-split"] = splits(A64)
+SEEDS["53-a64-split-bbm2"] = splits(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["54-sv48-split"] = splits(SV48)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

@@ -5,7 +5,7 @@
  * design §5: "All or nothing: out of memory leaves the table exactly as
  * before."  For each operation that allocates page-table nodes (a map of mixed
  * page sizes, a map over empty nodes it must replace, map_frames, an unmap or
- * a protect that must split huge pages), make the 1st, 2nd, ... allocation
+ * a protect that must split huge pages, a copy, a mark, a split), make the 1st, 2nd, ... allocation
  * fail until the operation gets through.  After every PT_ENOMEM the whole
  * observable state — the view of both halves, pt_table_stats, the reference
  * counts of the tracked frames and the number of free frames — must equal the
@@ -286,6 +286,42 @@ static int op_protect_kernel(struct fx *f)
 			  NULL);
 }
 
+/* Everything setup_huge mapped in U, copied into UK (U's settings):
+ * 1G leaves, 2M leaves and tracked pages, made read-only in both. */
+static int op_copy_cow(struct fx *f)
+{
+	return pt_copy(f->uk, f->u, PT_GiB, 4 * PT_GiB, PT_COPY_COW, NULL);
+}
+
+/* Empty nodes in U (setup_empty_nodes) under what UK maps: a 1G leaf
+ * replaces the empty level-2 node at 1G, a 2M leaf the leaf table at
+ * 2G+2M, and 4K pages need a new leaf table. */
+static void setup_copy_over_empty(struct fx *f)
+{
+	setup_empty_nodes(f);
+	assert_int_equal(pt_map(f->uk, PT_GiB, 5 * PT_GiB, PT_GiB + 2 * 2 * PT_MiB + 3 * PAGE,
+				RW), 0);
+}
+
+static int op_copy_over_empty(struct fx *f)
+{
+	return pt_copy(f->u, f->uk, PT_GiB, PT_GiB + 2 * 2 * PT_MiB + 3 * PAGE, 0, NULL);
+}
+
+/* Markers across a 1G boundary into an empty table: two leaf tables, two
+ * level-2 nodes (AArch64 and 4-level: a level-3 one too). */
+static int op_mark(struct fx *f)
+{
+	return pt_mark(f->u, 2 * PT_GiB - 3 * PAGE, 5 * PAGE, 0x5a5a);
+}
+
+/* Splits of setup_huge's leaves from the phys: a 1G leaf to 4K at both
+ * ends of the range, 2M leaves between. */
+static int op_split(struct fx *f)
+{
+	return pt_split(f->u, 2 * PT_GiB - PAGE, 2 * PAGE + 2 * PT_MiB, 1, NULL);
+}
+
 static void setup_none(struct fx *f)
 {
 	(void)f;
@@ -307,6 +343,10 @@ static const struct fcase cases[] = {
 	{"protect 2M part + tracked, batch", setup_huge, op_protect_tracked,
 	 true},
 	{"protect kernel half, split", setup_huge, op_protect_kernel, true},
+	{"copy U to UK, copy-on-write", setup_huge, op_copy_cow, true},
+	{"copy UK to U over empty nodes", setup_copy_over_empty, op_copy_over_empty, true},
+	{"mark across 1G", setup_none, op_mark, true},
+	{"split 1G leaves to 4K", setup_huge, op_split, true},
 };
 
 /* ---------------------------------------------------------- the loop */
@@ -400,7 +440,7 @@ static void test_enomem_changes_nothing(void **state)
 /* Operations that need no new node succeed on the first try even with the
  * very next allocation set to fail: nothing allocates needlessly (a 4K map
  * into an existing leaf table, an unmap of whole leaves, a protect of whole
- * leaves).  The armed failure is then turned off again. */
+ * leaves, a harvest that clears).  The armed failure is then turned off again. */
 static void test_no_needless_allocation(void **state)
 {
 	struct fx f;
@@ -413,6 +453,12 @@ static void test_no_needless_allocation(void **state)
 				0x3000000, 2 * PAGE, RW), 0);
 	assert_int_equal(pt_protect(f.u, PT_GiB, PT_GiB, PT_X, 0, NULL), 0);
 	assert_int_equal(pt_unmap(f.u, 4 * PT_GiB, 2 * PT_MiB, NULL), 0);
+	{
+		uint64_t bm[(2 * PT_GiB / PAGE + 63) / 64];
+
+		assert_int_equal(pt_harvest(f.u, PT_GiB, 2 * PT_GiB, PT_HARVEST_ACCESSED |
+					    PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm, NULL), 0);
+	}
 	pt_phys_fail_nth_alloc(f.phys, 0);
 	for (int i = 0; i < 4; i++)
 		pt_test_check(i == 0 ? f.u : i == 1 ? f.u2 : i == 2 ? f.k : f.uk);

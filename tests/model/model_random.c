@@ -22,7 +22,14 @@
  * written (the hook reads the raw PTEs), a tracked frame was released only
  * after such an invalidation, and removed nodes were flushed as nodes.
  *
- * Tables: U (user), U2 (user, pages capped at 2 MiB), K (kernel) and UK (user,
+ * Operations: map, map_frames, unmap, protect, query, walk, copy (from a
+ * table into one alike, mostly C; the invalidation checker follows the
+ * source or the destination, at random), harvest, mark (markers checked
+ * raw and with pt_query_marker after every step, over every window) and
+ * split (from the phys, or from a stash that often runs dry: PT_ENOMEM
+ * with what was split kept).
+ *
+ * Tables: U (user), U2 (user, pages capped at 2 MiB), C (user, U's twin), K (kernel) and UK (user,
  * made from K with pt_table_create_user: sharing K's kernel half where the
  * format has one root for both halves, an empty user table of its own where
  * it has one root per half, as AArch64).  Address windows are small so ranges
@@ -108,11 +115,12 @@ struct mtable {
 	bool hooked;                /* its invalidations reach on_invalidate */
 	unsigned weight;            /* how often steps pick it */
 	uint32_t features;          /* PT_FEAT_* it was created with */
+	unsigned cap;               /* its max_leaf_level */
 };
 
-static struct half h_u, h_u2, h_uk, h_k;
-static struct mtable t_u, t_u2, t_k, t_uk;
-static struct mtable *tables[] = {&t_u, &t_u2, &t_k, &t_uk};
+static struct half h_u, h_u2, h_uk, h_k, h_c;
+static struct mtable t_u, t_u2, t_k, t_uk, t_c;
+static struct mtable *tables[] = {&t_u, &t_u2, &t_k, &t_uk, &t_c};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 static struct window user_win[NWIN], kern_win[NWIN];
 static int16_t *pool_index;         /* arena frame number -> pool slot */
@@ -152,7 +160,7 @@ model_fail(const char *file, int line, const char *f, ...)
 static size_t model_nodes(void)
 {
 	return NTABLES /* roots */ + half_nodes(&h_u) + half_nodes(&h_u2) +
-	       half_nodes(&h_uk) + half_nodes(&h_k);
+	       half_nodes(&h_uk) + half_nodes(&h_k) + half_nodes(&h_c);
 }
 
 static int pool_slot(uint64_t pa)
@@ -231,6 +239,14 @@ static void verify_table(const struct mtable *mt)
 	predict_stats(mt->user, mt->kernel, &want);
 	if (pt_stats_diff(&want, &got, why, sizeof(why)))
 		mfail("%s: %s", mt->name, why);
+	for (int w = 0; w < NWIN; w++) {
+		if (mt->user)
+			verify_marks(mt->t, mt->name, mt->user, user_win[w].start,
+				     user_win[w].last, rnd_below);
+		if (mt->kernel)
+			verify_marks(mt->t, mt->name, mt->kernel, kern_win[w].start,
+				     kern_win[w].last, rnd_below);
+	}
 }
 
 /* Reference counts are exact across all tables plus the test (design §4.5).
@@ -261,11 +277,20 @@ static void verify_frames(void)
 
 /* ------------------------------------------------------------- steps */
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK };
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY,
+	       OP_HARVEST, OP_MARK, OP_SPLIT };
+#define NR_OPS 10
 
 struct op {
 	enum op_kind kind;
-	struct mtable *mt;
+	struct mtable *mt;          /* copy: the source (its batch) */
+	struct mtable *mt2;         /* copy: the destination */
+	unsigned copy_flags;
+	unsigned harvest_what;
+	uint64_t mark_value;
+	unsigned split_to;
+	bool split_stash;           /* from a pt_reserve of stash_nodes */
+	uint64_t stash_nodes;
 	uint64_t va, len, pa;
 	struct pt_prop prop;
 	uint32_t set, clear;
@@ -276,12 +301,19 @@ struct op {
 };
 
 static struct {
-	unsigned long ops[6], ok[6], err[10];
+	unsigned long ops[NR_OPS], ok[NR_OPS], err[10];
 	unsigned long leaves_made[PT_MAX_LEVELS + 1];
 	unsigned long mixed_maps, splits, nodes_removed, top_ops, big_unmaps;
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
+	unsigned long copy_cow, copy_leaves;
+	unsigned long harvest_bits, harvest_cleared, marks_made;
+	unsigned long split_dry, split_leaves;
 } st;
+
+/* pt_harvest's bitmap and the model's: a window is at most 4 GiB. */
+#define HV_WORDS (4 * PT_GiB / PAGE / 64)
+static uint64_t hv_got[HV_WORDS], hv_want[HV_WORDS];
 
 static struct mtable *pick_table(void)
 {
@@ -465,6 +497,95 @@ static void corrupt(struct op *op)
 		op->len = op->nf * PAGE;
 }
 
+/* Tables whose leaves mean the same (pt_copy's condition). */
+static bool alike(const struct mtable *a, const struct mtable *b)
+{
+	unsigned ca = a->cap ? a->cap : fmt->max_leaf_level;
+	unsigned cb = b->cap ? b->cap : fmt->max_leaf_level;
+
+	return a->features == b->features && ca == cb;
+}
+
+/* A copy from op->mt: into a table like it, mostly; ranges often on 2M
+ * boundaries, so fewer huge leaves are cut; rarely an invalid argument. */
+static void gen_copy(struct op *op, const struct window *w)
+{
+	struct mtable *cand[NTABLES];
+	size_t n = 0;
+
+	op->kind = OP_COPY;
+	for (size_t i = 0; i < NTABLES; i++)
+		if (tables[i] != op->mt && alike(tables[i], op->mt))
+			cand[n++] = tables[i];
+	op->mt2 = n && chance(90) ? cand[rnd_below(n)] : pick_table();
+	op->copy_flags = chance(50) ? PT_COPY_COW : 0;
+	if (chance(50)) {
+		op->va &= ~(2 * PT_MiB - 1);
+		op->len = (op->len + 2 * PT_MiB - 1) & ~(2 * PT_MiB - 1);
+		if (op->len - 1 > w->last - op->va)
+			op->len = w->last - op->va + 1;
+	}
+	if (chance(4)) {
+		switch (rnd_below(4)) {
+		case 0: op->len = 0; break;
+		case 1: op->va += PAGE / 2; break;
+		case 2: op->copy_flags |= 2; break; /* no such flag */
+		default: op->mt2 = op->mt; break;
+		}
+	}
+}
+
+/* A harvest of A, D or both, clearing half the time; rarely invalid. */
+static void gen_harvest(struct op *op)
+{
+	op->kind = OP_HARVEST;
+	op->harvest_what = (unsigned)(1 + rnd_below(3)) | (chance(50) ? PT_HARVEST_CLEAR : 0);
+	op->va &= ~(PAGE - 1); /* a query's va may be any byte */
+	if (chance(4)) {
+		switch (rnd_below(4)) {
+		case 0: op->harvest_what &= PT_HARVEST_CLEAR; break; /* asks nothing */
+		case 1: op->harvest_what |= 8; break;                /* no such flag */
+		case 2: op->va += PAGE / 2; break;
+		default: op->len = 0; break;
+		}
+	}
+}
+
+/* Markers over a few pages (the model keeps one entry per page), rarely
+ * a value too wide for the format. */
+static void gen_mark(struct op *op)
+{
+	op->kind = OP_MARK;
+	op->va &= ~(PAGE - 1);
+	if (op->len > 1024 * PAGE)
+		op->len = (1 + rnd_below(64)) * PAGE;
+	op->mark_value = rnd() & ((1ull << fmt->marker_bits) - 1);
+	if (chance(3))
+		op->mark_value = (1ull << fmt->marker_bits) + rnd_below(4);
+}
+
+/* A split to 4K or 2M, half the time from a stash holding up to the
+ * nodes it needs, so it often runs dry; rarely an invalid level. */
+static void gen_split(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	op->kind = OP_SPLIT;
+	op->va &= ~(PAGE - 1);
+	op->split_to = chance(3) ? (chance(50) ? 0 : fmt->max_leaf_level + 1)
+				 : 1 + (unsigned)rnd_below(2);
+	op->split_stash = chance(50);
+	if (!h || range_bad(op->va, op->len) || !op->split_to ||
+	    op->split_to > fmt->max_leaf_level)
+		return;
+	/* The per-step checks cost per leaf: a few hundred thousand at most. */
+	if (split_need(h, op->va, op->va + (op->len - 1), op->split_to) > 64)
+		op->len = (1 + rnd_below(8)) * PAGE;
+	if (op->split_stash)
+		op->stash_nodes = rnd_below(split_need(h, op->va, op->va + (op->len - 1),
+						       op->split_to) + 2);
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -535,12 +656,20 @@ static void gen_op(struct op *op)
 	}
 	if (op->kind <= OP_PROTECT && !op->whole_window && chance(4))
 		corrupt(op);
+	if (!op->whole_window && chance(8))
+		gen_copy(op, w);
+	else if (!op->whole_window && chance(6))
+		gen_harvest(op);
+	else if (!op->whole_window && chance(6))
+		gen_mark(op);
+	else if (!op->whole_window && chance(6))
+		gen_split(op);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk"};
+					"protect", "query", "walk", "copy", "harvest", "mark", "split"};
 	return n[k];
 }
 
@@ -561,10 +690,39 @@ static void describe(const struct op *op, char *buf, size_t len)
 			 op->clear, op->batch ? " batch" : "");
 	else if (op->kind == OP_UNMAP && op->batch)
 		snprintf(buf + n, len - n, " batch");
+	else if (op->kind == OP_COPY)
+		snprintf(buf + n, len - n, " into %s flags %#x%s", op->mt2->name,
+			 op->copy_flags, op->batch ? " batch" : "");
+	else if (op->kind == OP_HARVEST)
+		snprintf(buf + n, len - n, " what %#x%s", op->harvest_what,
+			 op->batch ? " batch" : "");
+	else if (op->kind == OP_MARK)
+		snprintf(buf + n, len - n, " value %#" PRIx64, op->mark_value);
+	else if (op->kind == OP_SPLIT && op->split_stash)
+		snprintf(buf + n, len - n, " to %u stash %" PRIu64, op->split_to, op->stash_nodes);
+	else if (op->kind == OP_SPLIT)
+		snprintf(buf + n, len - n, " to %u", op->split_to);
 }
 
-/* The expected result, and the half it acts on when that is 0. */
-static int expect(const struct op *op, struct half **hp,
+/* pt_copy's result: its argument errors on both tables, first first
+ * (EALIGN, ERANGE, EPERM are -2, -3, -4), then its own; the halves. */
+static int expect_copy(const struct op *op, struct half **hs, struct half **hd)
+{
+	int es, ed;
+
+	if (range_bad(op->va, op->len) || op->mt == op->mt2 || !alike(op->mt, op->mt2) ||
+	    (op->copy_flags & ~PT_COPY_COW))
+		return PT_EINVAL;
+	es = range_err(op->mt, op->va, op->len, 0, false, true, hs);
+	ed = range_err(op->mt2, op->va, op->len, 0, false, true, hd);
+	if (es || ed)
+		return es && ed ? (es > ed ? es : ed) : es ? es : ed;
+	return copy_state_err(*hd, *hs, op->va, op->va + (op->len - 1));
+}
+
+/* The expected result, and the half it acts on when that is 0 (a copy:
+ * its source's, and its destination's in *hp2). */
+static int expect(const struct op *op, struct half **hp, struct half **hp2,
 		  struct pt_prop *norm)
 {
 	bool frames_bad = false;
@@ -603,8 +761,48 @@ static int expect(const struct op *op, struct half **hp,
 	case OP_QUERY:
 		*hp = half_of(op->mt, op->va & ~(uint64_t)(PAGE - 1), PAGE);
 		return *hp ? 0 : PT_ERANGE;
+	case OP_COPY:
+		return expect_copy(op, hp, hp2);
+	case OP_HARVEST:
+		if (range_bad(op->va, op->len) || !(op->harvest_what & 3) ||
+		    (op->harvest_what & ~7u))
+			return PT_EINVAL;
+		return range_err(op->mt, op->va, op->len, 0, false, true, hp);
+	case OP_SPLIT:
+		if (range_bad(op->va, op->len) || !op->split_to ||
+		    op->split_to > fmt->max_leaf_level)
+			return PT_EINVAL;
+		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		if (err || !op->split_stash)
+			return err;
+		return split_need(*hp, op->va, op->va + (op->len - 1), op->split_to) >
+				       op->stash_nodes
+			       ? PT_ENOMEM
+			       : 0;
+	case OP_MARK:
+		if (range_bad(op->va, op->len) || (op->mark_value >> fmt->marker_bits))
+			return PT_EINVAL;
+		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		if (err)
+			return err;
+		break;
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
+}
+
+/* pt_split, from a stash filled (and drained after) or from the phys. */
+static int run_split(const struct op *op)
+{
+	struct pt_reserve r = {0, 0};
+	int err = 0;
+
+	if (op->split_stash)
+		err = pt_reserve_fill(op->mt->t, &r, op->stash_nodes);
+	if (err == 0)
+		err = pt_split(op->mt->t, op->va, op->len, op->split_to,
+			       op->split_stash ? &r : NULL);
+	pt_reserve_drain(op->mt->t, &r);
+	return err;
 }
 
 static int run_change(const struct op *op)
@@ -626,6 +824,16 @@ static int run_change(const struct op *op)
 	if (op->kind == OP_UNMAP)
 		err = pt_unmap(op->mt->t, op->va, op->len,
 			       op->batch ? &fl : NULL);
+	else if (op->kind == OP_COPY)
+		err = pt_copy(op->mt2->t, op->mt->t, op->va, op->len, op->copy_flags,
+			      op->batch ? &fl : NULL);
+	else if (op->kind == OP_HARVEST)
+		err = pt_harvest(op->mt->t, op->va, op->len, op->harvest_what, hv_got,
+				 op->batch ? &fl : NULL);
+	else if (op->kind == OP_MARK)
+		err = pt_mark(op->mt->t, op->va, op->len, op->mark_value);
+	else if (op->kind == OP_SPLIT)
+		err = run_split(op);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -682,7 +890,23 @@ static void model_apply(const struct op *op, struct half *h,
 	static struct leafvec nl;
 	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
 
-	if (op->kind == OP_MAP || op->kind == OP_MAPF) {
+	if (op->kind == OP_SPLIT) {
+		size_t before = h->leaves.n;
+
+		st.split_dry += !model_split(h, op->va, op->va + (op->len - 1), op->split_to,
+					     op->split_stash ? op->stash_nodes : UINT64_MAX, e);
+		st.split_leaves += h->leaves.n - before;
+	} else if (op->kind == OP_MARK) {
+		model_mark(h, op->va, op->va + (op->len - 1), op->mark_value);
+		st.marks_made += op->len / PAGE;
+	} else if (op->kind == OP_HARVEST) {
+		uint32_t ask = (op->harvest_what & PT_HARVEST_ACCESSED ? PT_A : 0) |
+			       (op->harvest_what & PT_HARVEST_DIRTY ? PT_D : 0);
+
+		model_harvest(h, op->va, op->va + (op->len - 1), ask,
+			      op->harvest_what & PT_HARVEST_CLEAR, hv_want, e);
+		st.harvest_cleared += e->pieces.n;
+	} else if (op->kind == OP_MAP || op->kind == OP_MAPF) {
 		if (op->kind == OP_MAP)
 			plan_map(h, op->va, op->pa, op->len, norm, SIZE_MAX,
 				 &nl);
@@ -751,6 +975,8 @@ static int probe_enomem(const struct op *op)
 	if (err == PT_ENOMEM) {
 		st.enomem++;
 		verify_after(op->mt); /* the model is still the state before */
+		if (op->mt2)
+			verify_after(op->mt2);
 		return err;
 	}
 	if (err)
@@ -760,11 +986,70 @@ static int probe_enomem(const struct op *op)
 	return 0;
 }
 
+/*
+ * A copy changes two tables; the invalidation checker watches one: src
+ * (W cleared: must be invalidated there, through the caller's batch if
+ * any) or dst (replaced empty nodes, AArch64's break when a table becomes
+ * a block, RISC-V's new mappings), at random.
+ */
+static void step_copy(const struct op *op)
+{
+	static struct effects es, ed;
+	uint64_t pre_maps[NPOOL];
+	struct half *hs = NULL, *hd = NULL;
+	bool watch_src = chance(50);
+	struct mtable *wt = watch_src ? op->mt : op->mt2;
+	int want = expect(op, &hs, &hd, NULL), err;
+	bool done = want == 0 && chance(3) && probe_enomem(op) == 0;
+
+	st.err[-want < 10 ? -want : 0]++;
+	es.nodes_removed = es.splits = es.pieces.n = es.breaks.n = 0;
+	ed.nodes_removed = ed.splits = ed.pieces.n = ed.breaks.n = 0;
+	memcpy(pre_maps, pool_maps, sizeof(pre_maps));
+	if (want == 0) {
+		size_t before = hd->leaves.n;
+
+		model_copy(hd, hs, op->va, op->va + (op->len - 1),
+			   op->copy_flags & PT_COPY_COW, &es, &ed);
+		st.copy_leaves += hd->leaves.n - before;
+		st.copy_cow += (op->copy_flags & PT_COPY_COW) != 0;
+	}
+	if (!done) {
+		inv_begin(wt->name, wt->root, wt->features, &wt->hooked,
+			  watch_src ? hs : hd, false, watch_src && op->batch,
+			  watch_src ? &es : &ed, pre_maps);
+		err = run_change(op);
+		if (err != want)
+			mfail("returned %d (%s), want %d (%s)", err, pt_strerror(err),
+			      want, pt_strerror(want));
+		inv_end(watch_src ? &es : &ed);
+	}
+	verify_after(op->mt);
+	verify_after(op->mt2);
+	st.ok[OP_COPY] += want == 0;
+}
+
+/* The bitmap pt_harvest wrote against the model's. */
+static void compare_harvest(const struct op *op)
+{
+	uint64_t pages = op->len / PAGE;
+
+	for (uint64_t w = 0; w < (pages + 63) / 64; w++) {
+		if (hv_got[w] == hv_want[w]) {
+			st.harvest_bits += (unsigned)__builtin_popcountll(hv_got[w]);
+			continue;
+		}
+		mfail("harvest: bitmap word %" PRIu64 " (pages from va %#" PRIx64 ") is %#"
+		      PRIx64 ", want %#" PRIx64, w, op->va + w * 64 * PAGE, hv_got[w],
+		      hv_want[w]);
+	}
+}
+
 static void step(void)
 {
 	static struct effects e;
 	uint64_t pre_maps[NPOOL];
-	struct half *h = NULL;
+	struct half *h = NULL, *h2 = NULL;
 	struct pt_prop norm = {0, 0};
 	struct op op;
 	int want, err;
@@ -772,8 +1057,14 @@ static void step(void)
 	gen_op(&op);
 	tame_map(&op);
 	describe(&op, cur_op, sizeof(cur_op));
-	want = expect(&op, &h, &norm);
 	st.ops[op.kind]++;
+	if (op.kind == OP_COPY) {
+		step_copy(&op);
+		snprintf(recent[step_no % NR_RECENT], sizeof(recent[0]), "#%lu %s",
+			 step_no, cur_op);
+		return;
+	}
+	want = expect(&op, &h, &h2, &norm);
 	st.err[-want < 10 ? -want : 0]++;
 	if (op.va + op.len == 0 && op.len)
 		st.top_ops++;
@@ -785,10 +1076,11 @@ static void step(void)
 		verify_after(op.mt);
 	} else {
 		bool done = want == 0 && chance(3) && probe_enomem(&op) == 0;
+		bool dry = op.kind == OP_SPLIT && want == PT_ENOMEM; /* partly done */
 
 		e.nodes_removed = e.splits = e.pieces.n = e.breaks.n = 0;
 		memcpy(pre_maps, pool_maps, sizeof(pre_maps));
-		if (want == 0)
+		if (want == 0 || dry)
 			model_apply(&op, h, norm, &e);
 		if (!done) { /* a probe that succeeded had no hook watching */
 			inv_begin(op.mt->name, op.mt->root, op.mt->features,
@@ -800,6 +1092,8 @@ static void step(void)
 				      pt_strerror(err), want, pt_strerror(want));
 			inv_end(&e);
 		}
+		if (op.kind == OP_HARVEST && want == 0)
+			compare_harvest(&op);
 		verify_after(op.mt);
 		st.splits += e.splits;
 		st.nodes_removed += e.nodes_removed;
@@ -824,7 +1118,7 @@ static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
 
 	assert_int_equal(err, 0);
 	*mt = (struct mtable){name, mt->t, pt_table_root(mt->t), user, kern,
-			      false, true, weight, features};
+			      false, true, weight, features, max_leaf};
 }
 
 /*
@@ -832,7 +1126,8 @@ static void make_table(struct mtable *mt, const char *name, enum pt_space sp,
  * and off on others, so both behaviours meet the same operations.  x86:
  * U2 has the Linux PAT (WC allowed, WT at PAT index 7: the PAT bit moves
  * from bit 12 to bit 7 when a huge leaf splits).  RISC-V: U has neither
- * extension (all WB; new mappings flushed), U2 both, K Svpbmt only.
+ * extension (all WB; new mappings flushed), U2 all three (Svadu: A and D
+ * are not forced, so harvests clear them), K Svpbmt only.
  * AArch64: U2 has FEAT_BBM level 2 (size changes without a break).
  */
 static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
@@ -843,7 +1138,7 @@ static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
 		*fu2 = PT_FEAT_X86_PAT_WC;
 		break;
 	case PT_FAM_RISCV:
-		*fu2 = PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVVPTC;
+		*fu2 = PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVVPTC | PT_FEAT_RISCV_SVADU;
 		*fk = PT_FEAT_RISCV_SVPBMT;
 		break;
 	case PT_FAM_AARCH64:
@@ -882,19 +1177,22 @@ static void setup(void)
 	/* UK gets K's features (pt_table_create_user copies them). */
 	half_init(&h_uk, "UK.user", false, fmt->max_leaf_level, fk);
 	half_init(&h_k, "K.kernel", true, fmt->max_leaf_level, fk);
+	/* C: U's twin, what copies from U and UK mostly go into. */
+	half_init(&h_c, "C.user", false, fmt->max_leaf_level, fu);
 	make_table(&t_u, "U", PT_SPACE_USER, 0, &h_u, NULL, 30, fu);
 	make_table(&t_u2, "U2", PT_SPACE_USER, 2, &h_u2, NULL, 15, fu2);
 	make_table(&t_k, "K", PT_SPACE_KERNEL, 0, NULL, &h_k, 25, fk);
+	make_table(&t_c, "C", PT_SPACE_USER, 0, &h_c, NULL, 10, fu);
 	assert_int_equal(pt_table_create_user(t_k.t, &t_uk.t), 0);
 	/* UK inherits K's hook; it counts as hooked once a call reaches us.
 	 * With one root per half it is just an empty user table: K's half
 	 * is PT_ERANGE through it. */
 	if (fmt->shared_kernel_root)
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
-				       &h_uk, &h_k, true, false, 30, fk};
+				       &h_uk, &h_k, true, false, 30, fk, 0};
 	else
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
-				       &h_uk, NULL, false, false, 30, fk};
+				       &h_uk, NULL, false, false, 30, fk, 0};
 	free_base = pt_phys_free_frames(phys);
 	nodes_base = model_nodes();
 	for (size_t i = 0; i < NTABLES; i++)
@@ -952,6 +1250,11 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.big_unmaps > 0);
 	assert_true(st.ok[OP_MAPF] > 0);
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
+	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
+	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
+	assert_true(st.ok[OP_MARK] > 0 && st.marks_made > 0);
+	assert_true(st.ok[OP_SPLIT] > 0 && st.split_leaves > 0 && st.split_dry > 0);
+	assert_true(st.harvest_cleared > 0 || tf->fam == PT_FAM_AARCH64);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
 			assert_true(st.err[e] > 0);
@@ -1012,6 +1315,14 @@ static void test_model_random(void **state)
 		      " mappings checked for invalidation %lu\n",
 		      st_breaks_req[REQ_SPLIT], st_breaks_req[REQ_BLOCK],
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
+	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied;"
+		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared;"
+		      " marks %lu/%lu ok (%lu pages); splits %lu/%lu ok (%lu ran dry),"
+		      " %lu leaves more\n",
+		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves,
+		      st.ok[OP_HARVEST], st.ops[OP_HARVEST], st.harvest_bits,
+		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made,
+		      st.ok[OP_SPLIT], st.ops[OP_SPLIT], st.split_dry, st.split_leaves);
 	check_coverage(nops);
 	teardown();
 }

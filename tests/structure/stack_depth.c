@@ -132,6 +132,45 @@ static void create_destroy(struct pt_table *t)
 	MUST(pt_table_destroy(k));
 }
 
+/* A fork of everything fill() made, copy-on-write, into a fresh table of
+ * the same format (made before the measurement): every level's node made,
+ * both tables' local batches in use. */
+static struct pt_table *fork_child;
+
+static void fill_and_child(struct pt_table *t)
+{
+	fill(t);
+	MUST(pt_table_create(phys, pt_table_format(t), PT_SPACE_USER, &fork_child));
+}
+
+static void copy_cow_all(struct pt_table *t)
+{
+	MUST(pt_copy(fork_child, t, 0, 8 * SZ_1G, PT_COPY_COW, NULL));
+	MUST(pt_table_destroy(fork_child));
+}
+
+/* A 1G leaf split to 4K from a stash, and a 2M leaf. */
+static void split_stash(struct pt_table *t)
+{
+	struct pt_reserve r = { 0, 0 };
+
+	MUST(pt_reserve_fill(t, &r, 8));
+	MUST(pt_split(t, 4 * SZ_1G + SZ_2M - SZ_4K, 2 * SZ_4K, 1, &r));
+	pt_reserve_drain(t, &r);
+}
+
+/* Markers into a fresh table: every level's node made. */
+static void mark_fresh(struct pt_table *t) { MUST(pt_mark(t, 0x7f0000201000, SZ_4K, 7)); }
+
+/* Dirty logging over everything fill() made, clearing. */
+static void harvest_clear_all(struct pt_table *t)
+{
+	static uint64_t bm[8 * SZ_1G / SZ_4K / 64];
+
+	MUST(pt_harvest(t, 0, 8 * SZ_1G, PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR,
+			bm, NULL));
+}
+
 /* ---- measuring ---- */
 
 struct run {
@@ -208,6 +247,14 @@ static const struct scenario scenarios[] = {
 	{ "pt_table_stats", &pt_format_x86_64, fill, stats },
 	{ "pt_cursor_take_next, all", &pt_format_x86_64, fill, cursor_take },
 	{ "pt_table_create/map/destroy", &pt_format_x86_64, nothing, create_destroy },
+	{ "pt_copy COW, fresh table, 5 levels", &pt_format_x86_64_la57, fill_and_child,
+	  copy_cow_all },
+	{ "pt_copy COW, fresh table, AArch64", &pt_format_aarch64_4k, fill_and_child,
+	  copy_cow_all },
+	{ "pt_harvest clearing, 5 levels", &pt_format_x86_64_la57, fill, harvest_clear_all },
+	{ "pt_mark, fresh table, 5 levels", &pt_format_x86_64_la57, nothing, mark_fresh },
+	{ "pt_split 1G to 4K, stash, 5 levels", &pt_format_x86_64_la57, fill, split_stash },
+	{ "pt_split 1G to 4K, AArch64 (BBM)", &pt_format_aarch64_4k, fill, split_stash },
 };
 
 int main(void)
@@ -227,6 +274,10 @@ int main(void)
 	struct pt_table *warm;
 	MUST(pt_table_create(phys, &pt_format_x86_64, PT_SPACE_USER, &warm));
 	fill(warm);
+	/* pt_harvest zeroes its bitmap: the compiler may call memset, whose
+	 * lazily bound PLT entry costs ~3 KiB of stack once, to the dynamic
+	 * linker (a kernel links it directly). */
+	harvest_clear_all(warm);
 	unmap_all(warm);
 	MUST(pt_table_destroy(warm));
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {

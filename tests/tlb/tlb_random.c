@@ -20,7 +20,10 @@
  * batch), a batch shared by several operations (up to 20), scattered pages
  * changed one by one in one batch (more than PT_FLUSH_MAX_RANGES ranges: the
  * batch finishes early inside an operation; map_frames of 300 frames does the
- * same on PT_FLUSH_MAX_FRAMES when unmapped), a reset of a window or of a
+ * same on PT_FLUSH_MAX_FRAMES when unmapped), a copy between U's and UK's
+ * windows at the same addresses (copy-on-write or not), a harvest clearing
+ * accessed and dirty bits, markers, a split (from a stash that may run
+ * dry), a reset of a window or of a
  * whole 512G root slot (K keeps its pinned node), or a fresh UK.  A few
  * operations run with an allocation failure armed (a failed operation
  * changes nothing, so it must leave nothing stale).  Between operations the
@@ -145,14 +148,16 @@ static struct {
 	/* counters */
 	uint64_t ops[16], errs_expected, splits[4], orphans, uk_recreated;
 	uint64_t map_replaced_node, upgrades, batches, cursor_sessions, big_mapf;
+	uint64_t copies, copies_cow, harvests, harvest_bits, marks, split_ops, split_dry;
 	bool enomem_armed;       /* an allocation will fail: ENOMEM is fine */
 	uint64_t enomems;
 } S;
 
 enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_CURSOR, OP_BATCH, OP_SCATTER,
-	       OP_RESET, OP_ORPHAN, OP_NEW_UK, NR_OPS };
+	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, OP_SPLIT, NR_OPS };
 static const char *const op_name[NR_OPS] = { "map", "map_frames", "unmap", "protect",
-	"cursor", "batch", "scatter", "reset", "orphan", "new_uk" };
+	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest", "mark",
+	"split" };
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -699,6 +704,135 @@ static void op_scatter(void)
 	checkpoint("scatter's batch");
 }
 
+/*
+ * A fork: pt_copy between U's and UK's windows at the same addresses (the
+ * tables are alike), often into a range emptied first.  With COW the
+ * source's leaves lose W, which must reach the TLB through the batch or
+ * the call's own flush; the destination's new leaves, cached as invalid on
+ * RISC-V without Svvptc, and the empty nodes a huge leaf replaces there,
+ * must be invalidated too.
+ */
+static void op_copy(void)
+{
+	static const int pairs[2][2] = { { 0, 3 }, { 2, 4 } }; /* U.low UK.low, U.top UK.top */
+	unsigned p = (unsigned)rnd_below(2), dir = (unsigned)rnd_below(2);
+	int swi = pairs[p][dir], dwi = pairs[p][!dir];
+	struct range r = draw_range(swi);
+	unsigned flags = chance(60) ? PT_COPY_COW : 0;
+	struct pt_flush f, *fp = NULL;
+
+	if (chance(50))
+		OK(pt_unmap(writer(dwi), r.va, r.len, NULL));
+	if (chance(40)) {
+		pt_flush_init(&f, writer(swi));
+		S.open_batch = fp = &f;
+	}
+	if (chance(4)) {
+		pt_phys_fail_nth_alloc(S.phys, 1 + rnd_below(4));
+		S.enomem_armed = true;
+	}
+	trace("copy %s -> %s [%#" PRIx64 ", +%#" PRIx64 ") flags %#x%s", S.win[swi].name,
+	      S.win[dwi].name, r.va, r.len, flags, fp ? " batched" : "");
+	int err = pt_copy(writer(dwi), writer(swi), r.va, r.len, flags, fp);
+	expect(err, "pt_copy", PT_EEXIST, PT_EALIGN);
+	S.copies += err == 0;
+	S.copies_cow += err == 0 && flags;
+	remember(swi, r.va, r.len);
+	remember(dwi, r.va, r.len);
+	if (fp) {
+		check_safe("copy");
+		hardware_runs(4); /* stale entries may be used meanwhile */
+		check_safe("copy");
+		OK(pt_flush_finish(fp));
+		S.open_batch = NULL;
+	}
+	checkpoint("copy");
+}
+
+/*
+ * Aging and dirty logging: pt_harvest clearing A, D or both over a range
+ * (leaves are mapped with and without them).  Every leaf that lost a bit
+ * must leave the TLB: an entry still cached as dirty would let writes go
+ * unrecorded.
+ */
+static void op_harvest(void)
+{
+	static uint64_t bm[4 * PT_GiB / PAGE / 64];
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+	unsigned what = (unsigned)(1 + rnd_below(3)) | PT_HARVEST_CLEAR;
+	struct pt_flush f, *fp = NULL;
+
+	if (chance(40)) {
+		pt_flush_init(&f, writer(wi));
+		S.open_batch = fp = &f;
+	}
+	trace("harvest %s [%#" PRIx64 ", +%#" PRIx64 ") what %#x%s", S.win[wi].name, r.va,
+	      r.len, what, fp ? " batched" : "");
+	OK(pt_harvest(writer(wi), r.va, r.len, what, bm, fp));
+	S.harvests++;
+	for (uint64_t i = 0; i < (r.len / PAGE + 63) / 64; i++)
+		S.harvest_bits += (uint64_t)__builtin_popcountll(bm[i]);
+	remember(wi, r.va, r.len);
+	if (fp) {
+		check_safe("harvest");
+		hardware_runs(4);
+		check_safe("harvest");
+		OK(pt_flush_finish(fp));
+		S.open_batch = NULL;
+	}
+	checkpoint("harvest");
+}
+
+/*
+ * Markers (swap entries): the hardware sees nothing there before or after,
+ * so nothing needs invalidating, and a map over them later is a new
+ * mapping like any other (on RISC-V without Svvptc a negative entry cached
+ * over a marker must go then).
+ */
+static void op_mark(void)
+{
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+
+	if (r.len > 64 * PAGE)
+		r.len = (1 + rnd_below(64)) * PAGE;
+	trace("mark %s [%#" PRIx64 ", +%#" PRIx64 ")", S.win[wi].name, r.va, r.len);
+	int err = pt_mark(writer(wi), r.va, r.len, rnd() & ((1ull << FMT->marker_bits) - 1));
+	expect(err, "pt_mark", PT_EEXIST, 0);
+	S.marks += err == 0;
+	remember(wi, r.va, r.len);
+	checkpoint("mark");
+}
+
+/*
+ * Eager split (dirty logging): pt_split to 4K or 2M, from a small stash
+ * that may run dry (what was split stays split) or from the phys.  Every
+ * split leaf must leave the TLB: a cached huge entry would hide the
+ * pieces.
+ */
+static void op_split(void)
+{
+	int wi = (int)rnd_below((uint64_t)S.nr_win);
+	struct range r = draw_range(wi);
+	struct pt_reserve stash = { 0, 0 };
+	bool use_stash = chance(50);
+	unsigned to = 1 + (unsigned)rnd_below(2);
+
+	if (use_stash)
+		OK(pt_reserve_fill(writer(wi), &stash, rnd_below(4)));
+	trace("split %s [%#" PRIx64 ", +%#" PRIx64 ") to %u%s", S.win[wi].name, r.va, r.len, to,
+	      use_stash ? " from a stash" : "");
+	count_splits(writer(wi), r.va, r.len);
+	int err = pt_split(writer(wi), r.va, r.len, to, use_stash ? &stash : NULL);
+	expect(err, "pt_split", use_stash ? PT_ENOMEM : 0, 0);
+	S.split_ops++;
+	S.split_dry += err == PT_ENOMEM;
+	pt_reserve_drain(writer(wi), &stash);
+	remember(wi, r.va, r.len);
+	checkpoint("split");
+}
+
 /* Empties a window, or the whole 512G root slot it starts in (in K: a
  * pinned node that empties but stays; elsewhere a level-3 node detached). */
 static void op_reset(void)
@@ -827,6 +961,15 @@ static void one_step(void)
 		       : w < 950 ? OP_SCATTER : w < 975 ? OP_RESET : w < 995 ? OP_ORPHAN
 		       : OP_NEW_UK;
 
+	if (chance(3))
+		k = OP_COPY;
+	else if (chance(3))
+		k = OP_HARVEST;
+	else if (chance(3))
+		k = OP_MARK;
+	else if (chance(3))
+		k = OP_SPLIT;
+
 	S.ops[k]++;
 	/* Sometimes one of the next few allocations fails: a failed
 	 * operation changes nothing, so it must leave nothing stale. */
@@ -864,6 +1007,10 @@ static void one_step(void)
 	case OP_SCATTER: op_scatter(); break;
 	case OP_RESET: op_reset(); break;
 	case OP_ORPHAN: op_orphan(); break;
+	case OP_COPY: op_copy(); break;
+	case OP_HARVEST: op_harvest(); break;
+	case OP_MARK: op_mark(); break;
+	case OP_SPLIT: op_split(); break;
 	default: op_new_uk(); break;
 	}
 	if (S.enomem_armed) {
@@ -985,7 +1132,11 @@ int main(int argc, char **argv)
 	       S.batches, S.cursor_sessions, S.errs_expected, S.splits[2], S.splits[3],
 	       S.upgrades, S.map_replaced_node, S.orphans, S.uk_recreated,
 	       PT_FLUSH_MAX_FRAMES, S.big_mapf);
-	printf("  operations failed by an injected PT_ENOMEM %" PRIu64 "\n", S.enomems);
+	printf("  operations failed by an injected PT_ENOMEM %" PRIu64 "; copies %" PRIu64
+	       " (copy-on-write %" PRIu64 "); harvests %" PRIu64 " (%" PRIu64 " pages reported);"
+	       " marks %" PRIu64 "; splits %" PRIu64 " (%" PRIu64 " ran dry)\n", S.enomems,
+	       S.copies, S.copies_cow, S.harvests, S.harvest_bits, S.marks, S.split_ops,
+	       S.split_dry);
 	printf("mmu: %" PRIu64 " accesses, %" PRIu64 " TLB hits, %" PRIu64 " walks (%" PRIu64
 	       " from a PSC hit), %" PRIu64 " faults; leaves cached 4K %" PRIu64 " 2M %" PRIu64
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
@@ -1019,6 +1170,9 @@ int main(int argc, char **argv)
 		REQUIRE_EXERCISED(st.psc_hits > 0 && st.hits > 0);
 		REQUIRE_EXERCISED(st.rcu_releases > 0 && S.enomems > 0);
 		REQUIRE_EXERCISED(S.orphans > 0 && S.uk_recreated > 0 && S.big_mapf > 0);
+		REQUIRE_EXERCISED(S.copies > 0 && S.copies_cow > 0);
+		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0 && S.marks > 0);
+		REQUIRE_EXERCISED(S.split_ops > 0 && S.split_dry > 0);
 	}
 
 	if (mutants) {

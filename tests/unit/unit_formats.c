@@ -153,7 +153,9 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 		if ((pte & ~RV_RSW) != rv_model(c->pa, n, c->feat))
 			rt_fail(c, pte, "valid leaf differs from the RISC-V model "
 				"(reserved bits 54-60/63, PBMT, PPN, RWXUGAD)");
-		if ((n.flags & PT_W) && (pte & (RV_A | RV_D)) != (RV_A | RV_D))
+		/* Harts without Svadu fault instead of setting A and D. */
+		if ((n.flags & PT_W) && !(c->feat & PT_FEAT_RISCV_SVADU) &&
+		    (pte & (RV_A | RV_D)) != (RV_A | RV_D))
 			rt_fail(c, pte, "writable leaf lacks A or D");
 		break;
 	case PT_FAM_AARCH64:

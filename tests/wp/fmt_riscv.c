@@ -163,11 +163,18 @@ static inline uint64_t rv_pbmt_of(uint32_t cache);
       assumes WP_RV_ACCEPTS(p);
       ensures \result == 0;
       ensures out->cache == WP_RV_CACHE(p.cache, features);
-      ensures w: bit_test(p.flags, 1) ==> out->flags == (p.flags | PT_R | PT_D | PT_A);
-      ensures no_w: !bit_test(p.flags, 1) ==> out->flags == (p.flags | PT_A);
+      ensures w: bit_test(p.flags, 1) && !bit_test(features, 4) ==>
+                 out->flags == (p.flags | PT_R | PT_D | PT_A);
+      ensures w_svadu: bit_test(p.flags, 1) && bit_test(features, 4) ==>
+                 out->flags == (p.flags | PT_R);
+      ensures no_w: !bit_test(p.flags, 1) && !bit_test(features, 4) ==>
+                 out->flags == (p.flags | PT_A);
+      ensures no_w_svadu: !bit_test(p.flags, 1) && bit_test(features, 4) ==>
+                 out->flags == p.flags;
       ensures r: bit_test(out->flags, 0) <==> (bit_test(p.flags, 0) || bit_test(p.flags, 1));
-      ensures a: bit_test(out->flags, 5);
-      ensures d: bit_test(out->flags, 6) <==> (bit_test(p.flags, 6) || bit_test(p.flags, 1));
+      ensures a: bit_test(out->flags, 5) <==> (bit_test(p.flags, 5) || !bit_test(features, 4));
+      ensures d: bit_test(out->flags, 6) <==>
+                 (bit_test(p.flags, 6) || (bit_test(p.flags, 1) && !bit_test(features, 4)));
       ensures kept: WP_E1(out->flags, p.flags, 1) && WP_E1(out->flags, p.flags, 2) &&
                 WP_E1(out->flags, p.flags, 3) && WP_E1(out->flags, p.flags, 4) &&
                 WP_E1(out->flags, p.flags, 8);
