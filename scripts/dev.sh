@@ -4,14 +4,15 @@
 #   scripts/dev.sh test   build and run every test: the plain build (with the
 #                         QEMU test kernels), then the whole suite again
 #                         under ASan+UBSan, the concurrency tests under
-#                         ThreadSanitizer, and the fuzzer for two minutes
+#                         ThreadSanitizer, the fuzzer for two minutes, and
+#                         a sample of scripts/mutate
 #   scripts/dev.sh bench  a release build (no debug assertions): ptctl bench,
 #                         then instructions per operation under callgrind
 # Installs what is missing (apt-get, as root or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev spin)
+packages=(cmake make gcc pkg-config libcmocka-dev liburcu-dev spin python3)
 # The QEMU test kernels (tests/qemu): emulators and cross compilers.
 qemu_packages=(qemu-system-x86 qemu-system-misc qemu-system-arm
                gcc-riscv64-linux-gnu gcc-aarch64-linux-gnu)
@@ -64,6 +65,9 @@ case "${1:-}" in
     # libFuzzer over operation sequences (tests/fuzz), for a bounded time.
     CC=clang build build-fuzz -DPTKIT_SANITIZE=ON -DPTKIT_FUZZ=ON -DPTKIT_BUILD_TOOLS=OFF
     ctest --test-dir build-fuzz -R fuzz_run --output-on-failure
+    # Mutants of src/ the fast tests must kill (a fixed, seeded sample;
+    # `scripts/mutate --full` runs them all, for hours).
+    scripts/mutate --sample 2 --seed 1
     ;;
   bench)
     packages+=(valgrind)
