@@ -187,8 +187,9 @@ static pt_pte_t copy_leaf_value(struct copy *w, struct pt_node s, unsigned idx, 
 /* A huge source leaf into slot idx of the destination node d: an empty
  * subtree there is given up first (a table becoming a block).  Out of
  * line, as copy_leaf_table: the walk's recursion keeps small frames. */
-static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_node s, struct lazy_node *d, unsigned idx,
-			   uint64_t va, pt_pte_t pte)
+static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_node s,
+						      struct lazy_node *d, unsigned idx,
+						      uint64_t va, pt_pte_t pte)
 {
 	unsigned level = d->level;
 	struct pt_node dn = lazy_node_get(w, d);
@@ -204,8 +205,9 @@ static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_n
 
 /* The leaves and markers of one leaf table in [va, last]: the hot loop of
  * a fork. */
-static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_node s, struct lazy_node *d, uint64_t va,
-			    uint64_t last)
+static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_node s,
+						       struct lazy_node *d, uint64_t va,
+						       uint64_t last)
 {
 	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
 	uint16_t copied = 0, tracked = 0;
@@ -307,7 +309,7 @@ static __attribute__((noinline)) int cursor_copy(struct pt_cursor_state *cd,
 		return 0;
 	need = copy_dst_chain(&w, cd, top, chain);
 	struct lazy_node *d = &chain[top - 1];
-	struct pt_node dn = lazy_node_at(&w, d);
+	struct pt_node dn = d->made ? lazy_node_at(&w, d) : (struct pt_node){ 0 };
 	if (!copy_count(&w, s, d->made ? &dn : NULL, top, cs->start, last, &need))
 		return 0;
 	if ((err = pt__reserve(w.dst->phys, &w.reserve, need)))

@@ -71,19 +71,22 @@ static pt_pte_t harvest_clearable(const struct harvest *h, pt_pte_t pte, unsigne
 			     h->t->features);
 }
 
-/* Clears what it may of a whole leaf; returns the leaf as it was just
- * before (with every bit the MMU set until then). */
+/* Clears what it may of a whole leaf `pte` read; returns the leaf as it
+ * was just before the clear (with every bit the MMU set until then).  A
+ * leaf read without them is left alone: a bit the MMU sets after the read
+ * stays for the next harvest. */
 static pt_pte_t harvest_clear(const struct harvest *h, struct pt_node n, unsigned idx,
 			      unsigned level, uint64_t va, pt_pte_t pte)
 {
-	pt_pte_t bits = harvest_clearable(h, pte, level);
+	pt_pte_t bits = pte & fmt_pte_ad_bits(h->ask) ? harvest_clearable(h, pte, level) : 0;
 
-	if (h->t->live && bits)
+	if (!(pte & bits))
+		return pte;
+	if (h->t->live)
 		pte = atomic_fetch_and_explicit(&n.ptes[idx], ~bits, memory_order_relaxed);
-	else if (pte & bits)
+	else
 		entry_store(n, idx, pte & ~bits);
-	if (pte & bits)
-		pt__flush_add_range(h->flush, va, pt_level_size(level));
+	pt__flush_add_range(h->flush, va, pt_level_size(level));
 	return pte;
 }
 
