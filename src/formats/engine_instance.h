@@ -74,6 +74,7 @@ static const struct pt_format_ops engine_ops = {
 	.map = table_map,
 	.unmap = table_unmap,
 	.protect = table_protect,
+	.move = table_move,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,

@@ -43,6 +43,9 @@ struct pt_format_ops {
 	int (*protect)(struct pt_table *t, uint64_t va, uint64_t last,
 		       void (*op)(struct pt_prop *, void *), void *arg, bool op_always_valid,
 		       struct pt_flush *flush);
+	/* Validated, non-overlapping ranges of len bytes. */
+	int (*move)(struct pt_table *t, uint64_t from, uint64_t to, uint64_t len,
+		    struct pt_flush *flush);
 
 	/* Cursor (cursor_template.h): the range is validated; these lock,
 	 * walk and change. */
