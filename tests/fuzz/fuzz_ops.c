@@ -511,11 +511,11 @@ static void watch_prepare(void)
 	eff.pieces.n = eff.breaks.n = 0;
 }
 
-static void watch_begin(int t, struct half *h, bool unmap, bool batched, bool lax)
+static void watch_begin(int t, struct half *h, bool batched, bool lax)
 {
 	struct mtable *m = &T[t];
 
-	inv_begin(m->name, m->root, m->features, &m->hooked, h, unmap, batched, &eff,
+	inv_begin(m->name, m->root, m->features, &m->hooked, h, batched, &eff,
 		  pre_maps);
 	inv.keep_open = batched;
 	inv.lax = lax;
@@ -762,7 +762,7 @@ static void batch_finish(int t)
 	if (!m->batch_on)
 		return;
 	watch_prepare();
-	watch_begin(t, NULL, false, true, false);
+	watch_begin(t, NULL, true, false);
 	inv.in_finish = true;
 	err = pt_flush_finish(&m->batch);
 	inv_end(&eff);
@@ -895,7 +895,7 @@ static void op_map(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map(m->t, va, pa, len, prop);
 	if (call_done("pt_map", t, false, &j, err, want))
@@ -958,7 +958,7 @@ static void op_map_frames(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map_frames(m->t, va, frames, n, prop);
 	if (call_done("pt_map_frames", t, false, &j, err, want))
@@ -1009,11 +1009,11 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 		DESC(" set=%#x clear=%#x", set, clear);
 	cursor_yield_to(t);
 	fl = pick_batch(t, flags, bad_batch, &batched);
-	c = (struct cut){!protect, set, clear};
+	c = (struct cut){!protect, set, clear, NULL};
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_cut(h, va, va + (len - 1), &c, &eff);
-	watch_begin(t, h, !protect, batched, lax);
+	watch_begin(t, h, batched, lax);
 	inj_begin(&j, t, flags);
 	err = protect ? pt_protect(m->t, va, len, set, clear, fl) : pt_unmap(m->t, va, len, fl);
 	if (call_done(protect ? "pt_protect" : "pt_unmap", t, batched, &j, err, want))
@@ -1300,7 +1300,7 @@ static void op_take_next(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		take_model(h, i, wl, &x);
-	watch_begin(cur.t, h, true, batched, lax);
+	watch_begin(cur.t, h, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_take_next(&cur.c, n, &tk, fl);
 	if (call_done("pt_cursor_take_next", cur.t, batched, &j, err, want) || err)
@@ -1413,7 +1413,7 @@ static void op_protect_next(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		k = pn_model(h, i, wl, newp);
-	watch_begin(cur.t, h, false, batched, lax);
+	watch_begin(cur.t, h, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_protect_next(&cur.c, n, pn_apply, &o, &got_va, &got_len, fl);
 	if (o.calls > 1 || ((want == PT_ENOENT || n == 0 || bad_batch) && o.calls))
@@ -1496,7 +1496,7 @@ static void op_cursor_map(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(cur.t, h, false, false, lax);
+	watch_begin(cur.t, h, false, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_map(&cur.c, &item);
 	if (call_done("pt_cursor_map", cur.t, false, &j, err, want) || err)

@@ -8,7 +8,9 @@
  * of page-table nodes that design §5's rules say exist (map creates the nodes
  * its leaves need and frees empty nodes in the way of a huge leaf; a split
  * adds one node per level it goes down; unmap detaches every node whose whole
- * range it covers, except a kernel table's nodes under the root).  Modelling
+ * range it covers, except a kernel table's nodes under the root; a move cuts
+ * its source as unmap does, relocates the nodes wholly inside whose span
+ * divides the distance and re-cuts the leaves whose size does not).  Modelling
  * the nodes lets pt_table_stats be predicted exactly, which is how leaked or
  * wrongly freed page-table memory shows up.  The model, the invalidation
  * checker and the address windows live in tests/common/model_core.h,
@@ -261,12 +263,14 @@ static void verify_frames(void)
 
 /* ------------------------------------------------------------- steps */
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK };
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_MOVE, OP_QUERY, OP_WALK };
+#define NR_OPS (OP_WALK + 1)
 
 struct op {
 	enum op_kind kind;
 	struct mtable *mt;
 	uint64_t va, len, pa;
+	uint64_t to;               /* move: the destination */
 	struct pt_prop prop;
 	uint32_t set, clear;
 	size_t nf;
@@ -276,11 +280,12 @@ struct op {
 };
 
 static struct {
-	unsigned long ops[6], ok[6], err[10];
+	unsigned long ops[NR_OPS], ok[NR_OPS], err[10];
 	unsigned long leaves_made[PT_MAX_LEVELS + 1];
 	unsigned long mixed_maps, splits, nodes_removed, top_ops, big_unmaps;
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
+	unsigned long moved_nodes, moved_pieces; /* relocated; leaves re-cut */
 } st;
 
 static struct mtable *pick_table(void)
@@ -465,6 +470,31 @@ static void corrupt(struct op *op)
 		op->len = op->nf * PAGE;
 }
 
+/* A move's destination: in the same window, at a distance that keeps
+ * 1G, 2M or only 4K alignment, or anywhere in it; a few tries for one
+ * that maps nothing (else most moves would be PT_EEXIST); rarely one
+ * overlapping the source (PT_EINVAL). */
+static uint64_t gen_to(const struct op *op, const struct window *w)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+	uint64_t to = op->va;
+
+	if (chance(3))
+		return op->va + rnd_below(op->len / PAGE + 1) * PAGE;
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned r = (unsigned)rnd_below(100);
+		uint64_t unit = r < 25 ? PT_GiB : r < 50 ? 2 * PT_MiB : PAGE;
+
+		uint64_t k = 1 + rnd_below(unit == PT_GiB ? 3 : 600);
+
+		to = r < 75 ? op->va + (rnd_below(2) ? unit : 0 - unit) * k : gen_va(w);
+		if (!h || to < w->start || to > w->last || op->len - 1 > w->last - to ||
+		    !overlaps(h, to, to + (op->len - 1)))
+			return to;
+	}
+	return to;
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -473,8 +503,8 @@ static void gen_op(struct op *op)
 	memset(op, 0, sizeof(*op));
 	op->mt = pick_table();
 	w = pick_window(op->mt);
-	op->kind = r < 30 ? OP_MAP : r < 42 ? OP_MAPF : r < 66 ? OP_UNMAP :
-		   r < 84 ? OP_PROTECT : r < 94 ? OP_QUERY : OP_WALK;
+	op->kind = r < 28 ? OP_MAP : r < 39 ? OP_MAPF : r < 60 ? OP_UNMAP :
+		   r < 75 ? OP_PROTECT : r < 87 ? OP_MOVE : r < 95 ? OP_QUERY : OP_WALK;
 	op->va = gen_va(w);
 	op->len = gen_len(op->va, w);
 	op->batch = chance(25);
@@ -512,6 +542,9 @@ static void gen_op(struct op *op)
 		op->set = gen_flags(allowed_flags);
 		op->clear = gen_flags(allowed_flags & ~op->set);
 		break;
+	case OP_MOVE:
+		op->to = gen_to(op, w);
+		break;
 	case OP_QUERY:
 		if (chance(60)) { /* inside a mapping of some half */
 			struct half *h = op->mt->user && op->mt->kernel && chance(40)
@@ -533,14 +566,14 @@ static void gen_op(struct op *op)
 	default:
 		break;
 	}
-	if (op->kind <= OP_PROTECT && !op->whole_window && chance(4))
+	if (op->kind <= OP_MOVE && !op->whole_window && chance(4))
 		corrupt(op);
 }
 
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk"};
+					"protect", "move", "query", "walk"};
 	return n[k];
 }
 
@@ -561,6 +594,31 @@ static void describe(const struct op *op, char *buf, size_t len)
 			 op->clear, op->batch ? " batch" : "");
 	else if (op->kind == OP_UNMAP && op->batch)
 		snprintf(buf + n, len - n, " batch");
+	else if (op->kind == OP_MOVE)
+		snprintf(buf + n, len - n, " to=%#" PRIx64 "%s", op->to,
+			 op->batch ? " batch" : "");
+}
+
+/* A move: EINVAL for a bad or overlapping range, then each range's
+ * EALIGN, ERANGE, EPERM (the first in §5's order), then EEXIST. */
+static int expect_move(const struct op *op, struct half **hp)
+{
+	struct half *h_from = NULL, *h_to = NULL;
+	int e1, e2;
+
+	if (range_bad(op->va, op->len) || range_bad(op->to, op->len) ||
+	    (op->va <= op->to + (op->len - 1) && op->to <= op->va + (op->len - 1)))
+		return PT_EINVAL;
+	e1 = range_err(op->mt, op->va, op->len, 0, false, true, &h_from);
+	e2 = range_err(op->mt, op->to, op->len, 0, false, true, &h_to);
+	if (e1 || e2)
+		return !e1 ? e2 : !e2 ? e1 : e1 == PT_EALIGN || e2 == PT_EALIGN ? PT_EALIGN
+					 : e1 == PT_ERANGE || e2 == PT_ERANGE ? PT_ERANGE : e1;
+	if (h_from != h_to)
+		mfail("move between halves %s and %s passed the range checks",
+		      h_from->name, h_to->name);
+	*hp = h_to;
+	return overlaps(h_to, op->to, op->to + (op->len - 1)) ? PT_EEXIST : 0;
 }
 
 /* The expected result, and the half it acts on when that is 0. */
@@ -600,6 +658,8 @@ static int expect(const struct op *op, struct half **hp,
 			return PT_EINVAL;
 		return range_err(op->mt, op->va, op->len, 0, false,
 				 op->kind != OP_WALK, hp);
+	case OP_MOVE:
+		return expect_move(op, hp);
 	case OP_QUERY:
 		*hp = half_of(op->mt, op->va & ~(uint64_t)(PAGE - 1), PAGE);
 		return *hp ? 0 : PT_ERANGE;
@@ -626,6 +686,9 @@ static int run_change(const struct op *op)
 	if (op->kind == OP_UNMAP)
 		err = pt_unmap(op->mt->t, op->va, op->len,
 			       op->batch ? &fl : NULL);
+	else if (op->kind == OP_MOVE)
+		err = pt_move(op->mt->t, op->va, op->to, op->len,
+			      op->batch ? &fl : NULL);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -680,7 +743,7 @@ static void model_apply(const struct op *op, struct half *h,
 			struct pt_prop norm, struct effects *e)
 {
 	static struct leafvec nl;
-	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
+	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear, NULL};
 
 	if (op->kind == OP_MAP || op->kind == OP_MAPF) {
 		if (op->kind == OP_MAP)
@@ -692,6 +755,11 @@ static void model_apply(const struct op *op, struct half *h,
 		for (size_t k = 0; k < nl.n; k++)
 			st.leaves_made[level_of(nl.v[k].size)]++;
 		st.mixed_maps += nl.n > 1 && nl.v[0].size != nl.v[nl.n - 1].size;
+	} else if (op->kind == OP_MOVE) {
+		size_t recut;
+
+		st.moved_nodes += model_move(h, op->va, op->to, op->len, e, &recut);
+		st.moved_pieces += recut;
 	} else {
 		model_cut(h, op->va, op->va + (op->len - 1), &c, e);
 	}
@@ -710,6 +778,16 @@ static void tame_map(struct op *op)
 	plan_map(h, op->va, op->pa, op->len, op->prop, MAP_LEAF_CAP, &nl);
 	if (nl.n > MAP_LEAF_CAP)
 		op->len = (1 + rnd_below(64)) * PAGE;
+}
+
+/* A move kept to MAP_LEAF_CAP leaves (model_core.h's move_tame). */
+static void tame_move(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	if (op->kind == OP_MOVE && h && !range_bad(op->va, op->len) &&
+	    (op->va | op->len) % PAGE == 0)
+		op->to = move_tame(h, op->va, op->len, op->to, MAP_LEAF_CAP);
 }
 
 static void verify_after(const struct mtable *mt)
@@ -771,6 +849,7 @@ static void step(void)
 
 	gen_op(&op);
 	tame_map(&op);
+	tame_move(&op);
 	describe(&op, cur_op, sizeof(cur_op));
 	want = expect(&op, &h, &norm);
 	st.ops[op.kind]++;
@@ -792,7 +871,7 @@ static void step(void)
 			model_apply(&op, h, norm, &e);
 		if (!done) { /* a probe that succeeded had no hook watching */
 			inv_begin(op.mt->name, op.mt->root, op.mt->features,
-				  &op.mt->hooked, h, op.kind == OP_UNMAP,
+				  &op.mt->hooked, h,
 				  op.batch && op.kind >= OP_UNMAP, &e, pre_maps);
 			err = run_change(&op);
 			if (err != want)
@@ -951,6 +1030,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.top_ops > 0);
 	assert_true(st.big_unmaps > 0);
 	assert_true(st.ok[OP_MAPF] > 0);
+	assert_true(st.ok[OP_MOVE] > 0 && st.moved_nodes > 0 && st.moved_pieces > 0);
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
 		if (e != -PT_EPERM || fmt->shared_kernel_root) /* UK's kernel half */
@@ -992,12 +1072,13 @@ static void test_model_random(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("%s seed %" PRIu64 ": %lu steps in %.1f s; map %lu/%lu ok,"
 		      " map_frames %lu/%lu, unmap %lu/%lu, protect %lu/%lu,"
-		      " query %lu, walk %lu\n", tf->id, seed, nops,
+		      " move %lu/%lu, query %lu, walk %lu\n", tf->id, seed, nops,
 		      (double)(t1.tv_sec - t0.tv_sec) +
 			      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		      st.ok[OP_MAP], st.ops[OP_MAP], st.ok[OP_MAPF], st.ops[OP_MAPF],
 		      st.ok[OP_UNMAP], st.ops[OP_UNMAP], st.ok[OP_PROTECT],
-		      st.ops[OP_PROTECT], st.ops[OP_QUERY], st.ops[OP_WALK]);
+		      st.ops[OP_PROTECT], st.ok[OP_MOVE], st.ops[OP_MOVE], st.ops[OP_QUERY],
+		      st.ops[OP_WALK]);
 	print_message("leaves made 4K %lu 2M %lu 1G %lu; mixed-size maps %lu;"
 		      " splits %lu; nodes removed %lu; ranges ending at 2^64 %lu;"
 		      " errors EINVAL %lu EALIGN %lu ERANGE %lu EPERM %lu EEXIST"
