@@ -18,7 +18,7 @@
  * operations collide.  gen_corpus.py documents the encoding.
  *
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
- * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
+ * pt_unmap, pt_protect, pt_move, pt_query, pt_for_each_mapping, cursor open / close /
  * query / find_next / jump / take_next / protect_next / map, flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
@@ -1025,6 +1025,96 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	}
 }
 
+/* One invalid range (one more byte says which): empty, unaligned, across
+ * the end of the user half, wrapping past 2^64. */
+static void bad_range(uint64_t *va, uint64_t *len)
+{
+	uint8_t c = u8() & 3;
+
+	DESC("[invalid #%u] ", c);
+	switch (c) {
+	case 0: *len = 0; break;
+	case 1: *va += PAGE / 2; break;
+	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
+	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
+	}
+}
+
+/* A move's destination from two bytes: d bits 6-7 pick a distance of
+ * 1 + (k & 0x7f) GiB, 2 MiB or pages (down if k bit 7), or (3) an address
+ * of a window drawn like va's. */
+static uint64_t gen_to(const struct mtable *m, uint64_t va)
+{
+	uint8_t d = u8(), k = u8();
+	uint64_t unit = (d >> 6) == 0 ? PT_GiB : (d >> 6) == 1 ? 2 * PT_MiB : PAGE;
+	uint64_t dist = unit * (1 + (k & 0x7f));
+	struct window w;
+
+	if ((d >> 6) == 3)
+		return gen_va(m, &w);
+	return k & 0x80 ? va - dist : va + dist;
+}
+
+/* The first of two ranges' errors in design §5's order (overlap: EINVAL). */
+static int move_err(const struct mtable *m, uint64_t from, uint64_t to, uint64_t len,
+		    struct half **hp)
+{
+	struct half *h_to = NULL;
+	int err = first_err(range_err(m, from, len, true, hp), range_err(m, to, len, true, &h_to));
+
+	if (len && from <= to + (len - 1) && to <= from + (len - 1))
+		return PT_EINVAL;
+	if (err == 0 && *hp != h_to)
+		FAIL("move between halves passed the range checks");
+	return err;
+}
+
+/* pt_move of a range, tamed to MAP_LEAF_CAP leaves, into the table's
+ * batch or not. */
+static void op_move(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w), to = gen_to(m, va);
+	bool bad_batch = false, batched, lax = flags & 0x04;
+	struct half *h = NULL;
+	struct pt_flush *fl;
+	struct inj j;
+	size_t recut;
+	int want, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: to = va + (len / PAGE / 2) * PAGE; break; /* overlapping */
+		case 1: to += PAGE / 2; break;
+		case 2: bad_batch = true; break;
+		default: bad_range(&va, &len); break;
+		}
+	}
+	want = move_err(m, va, to, len, &h);
+	if (want == 0)
+		to = move_tame(h, va, len, to, MAP_LEAF_CAP);
+	want = bad_batch ? PT_EINVAL : move_err(m, va, to, len, &h);
+	if (want == 0 && overlaps(h, to, to + (len - 1)))
+		want = PT_EEXIST;
+	DESC("move %s va=%#" PRIx64 " len=%#" PRIx64 " to=%#" PRIx64, m->name, va, len, to);
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_move(h, va, to, len, &eff, &recut);
+	watch_begin(t, h, batched, lax);
+	inj_begin(&j, t, flags);
+	err = pt_move(m->t, va, to, len, fl);
+	if (call_done("pt_move", t, batched, &j, err, want))
+		return;
+	if (err == 0 && lax)
+		model_move(h, va, to, len, &eff, &recut);
+}
+
 static void op_query(int t)
 {
 	struct mtable *m = &T[t];
@@ -1047,21 +1137,6 @@ static void op_query(int t)
 	if (err == 0 && !same_mapping(&got, &h->leaves.v[i]))
 		FAIL("pt_query: want %s, got %s", fmt_leaf(&h->leaves.v[i], a, sizeof(a)),
 		     pt_test_fmt_mapping(&got, b, sizeof(b)));
-}
-
-/* One invalid range (one more byte says which): empty, unaligned, across
- * the end of the user half, wrapping past 2^64. */
-static void bad_range(uint64_t *va, uint64_t *len)
-{
-	uint8_t c = u8() & 3;
-
-	DESC("[invalid #%u] ", c);
-	switch (c) {
-	case 0: *len = 0; break;
-	case 1: *va += PAGE / 2; break;
-	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
-	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
-	}
 }
 
 static void op_walk(int t, uint8_t flags)
@@ -1808,7 +1883,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "\n#%u ", nhist);
 		switch (k % 16) {
 		case 0:
-		case 1: op_map(t, flags), read = false; break;
+		case 1:
+			if ((k & 0xc0) == 0xc0)
+				op_move(t, flags);
+			else
+				op_map(t, flags);
+			read = false;
+			break;
 		case 2: op_map_frames(t, flags), read = false; break;
 		case 3: op_unmap_protect(t, flags, false), read = false; break;
 		case 4: op_unmap_protect(t, flags, true), read = false; break;
