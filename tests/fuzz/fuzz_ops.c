@@ -967,6 +967,58 @@ static void op_map_frames(int t, uint8_t flags)
 		model_insert(h, &plan, &eff);
 }
 
+/* An operation on a range that may go into the table's batch: unmap,
+ * protect or move (to), and what the model makes of it. */
+struct range_op {
+	enum { RO_UNMAP, RO_PROTECT, RO_MOVE } kind;
+	struct half *h;
+	uint64_t va, len, to;
+	uint32_t set, clear;
+};
+
+static void range_op_model(const struct range_op *o)
+{
+	struct cut c = {o->kind == RO_UNMAP, o->set, o->clear, NULL};
+	size_t recut;
+
+	if (o->kind == RO_MOVE)
+		model_move(o->h, o->va, o->to, o->len, &eff, &recut);
+	else
+		model_cut(o->h, o->va, o->va + (o->len - 1), &c, &eff);
+}
+
+/* Runs o on table t, into its batch or not as flags say (bad_batch: a
+ * foreign one), against the model: before the call, or after it succeeded
+ * when fault injection makes the outcome unknown (lax). */
+static void range_op_run(int t, uint8_t flags, bool bad_batch, const struct range_op *o,
+			 int want)
+{
+	static const char *const name[] = {"pt_unmap", "pt_protect", "pt_move"};
+	struct pt_table *pt = T[t].t;
+	bool batched, lax = flags & 0x04;
+	struct pt_flush *fl;
+	struct inj j;
+	int err;
+
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0 && !lax)
+		range_op_model(o);
+	watch_begin(t, o->h, batched, lax);
+	inj_begin(&j, t, flags);
+	err = o->kind == RO_UNMAP ? pt_unmap(pt, o->va, o->len, fl)
+	      : o->kind == RO_PROTECT ? pt_protect(pt, o->va, o->len, o->set, o->clear, fl)
+				      : pt_move(pt, o->va, o->to, o->len, fl);
+	if (call_done(name[o->kind], t, batched, &j, err, want))
+		return;
+	if (err == 0 && lax) {
+		range_op_model(o);
+		if (batched)
+			pend_tracked(&eff);
+	}
+}
+
 /* Unmap (protect == false) or protect. */
 static void op_unmap_protect(int t, uint8_t flags, bool protect)
 {
@@ -974,12 +1026,9 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	struct window w;
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
 	uint32_t set = 0, clear = 0;
-	bool bad_batch = false, batched, lax = flags & 0x04;
+	bool bad_batch = false;
 	struct half *h = NULL;
-	struct pt_flush *fl;
-	struct cut c;
-	struct inj j;
-	int want, err;
+	int want;
 
 	if (protect)
 		gen_set_clear(&set, &clear);
@@ -1007,22 +1056,9 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	     va, len);
 	if (protect)
 		DESC(" set=%#x clear=%#x", set, clear);
-	cursor_yield_to(t);
-	fl = pick_batch(t, flags, bad_batch, &batched);
-	c = (struct cut){!protect, set, clear, NULL};
-	watch_prepare();
-	if (want == 0 && !lax)
-		model_cut(h, va, va + (len - 1), &c, &eff);
-	watch_begin(t, h, batched, lax);
-	inj_begin(&j, t, flags);
-	err = protect ? pt_protect(m->t, va, len, set, clear, fl) : pt_unmap(m->t, va, len, fl);
-	if (call_done(protect ? "pt_protect" : "pt_unmap", t, batched, &j, err, want))
-		return;
-	if (err == 0 && lax) {
-		model_cut(h, va, va + (len - 1), &c, &eff);
-		if (batched)
-			pend_tracked(&eff);
-	}
+	range_op_run(t, flags, bad_batch,
+		     &(struct range_op){protect ? RO_PROTECT : RO_UNMAP, h, va, len, 0, set, clear},
+		     want);
 }
 
 /* One invalid range (one more byte says which): empty, unaligned, across
@@ -1076,12 +1112,9 @@ static void op_move(int t, uint8_t flags)
 	struct mtable *m = &T[t];
 	struct window w;
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w), to = gen_to(m, va);
-	bool bad_batch = false, batched, lax = flags & 0x04;
+	bool bad_batch = false;
 	struct half *h = NULL;
-	struct pt_flush *fl;
-	struct inj j;
-	size_t recut;
-	int want, err;
+	int want;
 
 	if (flags & 0x40) {
 		uint8_t k = u8() & 3;
@@ -1101,18 +1134,8 @@ static void op_move(int t, uint8_t flags)
 	if (want == 0 && overlaps(h, to, to + (len - 1)))
 		want = PT_EEXIST;
 	DESC("move %s va=%#" PRIx64 " len=%#" PRIx64 " to=%#" PRIx64, m->name, va, len, to);
-	cursor_yield_to(t);
-	fl = pick_batch(t, flags, bad_batch, &batched);
-	watch_prepare();
-	if (want == 0 && !lax)
-		model_move(h, va, to, len, &eff, &recut);
-	watch_begin(t, h, batched, lax);
-	inj_begin(&j, t, flags);
-	err = pt_move(m->t, va, to, len, fl);
-	if (call_done("pt_move", t, batched, &j, err, want))
-		return;
-	if (err == 0 && lax)
-		model_move(h, va, to, len, &eff, &recut);
+	range_op_run(t, flags, bad_batch, &(struct range_op){RO_MOVE, h, va, len, to, 0, 0},
+		     want);
 }
 
 static void op_query(int t)
