@@ -68,6 +68,7 @@
 #define NPOOL 48            /* tracked frames the test owns */
 #define MAX_MAPF 320        /* frames per map_frames call: > a flush batch */
 #define MAP_LEAF_CAP 1100   /* a drawn map making more leaves is shrunk */
+#define MOVE_LEAF_CAP 600   /* a move re-cutting into more (one huge leaf: 512) gets a rounder distance */
 #define HALF_LEAF_CAP 2500  /* above this, a half gets unmapped wholesale */
 #define NR_RECENT 10
 
@@ -470,6 +471,23 @@ static void corrupt(struct op *op)
 		op->len = op->nf * PAGE;
 }
 
+/* A move of exactly one huge leaf, if a few draws find one: at a distance
+ * its size does not divide it is re-cut, within MOVE_LEAF_CAP. */
+static void aim_at_huge_leaf(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	for (int tries = 0; h && h->leaves.n && tries < 8; tries++) {
+		const struct leaf *l = &h->leaves.v[rnd_below(h->leaves.n)];
+
+		if (l->size > PAGE) {
+			op->va = l->va;
+			op->len = l->size;
+			return;
+		}
+	}
+}
+
 /* A move's destination: in the same window, at a distance that keeps
  * 1G, 2M or only 4K alignment, or anywhere in it; a few tries for one
  * that maps nothing (else most moves would be PT_EEXIST); rarely one
@@ -543,6 +561,8 @@ static void gen_op(struct op *op)
 		op->clear = gen_flags(allowed_flags & ~op->set);
 		break;
 	case OP_MOVE:
+		if (chance(25))
+			aim_at_huge_leaf(op);
 		op->to = gen_to(op, w);
 		break;
 	case OP_QUERY:
@@ -780,14 +800,14 @@ static void tame_map(struct op *op)
 		op->len = (1 + rnd_below(64)) * PAGE;
 }
 
-/* A move kept to MAP_LEAF_CAP leaves (model_core.h's move_tame). */
+/* A move kept to about MOVE_LEAF_CAP leaves (model_core.h's move_tame). */
 static void tame_move(struct op *op)
 {
 	struct half *h = half_of(op->mt, op->va, op->len);
 
 	if (op->kind == OP_MOVE && h && !range_bad(op->va, op->len) &&
 	    (op->va | op->len) % PAGE == 0)
-		op->to = move_tame(h, op->va, op->len, op->to, MAP_LEAF_CAP);
+		op->to = move_tame(h, op->va, op->len, op->to, MOVE_LEAF_CAP);
 }
 
 static void verify_after(const struct mtable *mt)
@@ -1088,6 +1108,8 @@ static void test_model_random(void **state)
 		      st.splits, st.nodes_removed, st.top_ops, st.err[1],
 		      st.err[2], st.err[3], st.err[4], st.err[5],
 		      st.full_batches, st.enomem, t_uk.hooked ? "checked" : "never seen (unchecked)");
+	print_message("moves: nodes relocated %lu, leaves re-cut %lu\n", st.moved_nodes,
+		      st.moved_pieces);
 	print_message("breaks checked: split %lu, table to block %lu, nG change"
 		      " %lu; breaks in the middle of an operation %lu; new"
 		      " mappings checked for invalidation %lu\n",
