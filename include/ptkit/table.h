@@ -578,6 +578,61 @@ int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t le
 	    unsigned flags, struct pt_flush *flush);
 
 /**
+ * pt_move() - Move every mapping of a range to another range of the table.
+ * @table: the table.
+ * @from: first virtual address of the source, 4 KiB aligned.
+ * @to: first virtual address of the destination, 4 KiB aligned.
+ * @len: bytes, a positive multiple of 4 KiB.
+ * @flush: the batch that collects the source's invalidation and the
+ *   release of nodes given back, bound to @table; %NULL: both happen
+ *   before the call returns.
+ *
+ * Each mapping of `[from, from + len)` reappears `to - from` higher (or
+ * lower), with the same frames, property and trackedness, and leaves the
+ * source: what mremap() needs.  No reference count changes (the frames
+ * change place, not holders), and nothing is copied but entries.  Where
+ * `to - from` is a multiple of an entry's size and the entry lies wholly
+ * inside the source, the entry itself moves: a leaf keeps its size, and a
+ * page-table node moves with its whole subtree in one step, as Linux
+ * moves PMD and PUD entries.  A huge leaf whose size does not divide
+ * `to - from` becomes leaves of the largest size that does; one only
+ * partly inside is split first, as by pt_unmap().  Nodes the destination
+ * needs are made; empty nodes in the way of a moved entry, and source
+ * nodes left empty inside the range, are freed (as by pt_map() and
+ * pt_unmap()).  A range without mappings is not an error.
+ *
+ * The destination's new mappings need no invalidation (but on RISC-V
+ * without Svvptc they are recorded too, as by pt_map()); the source's old
+ * translations go into @flush, with `nodes_removed` where a node moved
+ * away (walk caches may still hold it).  Until that invalidation a CPU
+ * may still reach the frames through the source, as after pt_unmap().
+ *
+ * Context: Any thread not holding a cursor on @table.  Locks every node
+ * covering `[min(from, to), max(from, to) + len)` (top-down, the one global
+ * order; spin locks that yield) inside an RCU read section, for the call:
+ * one cursor over both ranges, so the nodes they share, and a subtree in
+ * transit between them, are never seen half moved by another cursor, and
+ * no lock order between two cursors can deadlock.  Operations between the
+ * two ranges wait for it.  A cursor that walked to a node before it moved
+ * starts again from the root.  A lock-free reader (pt_query()) racing the
+ * move sees each entry before or after it.  Allocates from the table's
+ * phys only the destination's missing nodes and splits, reserved before
+ * anything changes, so %PT_ENOMEM changes nothing.  A full batch is
+ * finished early inside the call.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @table is %NULL, @len is 0, a range wraps, the two ranges
+ *   overlap, or @flush is bound to another table.
+ * - %PT_EALIGN: @from, @to or @len is not 4 KiB aligned.
+ * - %PT_ERANGE: a range is outside the table's half or non-canonical.
+ * - %PT_EPERM: a range is in the kernel half of a user table.
+ * - %PT_EEXIST: part of the destination is already mapped.
+ * - %PT_ENOMEM: no frame for a node the destination or a split needs (may
+ *   be temporary: see pt_phys_barrier()).
+ */
+int pt_move(struct pt_table *table, uint64_t from, uint64_t to, uint64_t len,
+	    struct pt_flush *flush);
+
+/**
  * pt_query() - Find the mapping that contains an address.
  * @table: the table.
  * @va: any byte address (need not be aligned).

@@ -66,9 +66,11 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
  * Steps 1 and 2: from the root, lock-free, down through every level whose
  * entry shift is above stop_shift, to the node below the last such entry
  * (or the deepest node there is); locks it, and retries if it was detached
- * meanwhile.  Returns it locked, in an RCU read section that lasts until
- * it is unlocked.  Inlined: a constant stop_shift (the page-fault path)
- * leaves one load and one test per level.
+ * meanwhile, or if a move relocated nodes meanwhile (it may have moved
+ * this one: a node keeps no record of where it hangs).  Returns it
+ * locked, in an RCU read section that lasts until it is unlocked.
+ * Inlined: a constant stop_shift (the page-fault path) leaves one load
+ * and one test per level.
  */
 static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
 					  unsigned *level_out)
@@ -77,6 +79,8 @@ static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, 
 	uintptr_t linear_offset = phys->linear_offset;
 
 	for (;;) {
+		/* Acquire: a walk that starts after a move sees its stores. */
+		uint32_t moves = atomic_load_explicit(&t->moves, memory_order_acquire);
 		pt_rcu_read_lock(phys);
 		uint64_t pa = t->root_pa;
 		unsigned level = FMT_LEVELS;
@@ -95,7 +99,10 @@ static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, 
 		}
 		struct pt_node n = pt_node_at(phys, pa);
 		pt_node_lock(phys, n);
-		if (pt_likely(!pt_node_stray(n))) {
+		/* A mover bumps `moves` before it unlocks: if it held n, the
+		 * lock orders the bump before this load. */
+		if (pt_likely(!pt_node_stray(n) &&
+			      atomic_load_explicit(&t->moves, memory_order_relaxed) == moves)) {
 			*level_out = level;
 			return n;
 		}
@@ -254,9 +261,13 @@ static int map_prepare_leaf_run(const struct pt_tree *t, struct pt_node n, unsig
 	return 0;
 }
 
-static void map_commit_leaf_run(const struct pt_tree *t, struct pt_node n, unsigned level,
-				unsigned i0, unsigned i1, uint64_t base, pt_pte_t first,
-				struct pt_flush *flush)
+/*
+ * Slots [i0, i1] of n (the first maps from base) are about to take leaves
+ * or moved nodes; what they hold is an empty subtree (the prepare pass found
+ * no mapping there), detached and freed after the flush.
+ */
+static void clear_empty_run(const struct pt_tree *t, struct pt_node n, unsigned level,
+			    unsigned i0, unsigned i1, uint64_t base, struct pt_flush *flush)
 {
 	uint64_t size = pt_level_size(level);
 	bool detached = false;
@@ -271,6 +282,13 @@ static void map_commit_leaf_run(const struct pt_tree *t, struct pt_node n, unsig
 	/* A table becoming a block changes a size: break-before-make. */
 	if (detached && fmt_resize_needs_break(t->features))
 		pt__invalidate_now(&t->sink, base, (uint64_t)(i1 - i0 + 1) * size, true);
+}
+
+static void map_commit_leaf_run(const struct pt_tree *t, struct pt_node n, unsigned level,
+				unsigned i0, unsigned i1, uint64_t base, pt_pte_t first,
+				struct pt_flush *flush)
+{
+	clear_empty_run(t, n, level, i0, i1, base, flush);
 	entry_fill_run(n, i0, i1, first, fmt_pte_leaf_step(first, level));
 }
 
@@ -824,6 +842,281 @@ static __attribute__((noinline)) int cursor_protect(struct pt_cursor_state *c, u
 			  .flush = flush, .op = op, .op_arg = arg,
 			  .op_always_valid = op_always_valid };
 	return walk_run(&w, c, last);
+}
+
+/* ---- move ---- */
+
+/*
+ * pt_move of [from, from + len) by delta, walked over the source from the
+ * cursor's node twice: dry (the prepare pass: counts the nodes the commit
+ * will take, changes nothing), then for real.  A whole entry whose size
+ * divides delta moves as it is: a leaf, or a node with its subtree in
+ * O(1), as Linux's move_pgt_entry moves PMD and PUD entries.  A whole
+ * huge leaf whose size does not goes as leaves of the largest size that
+ * does; a huge leaf only partly inside is split first, as unmap splits
+ * it.  Source nodes left empty inside the range are given back, as unmap
+ * gives them back.
+ */
+struct move {
+	struct pt_tree *t;
+	uint64_t delta;            /* to - from, modulo 2^64 */
+	struct pt_flush *flush;
+	struct pt_node top;        /* the cursor's node: holds both ranges */
+	unsigned top_level;
+	bool dry;
+	bool moved_nodes;          /* a node changed place */
+	uint64_t need;             /* dry: nodes the commit will take */
+	struct pt_prealloc reserve; /* commit: where it takes them */
+	/* dry: per level, the base of the last destination node counted as
+	 * made; destinations come in increasing order, so one is enough */
+	uint64_t made[FMT_LEVELS];
+};
+
+/* The dry walk's stand-in for a node only the commit makes (a split, or
+ * a destination node): every entry of a split is a leaf. */
+static inline struct pt_node move_unmade(void)
+{
+	return (struct pt_node){ .pa = PT_NO_FRAME };
+}
+
+static inline bool move_is_unmade(struct pt_node n)
+{
+	return n.pa == PT_NO_FRAME;
+}
+
+static inline pt_pte_t move_src_pte(const struct move *m, struct pt_node s, unsigned i,
+				    unsigned level)
+{
+	if (move_is_unmade(s))
+		return fmt_pte_leaf(0, level, (struct pt_prop){ PT_R, PT_CACHE_WB }, false,
+				    m->t->features);
+	return pt_pte_load(s, i);
+}
+
+/*
+ * The destination node at `level` whose entry holds va, walked down from
+ * the cursor's node: a missing one is made from the reservation (commit)
+ * or counted once (dry).  None in the way is a leaf: the destination
+ * holds no mapping.
+ */
+static struct pt_node move_dst_node(struct move *m, uint64_t va, unsigned level)
+{
+	struct pt_node n = m->top;
+
+	for (unsigned l = m->top_level; l > level; l--) {
+		unsigned i = pt_index(va, l);
+		pt_pte_t pte = move_is_unmade(n) ? 0 : pt_pte_load(n, i);
+
+		if (entry_is_node(pte, l)) {
+			n = entry_child_node(m->t->phys, pte);
+			continue;
+		}
+		PT_ASSERT(entry_is_none(pte));
+		if (!m->dry) {
+			struct pt_node child = entry_alloc_child(m->t->phys, n, i, &m->reserve);
+			entry_publish_new(n, i, child, m->t->features);
+			n = child;
+			continue;
+		}
+		uint64_t base = pt_entry_base(va, l);
+		if (m->made[l - 1] != base) {
+			m->made[l - 1] = base;
+			m->need++;
+		}
+		n = move_unmade();
+	}
+	return n;
+}
+
+/*
+ * Present entry i of s (mapping from va) to the free slot j of d, at the
+ * same level: neither a leaf nor a table entry depends on where it sits,
+ * so the value moves as it is, with a leaf's final accessed/dirty bits
+ * (a live table's exchange) and trackedness (no reference changes hands).
+ */
+static void move_entry(struct move *m, struct pt_node s, unsigned i, struct pt_node d,
+		       unsigned j, uint64_t va)
+{
+	unsigned level = pt_node_level(s);
+	pt_pte_t pte = pt_pte_load(s, i);
+
+	if (!entry_is_node(pte, level)) {
+		pte = entry_clear(m->t->live, s, i, pte);
+		entry_store(d, j, pte);
+		d.meta->nr_children++;
+		d.meta->nr_tracked += fmt_pte_tracked(pte);
+		pt__flush_add_range(m->flush, va, pt_level_size(level));
+		return;
+	}
+	struct child none = { .kind = CHILD_NONE };
+	struct child node = entry_replace(s, i, &none, m->t->features);
+	entry_replace(d, j, &node, m->t->features);
+	m->moved_nodes = true;
+	pt__flush_add_table_range(m->flush, va, pt_level_size(level));
+}
+
+static bool move_run_present(struct pt_node s, unsigned i0, unsigned i1)
+{
+	if (move_is_unmade(s))
+		return true;
+	for (unsigned i = i0; s.meta->nr_children && i <= i1; i++)
+		if (!entry_is_none(pt_pte_load(s, i)))
+			return true;
+	return false;
+}
+
+/* Entries [i0, i1] of s (the first maps from va) to one destination node,
+ * where the first goes to dst; empty subtrees in their way are dropped. */
+static void move_run_to(struct move *m, struct pt_node s, unsigned level, unsigned i0,
+			unsigned i1, uint64_t va, uint64_t dst)
+{
+	struct pt_node d = move_dst_node(m, dst, level);
+	uint64_t size = pt_level_size(level);
+	unsigned j0 = pt_index(dst, level);
+
+	for (unsigned i = i0; !m->dry && i <= i1; i++) {
+		uint64_t off = (uint64_t)(i - i0) * size;
+		unsigned j = j0 + (i - i0);
+		if (entry_is_none(pt_pte_load(s, i)))
+			continue;
+		clear_empty_run(m->t, d, level, j, j, dst + off, m->flush);
+		move_entry(m, s, i, d, j, va + off);
+	}
+}
+
+/* Whole entries [i0, i1] of s (the first maps from va) at a level whose
+ * size divides delta: each present one moves as it is, into at most two
+ * destination nodes (made only where something goes).  Out of line, as
+ * move_pieces: move_walk recurses once per level, with a small frame. */
+static __attribute__((noinline)) void move_entry_run(struct move *m, struct pt_node s, unsigned level, unsigned i0,
+			   unsigned i1, uint64_t va)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (unsigned i = i0; i <= i1;) {
+		uint64_t at = va + (uint64_t)(i - i0) * size, dst = at + m->delta;
+		unsigned room = PT_NR_ENTRIES - 1 - pt_index(dst, level);
+		unsigned end = i1 - i > room ? i + room : i1;
+
+		if (move_run_present(s, i, end))
+			move_run_to(m, s, level, i, end, at, dst);
+		i = end + 1;
+	}
+}
+
+/*
+ * Whole huge leaf i of s (mapping from va) at a level whose size does not
+ * divide delta: at va + delta it becomes leaves of the largest size that
+ * does (same pa, same property), filled one destination node at a time.
+ */
+static __attribute__((noinline)) void move_pieces(struct move *m, struct pt_node s, unsigned i, unsigned level,
+			uint64_t va)
+{
+	unsigned p = level - 1;
+	while (m->delta & (pt_level_size(p) - 1))
+		p--;
+	uint64_t size = pt_level_size(level), span = pt_level_size(p + 1);
+	int shift = pt_level_shift(p);
+	pt_pte_t first = 0;
+	int64_t step = 0;
+
+	if (!m->dry) {
+		pt_pte_t pte = entry_clear(m->t->live, s, i, pt_pte_load(s, i));
+		PT_ASSERT(!fmt_pte_tracked(pte)); /* tracked mappings are base pages */
+		pt__flush_add_range(m->flush, va, size);
+		first = fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), p,
+				     fmt_pte_leaf_prop(pte, level, m->t->features), false,
+				     m->t->features);
+		step = fmt_pte_leaf_step(first, p);
+	}
+	for (uint64_t off = 0; off < size;) {
+		uint64_t dst = va + m->delta + off;
+		uint64_t chunk = pt_min_u64(span - (dst & (span - 1)), size - off);
+		struct pt_node d = move_dst_node(m, dst, p);
+		if (!m->dry) {
+			unsigned j0 = pt_index(dst, p), j1 = j0 + (unsigned)(chunk >> shift) - 1;
+			clear_empty_run(m->t, d, p, j0, j1, dst, m->flush);
+			entry_fill_run(d, j0, j1, first + (uint64_t)step * (off >> shift), step);
+		}
+		off += chunk;
+	}
+}
+
+/* Huge leaf i of s, partly inside: split (commit) or counted (dry). */
+static struct pt_node move_split(struct move *m, struct pt_node s, unsigned i, uint64_t va)
+{
+	if (!m->dry)
+		return entry_split_huge(m->t, s, i, va, &m->reserve);
+	m->need++;
+	return move_unmade();
+}
+
+/* Everything of [va, last] below s (level `level`) moves by delta. */
+static void move_walk(struct move *m, struct pt_node s, unsigned level, uint64_t va,
+		      uint64_t last)
+{
+	bool as_is = (m->delta & (pt_level_size(level) - 1)) == 0 && !slot_pinned(m->t, level);
+	struct entry_iter it;
+
+	for_each_entry_in(it, va, last, level) {
+		if (as_is && it.whole) {
+			unsigned i1 = entry_iter_run_end(&it);
+			move_entry_run(m, s, level, it.i, i1, it.base);
+			it.i = i1;
+			continue;
+		}
+		pt_pte_t pte = move_src_pte(m, s, it.i, level);
+		if (entry_is_none(pte))
+			continue;
+		if (fmt_pte_is_leaf(pte, level)) {
+			if (it.whole)
+				move_pieces(m, s, it.i, level, it.base);
+			else
+				move_walk(m, move_split(m, s, it.i, it.base), level - 1, it.lo,
+					  it.hi);
+			continue;
+		}
+		move_walk(m, entry_child_node(m->t->phys, pte), level - 1, it.lo, it.hi);
+		/* Emptied by the walk: given back, as unmap would. */
+		if (it.whole && !slot_pinned(m->t, level) && !m->dry)
+			entry_detach_node(m->t->phys, s, it.i, it.base, m->flush, NULL,
+					  m->t->features);
+	}
+}
+
+/*
+ * pt_move in the cursor's range, which holds [from, from + len) and
+ * [to, to + len): PT_EEXIST if the destination maps anything; then the
+ * nodes the destination and the splits need, reserved (the only step
+ * that can fail); then the move.  A relocated node bumps the tree's
+ * `moves` before the cursor unlocks, so that a cursor that walked to it
+ * before retries (lock_deepest).  Not inlined, as cursor_unmap.
+ */
+static __attribute__((noinline)) int cursor_move(struct pt_cursor_state *c, uint64_t from,
+						  uint64_t to, uint64_t len,
+						  struct pt_flush *flush)
+{
+	struct move m = { .t = c->tree, .delta = to - from, .flush = flush,
+			  .top = cursor_node(c), .top_level = c->node_level, .dry = true,
+			  .reserve = { PT_NO_FRAME, 0 } };
+	uint64_t found, last = from + (len - 1);
+	int err;
+
+	if (find_mapped(c->tree, m.top, m.top_level, to, to + (len - 1), &found) == 0)
+		return PT_EEXIST;
+	for (unsigned l = 0; l < FMT_LEVELS; l++)
+		m.made[l] = PT_NO_FRAME; /* no node's base */
+	move_walk(&m, m.top, m.top_level, from, last);
+	if (m.need && (err = pt__reserve(c->tree->phys, &m.reserve, m.need)))
+		return err;
+	m.dry = false;
+	move_walk(&m, m.top, m.top_level, from, last);
+	PT_ASSERT(m.reserve.count == 0);
+	if (fmt_flush_new_mappings(c->tree->features))
+		pt__flush_add_range(flush, to, len);
+	if (m.moved_nodes)
+		atomic_fetch_add_explicit(&c->tree->moves, 1, memory_order_release);
+	return 0;
 }
 
 #endif

@@ -58,6 +58,12 @@ void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa)
 	f->nodes_removed = true;
 }
 
+void pt__flush_add_table_range(struct pt_flush *f, uint64_t va, uint64_t len)
+{
+	pt__flush_add_range(f, va, len); /* may deliver early: flag after it */
+	f->nodes_removed = true;
+}
+
 void pt__invalidate_now(const struct pt_flush_sink *sink, uint64_t va, uint64_t len,
 			bool nodes_removed)
 {

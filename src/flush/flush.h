@@ -56,6 +56,9 @@ static inline void pt__flush_deliver_pending(struct pt_flush *f)
 void pt__flush_add_range(struct pt_flush *f, uint64_t va, uint64_t len);
 void pt__flush_add_frame(struct pt_flush *f, uint64_t pa);
 void pt__flush_add_subtree(struct pt_flush *f, uint64_t node_pa);
+/* A table entry cleared whose node lives on elsewhere (pt_move): its
+ * range, and the walk caches that may still hold the entry. */
+void pt__flush_add_table_range(struct pt_flush *f, uint64_t va, uint64_t len);
 
 /* Invalidates [va, va + len) at once, outside any batch: the "invalidate"
  * step of break-before-make. */

@@ -97,6 +97,7 @@ static const struct pt_format_ops engine_ops = {
 	.mark = table_mark,
 	.query_marker = table_query_marker,
 	.split = table_split,
+	.move = table_move,
 	.cursor_open = cursor_begin,
 	.cursor_unlock = cursor_unlock,
 	.cursor_query = cursor_query,

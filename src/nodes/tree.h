@@ -19,6 +19,10 @@ struct pt_tree {
 	bool live;                  /* hardware may set A/D: rewrite atomically */
 	enum pt_space space;
 	struct pt_flush_sink sink;  /* where this table's batches deliver */
+	/* Moves that relocated a node (pt_move), bumped before its cursor
+	 * unlocks: a cursor that found its node before cannot trust where
+	 * it is (design §6). */
+	_Atomic uint32_t moves;
 };
 
 #endif

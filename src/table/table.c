@@ -417,6 +417,21 @@ int pt_split(struct pt_table *t, uint64_t va, uint64_t len, unsigned level, stru
 	return t->fmt->ops->split(t, va, va + (len - 1), level, r);
 }
 
+int pt_move(struct pt_table *t, uint64_t from, uint64_t to, uint64_t len,
+	    struct pt_flush *flush)
+{
+	int err = range_check(t, from, len, true);
+
+	err = first_error(err, range_check(t, to, len, true));
+	err = first_error(err, t ? flush_check(t, flush) : 0);
+	/* Overlapping ranges: a move onto itself is not a move. */
+	if (len && from <= to + (len - 1) && to <= from + (len - 1))
+		err = PT_EINVAL;
+	if (err)
+		return err;
+	return t->fmt->ops->move(t, from, to, len, flush);
+}
+
 int pt_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
 {
 	if (!t || !out)

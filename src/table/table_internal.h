@@ -53,6 +53,9 @@ struct pt_format_ops {
 	/* ask: PT_A and/or PT_D; bitmap zeroed. */
 	int (*harvest)(struct pt_table *t, uint64_t va, uint64_t last, uint32_t ask, bool clear,
 		       uint64_t *bitmap, struct pt_flush *flush);
+	/* Validated, non-overlapping ranges of len bytes. */
+	int (*move)(struct pt_table *t, uint64_t from, uint64_t to, uint64_t len,
+		    struct pt_flush *flush);
 
 	/* Cursor (cursor_template.h): the range is validated; these lock,
 	 * walk and change. */

@@ -371,4 +371,18 @@ static int table_protect(struct pt_table *t, uint64_t va, uint64_t last,
 						      flush ? flush : &local));
 }
 
+/* pt_move: one cursor over [min(from, to), max(from, to) + len), so both
+ * ranges, and the nodes they share, are locked in the one global order
+ * (design §6). */
+static int table_move(struct pt_table *t, uint64_t from, uint64_t to, uint64_t len,
+		      struct pt_flush *flush)
+{
+	struct pt_cursor_state c;
+	struct pt_flush local;
+
+	pt__flush_reset(&local, &t->tree.sink);
+	cursor_begin(&c, &t->tree, pt_min_u64(from, to), pt_max_u64(from, to) + (len - 1));
+	return range_close(&c, &local, cursor_move(&c, from, to, len, flush ? flush : &local));
+}
+
 #endif

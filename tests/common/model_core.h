@@ -10,7 +10,10 @@
  *    design §5's rules say exist (map creates the nodes its leaves need and
  *    frees empty nodes in the way of a huge leaf; a split adds one node per
  *    level it goes down; unmap detaches every node whose whole range it
- *    covers, except a shared kernel half's nodes under the root).
+ *    covers, except a shared kernel half's nodes under the root; a move
+ *    is an unmap of its source whose leaves come back at the destination,
+ *    in pieces where the distance requires, and whose nodes wholly inside
+ *    come back too where their span divides the distance).
  *  - What an operation must invalidate (`struct effects`): every removed or
  *    changed range, new mappings where the format caches invalid entries
  *    (RISC-V without Svvptc), and the changes that need break-before-make
@@ -490,6 +493,7 @@ static inline void model_insert(struct half *h, const struct leafvec *nl,
 struct cut {
 	bool unmap;
 	uint32_t set, clear;
+	struct leafvec *taken;   /* unmap: gets the leaves removed (a move's) */
 };
 
 /* One leaf against an unmap/protect of [va, last]: inside parts go or
@@ -512,6 +516,10 @@ static inline void cut_leaf(struct half *h, const struct leaf *lf, uint64_t va,
 			piece_add(e, lf->va, leaf_last(lf), slot);
 			if (slot >= 0)
 				pool_maps[slot]--;
+			if (c->taken) {
+				GROW(c->taken);
+				c->taken->v[c->taken->n++] = *lf;
+			}
 			return;
 		}
 		n.prop = protect_prop(lf->prop, c->set, c->clear, h->features);
@@ -580,7 +588,7 @@ static inline void model_copy(struct half *dst, struct half *src, uint64_t va,
 			      struct effects *ed)
 {
 	static struct leafvec nl;
-	const struct cut wp = {false, 0, PT_W};
+	const struct cut wp = {false, 0, PT_W, NULL};
 
 	if (cow)
 		model_cut(src, va, last, &wp, es);
@@ -791,6 +799,115 @@ static inline uint64_t split_need(const struct half *h, uint64_t va, uint64_t la
 	return need;
 }
 
+/* Nodes wholly inside [va, last] at `level` (bases into out). */
+static inline void nodes_inside(const struct half *h, unsigned level, uint64_t va,
+				uint64_t last, struct u64vec *out)
+{
+	const struct u64vec *s = &h->nodes[level];
+	uint64_t span = node_span(level);
+
+	out->n = 0;
+	if (last - va < span - 1)
+		return;
+	for (size_t i = u64_lower(s, va); i < s->n && s->v[i] <= last - (span - 1); i++) {
+		GROW(out);
+		out->v[out->n++] = s->v[i];
+	}
+}
+
+/* The pieces a moved leaf becomes at va + delta: the largest size that
+ * divides delta, no larger than it was (design §5 move).  Whether it was
+ * re-cut. */
+static inline bool move_pieces_of(const struct leaf *l, uint64_t delta, struct leafvec *out)
+{
+	uint64_t size = l->size;
+
+	while (delta & (size - 1))
+		size /= 512;
+	for (uint64_t off = 0; off < l->size; off += size) {
+		GROW(out);
+		out->v[out->n++] = (struct leaf){l->va + delta + off, l->pa + off, size,
+						 l->prop, l->tracked};
+	}
+	return size != l->size;
+}
+
+/*
+ * pt_move of [from, from + len) to `to` (design §5): the source as unmap
+ * cuts it, its leaves again at to in the largest pieces the distance
+ * allows; nodes wholly inside whose span divides the distance relocated
+ * (their leaves go with them), dropping the empty nodes they land on,
+ * with the nodes above them made; the others given back, as by unmap.
+ * Returns the nodes relocated; *recut, the leaves cut into pieces.
+ */
+static inline size_t model_move(struct half *h, uint64_t from, uint64_t to, uint64_t len,
+				struct effects *e, size_t *recut)
+{
+	static struct leafvec taken, pieces;
+	static struct u64vec reloc[PT_MAX_LEVELS + 1];
+	uint64_t last = from + (len - 1), delta = to - from;
+	struct cut c = {true, 0, 0, &taken};
+	size_t relocated = 0;
+
+	for (unsigned m = 1; m < levels; m++) {
+		reloc[m].n = 0;
+		if (m != h->pinned_level && (delta & (node_span(m) - 1)) == 0)
+			nodes_inside(h, m, from, last, &reloc[m]);
+		relocated += reloc[m].n;
+	}
+	taken.n = pieces.n = 0;
+	model_cut(h, from, last, &c, e);
+	for (size_t k = 0; k < e->pieces.n; k++)
+		e->pieces.v[k].pool = -1; /* a move releases no reference */
+	for (unsigned m = 1; m < levels; m++)
+		for (size_t i = 0; i < reloc[m].n; i++)
+			e->nodes_removed += nodes_remove_inside(h, reloc[m].v[i] + delta,
+								reloc[m].v[i] + delta +
+									(node_span(m) - 1));
+	for (unsigned m = 1; m < levels; m++)
+		for (size_t i = 0; i < reloc[m].n; i++)
+			for (unsigned k = m; k < levels; k++)
+				node_add(h, k, (reloc[m].v[i] + delta) & ~(node_span(k) - 1));
+	*recut = 0;
+	for (size_t i = 0; i < taken.n; i++)
+		*recut += move_pieces_of(&taken.v[i], delta, &pieces);
+	if (pieces.n)
+		model_insert(h, &pieces, e);
+	return relocated;
+}
+
+/*
+ * A move's destination such that its leaves come out as at most about
+ * cap pieces (a 1G leaf moved by 4K is 262144 leaves, and the per-step
+ * checks cost per leaf): the distance aligned down to 2M, then to 1G (or
+ * that much, if aligning leaves nothing).  Partly covered leaves count as
+ * split one level down.  [from, from + len) is a valid range of h.
+ */
+static inline uint64_t move_tame(const struct half *h, uint64_t from, uint64_t len,
+				 uint64_t to, size_t cap)
+{
+	uint64_t last = from + (len - 1), align = PAGE;
+
+	for (;;) {
+		uint64_t delta = to - from, pieces = 0;
+
+		for (size_t i = lower_leaf(&h->leaves, from);
+		     i < h->leaves.n && h->leaves.v[i].va <= last; i++) {
+			const struct leaf *l = &h->leaves.v[i];
+			uint64_t size = l->va >= from && leaf_last(l) <= last ? l->size
+									       : l->size / 512;
+
+			while (size > PAGE && (delta & (size - 1)))
+				size /= 512;
+			pieces += l->size / size;
+		}
+		if (pieces <= cap || align == PT_GiB)
+			return to;
+		align = align == PAGE ? 2 * PT_MiB : PT_GiB;
+		to = from + ((delta & ~(align - 1)) ? delta & ~(align - 1) : align);
+	}
+}
+
 /* ------------------------------------------------ invalidation hook */
 
 /* What the hook saw during one operation (or one finish of a batch). */
@@ -801,7 +918,6 @@ static struct {
 	uint32_t features;
 	bool *hooked;                 /* set once a call for it arrives */
 	struct half *h;               /* the half the op changes */
-	bool unmap;
 	bool batch;                   /* the op's batch is the test's */
 	bool in_finish;               /* inside the test's pt_flush_finish */
 	struct effects *e;            /* what the op changes */
@@ -910,9 +1026,10 @@ static inline bool raw_range_absent(uint64_t root, uint64_t va, uint64_t last,
 	}
 }
 
-/* Whether the piece's change is in memory: gone for unmap, the model's new
- * flags for protect and for new mappings (checked at both ends of a merged
- * piece). */
+/* Whether the piece's change is in memory: what the model (already
+ * updated) has there, gone where it has nothing (unmap, a move's source),
+ * else its flags (protect, new mappings); checked at both ends of a merged
+ * piece, which may be one of each (a move's source and destination). */
 static inline bool change_visible(const struct piece *p)
 {
 	const uint64_t at[2] = {p->va, p->last};
@@ -921,15 +1038,12 @@ static inline bool change_visible(const struct piece *p)
 		struct pt_prop got = {0, 0};
 		bool present = raw_leaf(inv.root, at[k], inv.features,
 					&got);
-		size_t i;
+		size_t i = lower_leaf(&inv.h->leaves, at[k]);
+		bool modelled = i < inv.h->leaves.n &&
+				inv.h->leaves.v[i].va <= at[k];
 
-		if (inv.unmap) {
-			if (present)
-				return false;
-			continue;
-		}
-		i = lower_leaf(&inv.h->leaves, at[k]);
-		if (!present || got.flags != inv.h->leaves.v[i].prop.flags)
+		if (present != modelled ||
+		    (present && got.flags != inv.h->leaves.v[i].prop.flags))
 			return false;
 	}
 	return true;
@@ -1076,7 +1190,7 @@ out:
 /* Watches the next operation on the table with this root (its
  * invalidation hook must be on_invalidate, or call it). */
 static inline void inv_begin(const char *name, uint64_t root, uint32_t features,
-			     bool *hooked, struct half *h, bool unmap, bool batch,
+			     bool *hooked, struct half *h, bool batch,
 			     struct effects *e, const uint64_t *pre_maps)
 {
 	inv.active = true;
@@ -1085,7 +1199,6 @@ static inline void inv_begin(const char *name, uint64_t root, uint32_t features,
 	inv.features = features;
 	inv.hooked = hooked;
 	inv.h = h;
-	inv.unmap = unmap;
 	inv.batch = batch;
 	inv.in_finish = false;
 	inv.e = e;

@@ -18,12 +18,12 @@
  * operations collide.  gen_corpus.py documents the encoding.
  *
  * Operations: pt_map, pt_map_frames (of NPOOL frames the harness holds),
- * pt_unmap, pt_protect, pt_query, pt_for_each_mapping, cursor open / close /
- * query / find_next / jump / take_next / protect_next / map, pt_copy between
- * two of the tables (the checker watching the source or the destination),
- * pt_harvest (its bitmap against the model's), pt_mark (markers checked
- * raw and with pt_query_marker after every step), pt_split (from the
- * phys, or from a stash that may run dry), flush batches
+ * pt_unmap, pt_protect, pt_move, pt_query, pt_for_each_mapping, cursor open
+ * / close / query / find_next / jump / take_next / protect_next / map,
+ * pt_copy between two of the tables (the checker watching the source or
+ * the destination), pt_harvest (its bitmap against the model's), pt_mark
+ * (markers checked raw and with pt_query_marker after every step),
+ * pt_split (from the phys, or from a stash that may run dry), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
  * design §5 and docs/api.md by the model of tests/common/model_core.h
@@ -527,11 +527,11 @@ static void watch_prepare(void)
 	eff.pieces.n = eff.breaks.n = 0;
 }
 
-static void watch_begin(int t, struct half *h, bool unmap, bool batched, bool lax)
+static void watch_begin(int t, struct half *h, bool batched, bool lax)
 {
 	struct mtable *m = &T[t];
 
-	inv_begin(m->name, m->root, m->features, &m->hooked, h, unmap, batched, &eff,
+	inv_begin(m->name, m->root, m->features, &m->hooked, h, batched, &eff,
 		  pre_maps);
 	inv.keep_open = batched;
 	inv.lax = lax;
@@ -778,7 +778,7 @@ static void batch_finish(int t)
 	if (!m->batch_on)
 		return;
 	watch_prepare();
-	watch_begin(t, NULL, false, true, false);
+	watch_begin(t, NULL, true, false);
 	inv.in_finish = true;
 	err = pt_flush_finish(&m->batch);
 	inv_end(&eff);
@@ -911,7 +911,7 @@ static void op_map(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map(m->t, va, pa, len, prop);
 	if (call_done("pt_map", t, false, &j, err, want))
@@ -974,13 +974,65 @@ static void op_map_frames(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_map_frames(m->t, va, frames, n, prop);
 	if (call_done("pt_map_frames", t, false, &j, err, want))
 		return;
 	if (err == 0 && lax)
 		model_insert(h, &plan, &eff);
+}
+
+/* An operation on a range that may go into the table's batch: unmap,
+ * protect or move (to), and what the model makes of it. */
+struct range_op {
+	enum { RO_UNMAP, RO_PROTECT, RO_MOVE } kind;
+	struct half *h;
+	uint64_t va, len, to;
+	uint32_t set, clear;
+};
+
+static void range_op_model(const struct range_op *o)
+{
+	struct cut c = {o->kind == RO_UNMAP, o->set, o->clear, NULL};
+	size_t recut;
+
+	if (o->kind == RO_MOVE)
+		model_move(o->h, o->va, o->to, o->len, &eff, &recut);
+	else
+		model_cut(o->h, o->va, o->va + (o->len - 1), &c, &eff);
+}
+
+/* Runs o on table t, into its batch or not as flags say (bad_batch: a
+ * foreign one), against the model: before the call, or after it succeeded
+ * when fault injection makes the outcome unknown (lax). */
+static void range_op_run(int t, uint8_t flags, bool bad_batch, const struct range_op *o,
+			 int want)
+{
+	static const char *const name[] = {"pt_unmap", "pt_protect", "pt_move"};
+	struct pt_table *pt = T[t].t;
+	bool batched, lax = flags & 0x04;
+	struct pt_flush *fl;
+	struct inj j;
+	int err;
+
+	cursor_yield_to(t);
+	fl = pick_batch(t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0 && !lax)
+		range_op_model(o);
+	watch_begin(t, o->h, batched, lax);
+	inj_begin(&j, t, flags);
+	err = o->kind == RO_UNMAP ? pt_unmap(pt, o->va, o->len, fl)
+	      : o->kind == RO_PROTECT ? pt_protect(pt, o->va, o->len, o->set, o->clear, fl)
+				      : pt_move(pt, o->va, o->to, o->len, fl);
+	if (call_done(name[o->kind], t, batched, &j, err, want))
+		return;
+	if (err == 0 && lax) {
+		range_op_model(o);
+		if (batched)
+			pend_tracked(&eff);
+	}
 }
 
 /* Unmap (protect == false) or protect. */
@@ -990,12 +1042,9 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	struct window w;
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
 	uint32_t set = 0, clear = 0;
-	bool bad_batch = false, batched, lax = flags & 0x04;
+	bool bad_batch = false;
 	struct half *h = NULL;
-	struct pt_flush *fl;
-	struct cut c;
-	struct inj j;
-	int want, err;
+	int want;
 
 	if (protect)
 		gen_set_clear(&set, &clear);
@@ -1023,22 +1072,86 @@ static void op_unmap_protect(int t, uint8_t flags, bool protect)
 	     va, len);
 	if (protect)
 		DESC(" set=%#x clear=%#x", set, clear);
-	cursor_yield_to(t);
-	fl = pick_batch(t, flags, bad_batch, &batched);
-	c = (struct cut){!protect, set, clear};
-	watch_prepare();
-	if (want == 0 && !lax)
-		model_cut(h, va, va + (len - 1), &c, &eff);
-	watch_begin(t, h, !protect, batched, lax);
-	inj_begin(&j, t, flags);
-	err = protect ? pt_protect(m->t, va, len, set, clear, fl) : pt_unmap(m->t, va, len, fl);
-	if (call_done(protect ? "pt_protect" : "pt_unmap", t, batched, &j, err, want))
-		return;
-	if (err == 0 && lax) {
-		model_cut(h, va, va + (len - 1), &c, &eff);
-		if (batched)
-			pend_tracked(&eff);
+	range_op_run(t, flags, bad_batch,
+		     &(struct range_op){protect ? RO_PROTECT : RO_UNMAP, h, va, len, 0, set, clear},
+		     want);
+}
+
+/* One invalid range (one more byte says which): empty, unaligned, across
+ * the end of the user half, wrapping past 2^64. */
+static void bad_range(uint64_t *va, uint64_t *len)
+{
+	uint8_t c = u8() & 3;
+
+	DESC("[invalid #%u] ", c);
+	switch (c) {
+	case 0: *len = 0; break;
+	case 1: *va += PAGE / 2; break;
+	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
+	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
 	}
+}
+
+/* A move's destination from two bytes: d bits 6-7 pick a distance of
+ * 1 + (k & 0x7f) GiB, 2 MiB or pages (down if k bit 7), or (3) an address
+ * of a window drawn like va's. */
+static uint64_t gen_to(const struct mtable *m, uint64_t va)
+{
+	uint8_t d = u8(), k = u8();
+	uint64_t unit = (d >> 6) == 0 ? PT_GiB : (d >> 6) == 1 ? 2 * PT_MiB : PAGE;
+	uint64_t dist = unit * (1 + (k & 0x7f));
+	struct window w;
+
+	if ((d >> 6) == 3)
+		return gen_va(m, &w);
+	return k & 0x80 ? va - dist : va + dist;
+}
+
+/* The first of two ranges' errors in design §5's order (overlap: EINVAL). */
+static int move_err(const struct mtable *m, uint64_t from, uint64_t to, uint64_t len,
+		    struct half **hp)
+{
+	struct half *h_to = NULL;
+	int err = first_err(range_err(m, from, len, true, hp), range_err(m, to, len, true, &h_to));
+
+	if (len && from <= to + (len - 1) && to <= from + (len - 1))
+		return PT_EINVAL;
+	if (err == 0 && *hp != h_to)
+		FAIL("move between halves passed the range checks");
+	return err;
+}
+
+/* pt_move of a range, tamed to MAP_LEAF_CAP leaves, into the table's
+ * batch or not. */
+static void op_move(int t, uint8_t flags)
+{
+	struct mtable *m = &T[t];
+	struct window w;
+	uint64_t va = gen_va(m, &w), len = gen_len(va, &w), to = gen_to(m, va);
+	bool bad_batch = false;
+	struct half *h = NULL;
+	int want;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() & 3;
+
+		DESC("[invalid #%u] ", k);
+		switch (k) {
+		case 0: to = va + (len / PAGE / 2) * PAGE; break; /* overlapping */
+		case 1: to += PAGE / 2; break;
+		case 2: bad_batch = true; break;
+		default: bad_range(&va, &len); break;
+		}
+	}
+	want = move_err(m, va, to, len, &h);
+	if (want == 0)
+		to = move_tame(h, va, len, to, MAP_LEAF_CAP);
+	want = bad_batch ? PT_EINVAL : move_err(m, va, to, len, &h);
+	if (want == 0 && overlaps(h, to, to + (len - 1)))
+		want = PT_EEXIST;
+	DESC("move %s va=%#" PRIx64 " len=%#" PRIx64 " to=%#" PRIx64, m->name, va, len, to);
+	range_op_run(t, flags, bad_batch, &(struct range_op){RO_MOVE, h, va, len, to, 0, 0},
+		     want);
 }
 
 static void op_query(int t)
@@ -1113,7 +1226,7 @@ static int op_copy(int t, uint8_t flags)
 	if (want == 0 && !lax)
 		model_copy(hd, hs, va, va + (len - 1), cflags & PT_COPY_COW,
 			   watched == t ? &eff : &other, watched == t ? &other : &eff);
-	watch_begin(watched, watched == t ? hs : hd, false, batched && watched == t, lax);
+	watch_begin(watched, watched == t ? hs : hd, batched && watched == t, lax);
 	inj_begin(&j, t, flags);
 	err = pt_copy(dm->t, m->t, va, len, cflags, fl);
 	if (!call_done("pt_copy", watched, batched && watched == t, &j, err, want) &&
@@ -1161,7 +1274,7 @@ static void op_harvest(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0)
 		model_harvest(h, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, want_bm, &eff);
-	watch_begin(t, h, false, batched, false);
+	watch_begin(t, h, batched, false);
 	inj_begin(&j, t, flags);
 	err = pt_harvest(m->t, va, len, what, got, fl);
 	call_done("pt_harvest", t, batched, &j, err, want);
@@ -1169,21 +1282,6 @@ static void op_harvest(int t, uint8_t flags)
 		if (got[i] != want_bm[i])
 			FAIL("pt_harvest: bitmap word %" PRIu64 " is %#" PRIx64 ", want %#" PRIx64,
 			     i, got[i], want_bm[i]);
-}
-
-/* One invalid range (one more byte says which): empty, unaligned, across
- * the end of the user half, wrapping past 2^64. */
-static void bad_range(uint64_t *va, uint64_t *len)
-{
-	uint8_t c = u8() & 3;
-
-	DESC("[invalid #%u] ", c);
-	switch (c) {
-	case 0: *len = 0; break;
-	case 1: *va += PAGE / 2; break;
-	case 2: *va = fmt->user_end - PAGE; *len = 2 * PAGE; break;
-	default: *va = 0 - 2 * PAGE; *len = 4 * PAGE; break;
-	}
 }
 
 /* pt_mark on table t (a byte: the value's low bits, 0xff: one too wide). */
@@ -1214,7 +1312,7 @@ static void op_mark(int t, uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_mark(h, va, va + (len - 1), value);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, flags);
 	err = pt_mark(m->t, va, len, value);
 	if (!call_done("pt_mark", t, false, &j, err, want) && err == 0 && lax)
@@ -1257,7 +1355,7 @@ static void op_split(int t, uint8_t flags)
 		model_split(h, va, va + (len - 1), to, stash ? nodes : UINT64_MAX, &eff);
 	if (stash && pt_reserve_fill(m->t, &r, nodes))
 		FAIL("pt_reserve_fill of %" PRIu64 " nodes failed", nodes);
-	watch_begin(t, h, false, false, lax);
+	watch_begin(t, h, false, lax);
 	inj_begin(&j, t, lax ? flags : flags & ~0x04);
 	err = pt_split(m->t, va, len, to, stash ? &r : NULL);
 	pt_reserve_drain(m->t, &r);
@@ -1506,7 +1604,7 @@ static void op_take_next(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		take_model(h, i, wl, &x);
-	watch_begin(cur.t, h, true, batched, lax);
+	watch_begin(cur.t, h, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_take_next(&cur.c, n, &tk, fl);
 	if (call_done("pt_cursor_take_next", cur.t, batched, &j, err, want) || err)
@@ -1619,7 +1717,7 @@ static void op_protect_next(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		k = pn_model(h, i, wl, newp);
-	watch_begin(cur.t, h, false, batched, lax);
+	watch_begin(cur.t, h, batched, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_protect_next(&cur.c, n, pn_apply, &o, &got_va, &got_len, fl);
 	if (o.calls > 1 || ((want == PT_ENOENT || n == 0 || bad_batch) && o.calls))
@@ -1702,7 +1800,7 @@ static void op_cursor_map(uint8_t flags)
 	watch_prepare();
 	if (want == 0 && !lax)
 		model_insert(h, &plan, &eff);
-	watch_begin(cur.t, h, false, false, lax);
+	watch_begin(cur.t, h, false, lax);
 	inj_begin(&j, cur.t, flags);
 	err = pt_cursor_map(&cur.c, &item);
 	if (call_done("pt_cursor_map", cur.t, false, &j, err, want) || err)
@@ -2016,7 +2114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "\n#%u ", nhist);
 		switch (k % 16) {
 		case 0:
-		case 1: op_map(t, flags), read = false; break;
+		case 1:
+			if ((k & 0xc0) == 0xc0)
+				op_move(t, flags);
+			else
+				op_map(t, flags);
+			read = false;
+			break;
 		case 2: op_map_frames(t, flags), read = false; break;
 		case 3: op_unmap_protect(t, flags, false), read = false; break;
 		case 4: op_unmap_protect(t, flags, true), read = false; break;

@@ -41,6 +41,12 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            down to 2 MiB (else 4 KiB), bit 1 from a stash of bits 2-4 nodes
            (else from the phys)
            Cursor kinds (9-13) read no argument when no cursor is open.
+           Kind 1 with bits 6-7 set (0xc1, ...): move (pt_move) of a
+           range (va, len) to a destination: two bytes d, k, where d bits
+           6-7 pick a distance of 1 + (k & 0x7f) GiB (0), 2 MiB (1) or
+           pages (2), down if k bit 7, or (3) a va of its own after them;
+           its invalid arguments (one byte & 3): overlapping, unaligned
+           destination, a foreign batch, a bad source range
   flags  = bits 0-1 table (0 U, 1 K, 2 UK, 3 U), bit 2 fault injection,
            bits 3-4 which allocation fails (1-4), bit 5 use the table's
            batch, bit 6 one invalid argument (one more byte picks which)
@@ -58,6 +64,7 @@ INJ, BATCH, BAD = 0x04, 0x20, 0x40
 R, W, X, US, G, A, D = 1, 2, 4, 8, 16, 32, 64
 HOT = [0, 1, 2, 3, 508, 509, 510, 511]
 MAP, MAPF, UNMAP, PROTECT, QUERY, WALK, COPEN, CCLOSE = 0, 2, 3, 4, 5, 6, 7, 8
+MOVE = 0xc1
 FIND, JUMP, TAKE, PNEXT, CMAP, FINISH, FINISH_ALL = range(9, 16)
 CQUERY, DESTROY_K, NULL_ARGS = CMAP | 0x10, FINISH_ALL | 0x10, FINISH_ALL | 0x20
 RECREATE_UK = FINISH_ALL | 0x30
@@ -155,6 +162,18 @@ def win_pages(n):
 
 
 WIN_ZERO = [0xf9, 0]
+
+GIB_UNIT, MIB2_UNIT, PAGE_UNIT = 0, 1, 2
+
+
+def dist(unit, n, down=False):
+    """A move's destination n units away (1 <= n <= 128)."""
+    return [unit << 6, (n - 1) | (0x80 if down else 0)]
+
+
+def to_va(*args, **kw):
+    """A move's destination at va(*args)."""
+    return [0xc0, 0] + va(*args, **kw)
 
 
 def win_half_page(d):
@@ -538,6 +557,31 @@ def splits(fmt, fu=0, fk=0):
         op(SPLIT, flags(K), va(2, 3, 511, 509), TO_END, 0) + \
         op(SPLIT, flags(U, bad=True), va(0, 0, 0, 0), pages(1), 0, 0) + \
         op(UNMAP, flags(U), va(0, 1, 0, 0), TO_END)
+def move_tour(fmt, fu=0, fk=0):
+    """pt_move: a 2M leaf and a leaf table of tracked frames moved as
+    they are (the leaf table as the same node), the 2M leaf re-cut into
+    4K pieces at a 4K distance, a 1G leaf split at the source, a batch,
+    fault injection, PT_EEXIST and an overlap, the kernel half (among K's
+    pinned nodes where it is shared), UK's view of it (PT_EPERM), then
+    everything unmapped."""
+    return cfg(fmt, fu, fk) + \
+        op(MAP, flags(U), va(0, 0, 8, 0), mib2(1), pa_2m(0), prop(R | W)) + \
+        op(MAPF, flags(U), va(0, 0, 13, 3), 5, 0x21, prop(R | W | US)) + \
+        op(MAP, flags(U), va(0, 1, 0, 0), gib(1), pa_1g(2), prop(R | X)) + \
+        op(MOVE, flags(U), va(0, 0, 8, 0), mib2(6), dist(GIB_UNIT, 1)) + \
+        op(MOVE, flags(U), va(0, 0, 8, 0), mib2(6), dist(GIB_UNIT, 2)) + \
+        op(MOVE, flags(U), va(0, 2, 8, 0), mib2(6), to_va(0, 3, 0, 5)) + \
+        op(MOVE, flags(U), va(0, 1, 0, 5), mib2(1), to_va(0, 0, 128, 1)) + \
+        op(MOVE, flags(U, batch=True), va(0, 3, 0, 0), mib2(3), dist(MIB2_UNIT, 50)) + \
+        op(MOVE, flags(U, inj=1, nth=2), va(0, 1, 8, 0), mib2(2), to_va(0, 0, 256, 3)) + \
+        op(MOVE, flags(U, bad=True), va(0, 1, 16, 0), mib2(2), dist(PAGE_UNIT, 3), 0) + \
+        op(WALK, flags(U), va(0, 0, 0, 0), TO_END, 0) + \
+        op(MAP, flags(K), va(1, 0, 0, 0), mib2(4), pa_2m(4), prop(R | W | G)) + \
+        op(MOVE, flags(K), va(1, 0, 0, 0), mib2(4), dist(GIB_UNIT, 1)) + \
+        op(MOVE, flags(UK), va(1, 1, 0, 0, kernel=True), mib2(4), dist(GIB_UNIT, 1, True)) + \
+        op(FINISH_ALL, flags(U)) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END) + \
+        op(UNMAP, flags(K), va(1, 0, 0, 0), TO_END)
 
 
 SEEDS["20-x86-pat-wc"] = cfg(X86, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2) + \
@@ -579,6 +623,12 @@ SEEDS["51-sv39-split"] = splits(SV39)
 SEEDS["52-a64-split"] = splits(A64)
 SEEDS["53-a64-split-bbm2"] = splits(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
 SEEDS["54-sv48-split"] = splits(SV48)
+SEEDS["55-x86-move"] = move_tour(X86)
+SEEDS["56-la57-move"] = move_tour(LA57)
+SEEDS["57-sv39-move"] = move_tour(SV39, 0, WC_OR_PBMT_OR_BBM2)
+SEEDS["58-sv48-move"] = move_tour(SV48, SVVPTC)
+SEEDS["59-a64-move"] = move_tour(A64)
+SEEDS["60-a64-bbm2-move"] = move_tour(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

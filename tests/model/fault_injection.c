@@ -322,6 +322,36 @@ static int op_split(struct fx *f)
 	return pt_split(f->u, 2 * PT_GiB - PAGE, 2 * PAGE + 2 * PT_MiB, 1, NULL);
 }
 
+/* Across the boundary of two 1G leaves, both split down to 4K at the
+ * source, to a distance only 4K divides: 4K pieces in new nodes. */
+static int op_move_split(struct fx *f)
+{
+	return pt_move(f->u, 2 * PT_GiB - 2 * PT_MiB - 3 * PAGE, 12 * PT_GiB + 5 * PAGE,
+		       2 * PT_MiB + 6 * PAGE, NULL);
+}
+
+/* 2M leaves and the leaf table of tracked pages, as they are (the distance
+ * is a multiple of 2M, not of 1G) under a level-2 node to make, with a
+ * batch: references must not move while it fails. */
+static int op_move_tracked(struct fx *f)
+{
+	struct pt_flush fl;
+	int err;
+
+	pt_flush_init(&fl, f->u);
+	err = pt_move(f->u, 4 * PT_GiB, 9 * PT_GiB + 6 * 2 * PT_MiB, 5 * 2 * PT_MiB, &fl);
+	assert_int_equal(pt_flush_finish(&fl), 0);
+	return err;
+}
+
+/* The kernel half, among K's pinned nodes (seen through UK): split at
+ * both ends, pieces at a distance only 4K divides. */
+static int op_move_kernel(struct fx *f)
+{
+	return pt_move(f->k, top(2 * PT_GiB) + 2 * PT_MiB - PAGE, top(5 * PT_GiB) + 3 * PAGE,
+		       2 * PT_MiB + 2 * PAGE, NULL);
+}
+
 static void setup_none(struct fx *f)
 {
 	(void)f;
@@ -347,6 +377,9 @@ static const struct fcase cases[] = {
 	{"copy UK to U over empty nodes", setup_copy_over_empty, op_copy_over_empty, true},
 	{"mark across 1G", setup_none, op_mark, true},
 	{"split 1G leaves to 4K", setup_huge, op_split, true},
+	{"move splitting two 1G, 4K pieces", setup_huge, op_move_split, true},
+	{"move 2M + leaf table of tracked, batch", setup_huge, op_move_tracked, true},
+	{"move kernel half, split", setup_huge, op_move_kernel, true},
 };
 
 /* ---------------------------------------------------------- the loop */

@@ -8,7 +8,9 @@
  * of page-table nodes that design §5's rules say exist (map creates the nodes
  * its leaves need and frees empty nodes in the way of a huge leaf; a split
  * adds one node per level it goes down; unmap detaches every node whose whole
- * range it covers, except a kernel table's nodes under the root).  Modelling
+ * range it covers, except a kernel table's nodes under the root; a move cuts
+ * its source as unmap does, relocates the nodes wholly inside whose span
+ * divides the distance and re-cuts the leaves whose size does not).  Modelling
  * the nodes lets pt_table_stats be predicted exactly, which is how leaked or
  * wrongly freed page-table memory shows up.  The model, the invalidation
  * checker and the address windows live in tests/common/model_core.h,
@@ -73,6 +75,7 @@
 #define NPOOL 48            /* tracked frames the test owns */
 #define MAX_MAPF 320        /* frames per map_frames call: > a flush batch */
 #define MAP_LEAF_CAP 1100   /* a drawn map making more leaves is shrunk */
+#define MOVE_LEAF_CAP 600   /* a move re-cutting into more (one huge leaf: 512) gets a rounder distance */
 #define HALF_LEAF_CAP 2500  /* above this, a half gets unmapped wholesale */
 #define NR_RECENT 10
 
@@ -277,9 +280,9 @@ static void verify_frames(void)
 
 /* ------------------------------------------------------------- steps */
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_QUERY, OP_WALK, OP_COPY,
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_MOVE, OP_QUERY, OP_WALK, OP_COPY,
 	       OP_HARVEST, OP_MARK, OP_SPLIT };
-#define NR_OPS 10
+#define NR_OPS (OP_SPLIT + 1)
 
 struct op {
 	enum op_kind kind;
@@ -292,6 +295,7 @@ struct op {
 	bool split_stash;           /* from a pt_reserve of stash_nodes */
 	uint64_t stash_nodes;
 	uint64_t va, len, pa;
+	uint64_t to;               /* move: the destination */
 	struct pt_prop prop;
 	uint32_t set, clear;
 	size_t nf;
@@ -309,6 +313,7 @@ static struct {
 	unsigned long copy_cow, copy_leaves;
 	unsigned long harvest_bits, harvest_cleared, marks_made;
 	unsigned long split_dry, split_leaves;
+	unsigned long moved_nodes, moved_pieces; /* relocated; leaves re-cut */
 } st;
 
 /* pt_harvest's bitmap and the model's: a window is at most 4 GiB. */
@@ -586,6 +591,48 @@ static void gen_split(struct op *op)
 						       op->split_to) + 2);
 }
 
+/* A move of exactly one huge leaf, if a few draws find one: at a distance
+ * its size does not divide it is re-cut, within MOVE_LEAF_CAP. */
+static void aim_at_huge_leaf(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	for (int tries = 0; h && h->leaves.n && tries < 8; tries++) {
+		const struct leaf *l = &h->leaves.v[rnd_below(h->leaves.n)];
+
+		if (l->size > PAGE) {
+			op->va = l->va;
+			op->len = l->size;
+			return;
+		}
+	}
+}
+
+/* A move's destination: in the same window, at a distance that keeps
+ * 1G, 2M or only 4K alignment, or anywhere in it; a few tries for one
+ * that maps nothing (else most moves would be PT_EEXIST); rarely one
+ * overlapping the source (PT_EINVAL). */
+static uint64_t gen_to(const struct op *op, const struct window *w)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+	uint64_t to = op->va;
+
+	if (chance(3))
+		return op->va + rnd_below(op->len / PAGE + 1) * PAGE;
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned r = (unsigned)rnd_below(100);
+		uint64_t unit = r < 25 ? PT_GiB : r < 50 ? 2 * PT_MiB : PAGE;
+
+		uint64_t k = 1 + rnd_below(unit == PT_GiB ? 3 : 600);
+
+		to = r < 75 ? op->va + (rnd_below(2) ? unit : 0 - unit) * k : gen_va(w);
+		if (!h || to < w->start || to > w->last || op->len - 1 > w->last - to ||
+		    !overlaps(h, to, to + (op->len - 1)))
+			return to;
+	}
+	return to;
+}
+
 static void gen_op(struct op *op)
 {
 	const struct window *w;
@@ -594,8 +641,8 @@ static void gen_op(struct op *op)
 	memset(op, 0, sizeof(*op));
 	op->mt = pick_table();
 	w = pick_window(op->mt);
-	op->kind = r < 30 ? OP_MAP : r < 42 ? OP_MAPF : r < 66 ? OP_UNMAP :
-		   r < 84 ? OP_PROTECT : r < 94 ? OP_QUERY : OP_WALK;
+	op->kind = r < 28 ? OP_MAP : r < 39 ? OP_MAPF : r < 60 ? OP_UNMAP :
+		   r < 75 ? OP_PROTECT : r < 87 ? OP_MOVE : r < 95 ? OP_QUERY : OP_WALK;
 	op->va = gen_va(w);
 	op->len = gen_len(op->va, w);
 	op->batch = chance(25);
@@ -633,6 +680,11 @@ static void gen_op(struct op *op)
 		op->set = gen_flags(allowed_flags);
 		op->clear = gen_flags(allowed_flags & ~op->set);
 		break;
+	case OP_MOVE:
+		if (chance(25))
+			aim_at_huge_leaf(op);
+		op->to = gen_to(op, w);
+		break;
 	case OP_QUERY:
 		if (chance(60)) { /* inside a mapping of some half */
 			struct half *h = op->mt->user && op->mt->kernel && chance(40)
@@ -654,7 +706,7 @@ static void gen_op(struct op *op)
 	default:
 		break;
 	}
-	if (op->kind <= OP_PROTECT && !op->whole_window && chance(4))
+	if (op->kind <= OP_MOVE && !op->whole_window && chance(4))
 		corrupt(op);
 	if (!op->whole_window && chance(8))
 		gen_copy(op, w);
@@ -669,7 +721,8 @@ static void gen_op(struct op *op)
 static const char *kind_name(enum op_kind k)
 {
 	static const char *const n[] = {"map", "map_frames", "unmap",
-					"protect", "query", "walk", "copy", "harvest", "mark", "split"};
+					"protect", "move", "query", "walk", "copy", "harvest",
+					"mark", "split"};
 	return n[k];
 }
 
@@ -702,6 +755,31 @@ static void describe(const struct op *op, char *buf, size_t len)
 		snprintf(buf + n, len - n, " to %u stash %" PRIu64, op->split_to, op->stash_nodes);
 	else if (op->kind == OP_SPLIT)
 		snprintf(buf + n, len - n, " to %u", op->split_to);
+	else if (op->kind == OP_MOVE)
+		snprintf(buf + n, len - n, " to=%#" PRIx64 "%s", op->to,
+			 op->batch ? " batch" : "");
+}
+
+/* A move: EINVAL for a bad or overlapping range, then each range's
+ * EALIGN, ERANGE, EPERM (the first in §5's order), then EEXIST. */
+static int expect_move(const struct op *op, struct half **hp)
+{
+	struct half *h_from = NULL, *h_to = NULL;
+	int e1, e2;
+
+	if (range_bad(op->va, op->len) || range_bad(op->to, op->len) ||
+	    (op->va <= op->to + (op->len - 1) && op->to <= op->va + (op->len - 1)))
+		return PT_EINVAL;
+	e1 = range_err(op->mt, op->va, op->len, 0, false, true, &h_from);
+	e2 = range_err(op->mt, op->to, op->len, 0, false, true, &h_to);
+	if (e1 || e2)
+		return !e1 ? e2 : !e2 ? e1 : e1 == PT_EALIGN || e2 == PT_EALIGN ? PT_EALIGN
+					 : e1 == PT_ERANGE || e2 == PT_ERANGE ? PT_ERANGE : e1;
+	if (h_from != h_to)
+		mfail("move between halves %s and %s passed the range checks",
+		      h_from->name, h_to->name);
+	*hp = h_to;
+	return overlaps(h_to, op->to, op->to + (op->len - 1)) ? PT_EEXIST : 0;
 }
 
 /* pt_copy's result: its argument errors on both tables, first first
@@ -758,6 +836,8 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 			return PT_EINVAL;
 		return range_err(op->mt, op->va, op->len, 0, false,
 				 op->kind != OP_WALK, hp);
+	case OP_MOVE:
+		return expect_move(op, hp);
 	case OP_QUERY:
 		*hp = half_of(op->mt, op->va & ~(uint64_t)(PAGE - 1), PAGE);
 		return *hp ? 0 : PT_ERANGE;
@@ -834,6 +914,9 @@ static int run_change(const struct op *op)
 		err = pt_mark(op->mt->t, op->va, op->len, op->mark_value);
 	else if (op->kind == OP_SPLIT)
 		err = run_split(op);
+	else if (op->kind == OP_MOVE)
+		err = pt_move(op->mt->t, op->va, op->to, op->len,
+			      op->batch ? &fl : NULL);
 	else
 		err = pt_protect(op->mt->t, op->va, op->len, op->set, op->clear,
 				 op->batch ? &fl : NULL);
@@ -888,7 +971,7 @@ static void model_apply(const struct op *op, struct half *h,
 			struct pt_prop norm, struct effects *e)
 {
 	static struct leafvec nl;
-	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear};
+	struct cut c = {op->kind == OP_UNMAP, op->set, op->clear, NULL};
 
 	if (op->kind == OP_SPLIT) {
 		size_t before = h->leaves.n;
@@ -916,6 +999,11 @@ static void model_apply(const struct op *op, struct half *h,
 		for (size_t k = 0; k < nl.n; k++)
 			st.leaves_made[level_of(nl.v[k].size)]++;
 		st.mixed_maps += nl.n > 1 && nl.v[0].size != nl.v[nl.n - 1].size;
+	} else if (op->kind == OP_MOVE) {
+		size_t recut;
+
+		st.moved_nodes += model_move(h, op->va, op->to, op->len, e, &recut);
+		st.moved_pieces += recut;
 	} else {
 		model_cut(h, op->va, op->va + (op->len - 1), &c, e);
 	}
@@ -934,6 +1022,16 @@ static void tame_map(struct op *op)
 	plan_map(h, op->va, op->pa, op->len, op->prop, MAP_LEAF_CAP, &nl);
 	if (nl.n > MAP_LEAF_CAP)
 		op->len = (1 + rnd_below(64)) * PAGE;
+}
+
+/* A move kept to about MOVE_LEAF_CAP leaves (model_core.h's move_tame). */
+static void tame_move(struct op *op)
+{
+	struct half *h = half_of(op->mt, op->va, op->len);
+
+	if (op->kind == OP_MOVE && h && !range_bad(op->va, op->len) &&
+	    (op->va | op->len) % PAGE == 0)
+		op->to = move_tame(h, op->va, op->len, op->to, MOVE_LEAF_CAP);
 }
 
 static void verify_after(const struct mtable *mt)
@@ -1016,7 +1114,7 @@ static void step_copy(const struct op *op)
 	}
 	if (!done) {
 		inv_begin(wt->name, wt->root, wt->features, &wt->hooked,
-			  watch_src ? hs : hd, false, watch_src && op->batch,
+			  watch_src ? hs : hd, watch_src && op->batch,
 			  watch_src ? &es : &ed, pre_maps);
 		err = run_change(op);
 		if (err != want)
@@ -1056,6 +1154,7 @@ static void step(void)
 
 	gen_op(&op);
 	tame_map(&op);
+	tame_move(&op);
 	describe(&op, cur_op, sizeof(cur_op));
 	st.ops[op.kind]++;
 	if (op.kind == OP_COPY) {
@@ -1084,7 +1183,7 @@ static void step(void)
 			model_apply(&op, h, norm, &e);
 		if (!done) { /* a probe that succeeded had no hook watching */
 			inv_begin(op.mt->name, op.mt->root, op.mt->features,
-				  &op.mt->hooked, h, op.kind == OP_UNMAP,
+				  &op.mt->hooked, h,
 				  op.batch && op.kind >= OP_UNMAP, &e, pre_maps);
 			err = run_change(&op);
 			if (err != want)
@@ -1249,6 +1348,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.top_ops > 0);
 	assert_true(st.big_unmaps > 0);
 	assert_true(st.ok[OP_MAPF] > 0);
+	assert_true(st.ok[OP_MOVE] > 0 && st.moved_nodes > 0 && st.moved_pieces > 0);
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
 	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
 	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
@@ -1295,12 +1395,13 @@ static void test_model_random(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("%s seed %" PRIu64 ": %lu steps in %.1f s; map %lu/%lu ok,"
 		      " map_frames %lu/%lu, unmap %lu/%lu, protect %lu/%lu,"
-		      " query %lu, walk %lu\n", tf->id, seed, nops,
+		      " move %lu/%lu, query %lu, walk %lu\n", tf->id, seed, nops,
 		      (double)(t1.tv_sec - t0.tv_sec) +
 			      (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		      st.ok[OP_MAP], st.ops[OP_MAP], st.ok[OP_MAPF], st.ops[OP_MAPF],
 		      st.ok[OP_UNMAP], st.ops[OP_UNMAP], st.ok[OP_PROTECT],
-		      st.ops[OP_PROTECT], st.ops[OP_QUERY], st.ops[OP_WALK]);
+		      st.ops[OP_PROTECT], st.ok[OP_MOVE], st.ops[OP_MOVE], st.ops[OP_QUERY],
+		      st.ops[OP_WALK]);
 	print_message("leaves made 4K %lu 2M %lu 1G %lu; mixed-size maps %lu;"
 		      " splits %lu; nodes removed %lu; ranges ending at 2^64 %lu;"
 		      " errors EINVAL %lu EALIGN %lu ERANGE %lu EPERM %lu EEXIST"
@@ -1310,6 +1411,8 @@ static void test_model_random(void **state)
 		      st.splits, st.nodes_removed, st.top_ops, st.err[1],
 		      st.err[2], st.err[3], st.err[4], st.err[5],
 		      st.full_batches, st.enomem, t_uk.hooked ? "checked" : "never seen (unchecked)");
+	print_message("moves: nodes relocated %lu, leaves re-cut %lu\n", st.moved_nodes,
+		      st.moved_pieces);
 	print_message("breaks checked: split %lu, table to block %lu, nG change"
 		      " %lu; breaks in the middle of an operation %lu; new"
 		      " mappings checked for invalidation %lu\n",

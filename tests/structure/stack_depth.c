@@ -80,6 +80,16 @@ static void protect_split(struct pt_table *t)
 
 static void unmap_split(struct pt_table *t) { MUST(pt_unmap(t, 4 * SZ_1G + SZ_4K, SZ_4K, NULL)); }
 
+/* Splits 1G to 4K at both ends of the source, and pieces into a fresh
+ * subtree at a distance only 4K divides. */
+static void move_split(struct pt_table *t)
+{
+	MUST(pt_move(t, 4 * SZ_1G + SZ_4K, 0x7f0000003000, SZ_2M, NULL));
+}
+
+/* Every subtree and leaf of fill, moved as it is, 512 GiB up. */
+static void move_all(struct pt_table *t) { MUST(pt_move(t, 0, 512 * SZ_1G, 8 * SZ_1G, NULL)); }
+
 static void query(struct pt_table *t)
 {
 	struct pt_mapping m;
@@ -241,6 +251,10 @@ static const struct scenario scenarios[] = {
 	{ "pt_protect splitting 1G to 4K", &pt_format_x86_64, fill, protect_split },
 	{ "pt_protect splitting, AArch64 (BBM)", &pt_format_aarch64_4k, fill, protect_split },
 	{ "pt_unmap splitting 1G to 4K", &pt_format_riscv_sv48, fill, unmap_split },
+	{ "pt_move splitting into a fresh subtree, 5 levels", &pt_format_x86_64_la57, fill,
+	  move_split },
+	{ "pt_move splitting, AArch64 (BBM)", &pt_format_aarch64_4k, fill, move_split },
+	{ "pt_move subtrees", &pt_format_x86_64, fill, move_all },
 	{ "pt_query", &pt_format_x86_64, fill, query },
 	{ "pt_for_each_mapping", &pt_format_x86_64, fill, for_each },
 	{ "pt_check", &pt_format_x86_64, fill, check },

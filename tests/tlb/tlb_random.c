@@ -15,7 +15,8 @@
  * its own reference so the table's is the last and unmapping frees them),
  * unmap and protect (with or without a caller-owned batch; partial ranges
  * split 2M and 1G leaves; whole-node ranges detach subtrees; protect adds
- * and removes W and the rest, PROT_NONE included), a cursor session (find,
+ * and removes W and the rest, PROT_NONE included), move (pt_move inside a
+ * window: nodes moved as they are, leaves re-cut, splits), a cursor session (find,
  * jump, query, map, take_next, protect_next, each flushing alone or into a
  * batch), a batch shared by several operations (up to 20), scattered pages
  * changed one by one in one batch (more than PT_FLUSH_MAX_RANGES ranges: the
@@ -149,15 +150,17 @@ static struct {
 	uint64_t ops[16], errs_expected, splits[4], orphans, uk_recreated;
 	uint64_t map_replaced_node, upgrades, batches, cursor_sessions, big_mapf;
 	uint64_t copies, copies_cow, harvests, harvest_bits, marks, split_ops, split_dry;
+	uint64_t moves_ok, moves_of_nodes; /* moves that moved something; a node */
 	bool enomem_armed;       /* an allocation will fail: ENOMEM is fine */
 	uint64_t enomems;
 } S;
 
-enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_CURSOR, OP_BATCH, OP_SCATTER,
-	       OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, OP_SPLIT, NR_OPS };
+enum op_kind { OP_MAP, OP_MAPF, OP_UNMAP, OP_PROTECT, OP_MOVE, OP_CURSOR, OP_BATCH,
+	       OP_SCATTER, OP_RESET, OP_ORPHAN, OP_NEW_UK, OP_COPY, OP_HARVEST, OP_MARK, OP_SPLIT,
+	       NR_OPS };
 static const char *const op_name[NR_OPS] = { "map", "map_frames", "unmap", "protect",
-	"cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest", "mark",
-	"split" };
+	"move", "cursor", "batch", "scatter", "reset", "orphan", "new_uk", "copy", "harvest",
+	"mark", "split" };
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -508,6 +511,38 @@ static void do_protect(struct pt_flush *f, int wi)
 	remember(wi, r.va, r.len);
 }
 
+/* A move inside one window, to a distance that keeps 1G, 2M or only 4K
+ * alignment (nodes move as they are, or leaves are re-cut), or to any
+ * range of it: the source's cached translations and walks must go, and
+ * the destination's negative entries. */
+static void do_move(struct pt_flush *f, int wi)
+{
+	const struct window *w = &S.win[wi];
+	struct range r = draw_range(wi);
+	unsigned g = (unsigned)rnd_below(4);
+	uint64_t unit = g == 0 ? PT_GiB : g == 1 ? 2 * PT_MiB : PAGE;
+	uint64_t to = g == 3 ? draw_range(wi).va
+			     : r.va + (chance(50) ? unit : 0 - unit) * (1 + rnd_below(g ? 64 : 2));
+	struct tlb_stats before, after;
+	struct pt_mapping m;
+	bool mapped = pt_query(writer(wi), r.va, &m) == 0;
+	int err;
+
+	if (to < w->base || to - w->base > w->size - r.len) /* stay in the window */
+		to = w->base + ((to - w->base) % (w->size - r.len + PAGE) & ~(PAGE - 1));
+	trace("move %s [%#" PRIx64 ", +%#" PRIx64 ") to %#" PRIx64 "%s", w->name, r.va, r.len,
+	      to, f ? " batched" : "");
+	count_splits(writer(wi), r.va, r.len);
+	tlb_get_stats(S.tlb, &before);
+	err = pt_move(writer(wi), r.va, to, r.len, f);
+	tlb_get_stats(S.tlb, &after);
+	expect(err, "pt_move", PT_EEXIST, PT_EINVAL);
+	S.moves_ok += err == 0 && mapped;
+	S.moves_of_nodes += err == 0 && mapped && !f && after.cb_nodes != before.cb_nodes;
+	remember(wi, r.va, r.len);
+	remember(wi, to, r.len);
+}
+
 struct pn_arg {
 	uint32_t set, clear;
 	int cache; /* -1: keep */
@@ -642,12 +677,15 @@ static void op_batch(void)
 		do
 			wj = (int)rnd_below((uint64_t)S.nr_win);
 		while (S.win[wj].writer != S.win[wi].writer);
-		switch (rnd_below(3)) {
+		switch (rnd_below(4)) {
 		case 0:
 			do_unmap(&f, wj);
 			break;
 		case 1:
 			do_protect(&f, wj);
+			break;
+		case 2:
+			do_move(&f, wj);
 			break;
 		default:
 			cursor_session(&f, wj, draw_range(wj));
@@ -956,10 +994,10 @@ static void teardown(void)
 static void one_step(void)
 {
 	unsigned w = (unsigned)rnd_below(1000);
-	enum op_kind k = w < 240 ? OP_MAP : w < 340 ? OP_MAPF : w < 500 ? OP_UNMAP
-		       : w < 630 ? OP_PROTECT : w < 780 ? OP_CURSOR : w < 920 ? OP_BATCH
-		       : w < 950 ? OP_SCATTER : w < 975 ? OP_RESET : w < 995 ? OP_ORPHAN
-		       : OP_NEW_UK;
+	enum op_kind k = w < 240 ? OP_MAP : w < 340 ? OP_MAPF : w < 480 ? OP_UNMAP
+		       : w < 590 ? OP_PROTECT : w < 680 ? OP_MOVE : w < 800 ? OP_CURSOR
+		       : w < 930 ? OP_BATCH : w < 955 ? OP_SCATTER : w < 977 ? OP_RESET
+		       : w < 995 ? OP_ORPHAN : OP_NEW_UK;
 
 	if (chance(3))
 		k = OP_COPY;
@@ -981,7 +1019,8 @@ static void one_step(void)
 	case OP_MAP: op_map(); break;
 	case OP_MAPF: op_map_frames(); break;
 	case OP_UNMAP:
-	case OP_PROTECT: {
+	case OP_PROTECT:
+	case OP_MOVE: {
 		int wi = (int)rnd_below((uint64_t)S.nr_win);
 		struct pt_flush f, *fp = NULL;
 		if (chance(40)) { /* a caller's batch for this one operation */
@@ -990,6 +1029,8 @@ static void one_step(void)
 		}
 		if (k == OP_UNMAP)
 			do_unmap(fp, wi);
+		else if (k == OP_MOVE)
+			do_move(fp, wi);
 		else
 			do_protect(fp, wi);
 		if (fp) {
@@ -1137,6 +1178,8 @@ int main(int argc, char **argv)
 	       " marks %" PRIu64 "; splits %" PRIu64 " (%" PRIu64 " ran dry)\n", S.enomems,
 	       S.copies, S.copies_cow, S.harvests, S.harvest_bits, S.marks, S.split_ops,
 	       S.split_dry);
+	printf("  moves of mappings %" PRIu64 ", of them flushing walk caches alone %" PRIu64
+	       "\n", S.moves_ok, S.moves_of_nodes);
 	printf("mmu: %" PRIu64 " accesses, %" PRIu64 " TLB hits, %" PRIu64 " walks (%" PRIu64
 	       " from a PSC hit), %" PRIu64 " faults; leaves cached 4K %" PRIu64 " 2M %" PRIu64
 	       " 1G %" PRIu64 "; most entries in one space %zu, uncached %" PRIu64 "\n",
@@ -1173,6 +1216,7 @@ int main(int argc, char **argv)
 		REQUIRE_EXERCISED(S.copies > 0 && S.copies_cow > 0);
 		REQUIRE_EXERCISED(S.harvests > 0 && S.harvest_bits > 0 && S.marks > 0);
 		REQUIRE_EXERCISED(S.split_ops > 0 && S.split_dry > 0);
+		REQUIRE_EXERCISED(S.moves_ok > 0 && S.moves_of_nodes > 0);
 	}
 
 	if (mutants) {
