@@ -625,7 +625,8 @@ int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t le
  * - %PT_EALIGN: @from, @to or @len is not 4 KiB aligned.
  * - %PT_ERANGE: a range is outside the table's half or non-canonical.
  * - %PT_EPERM: a range is in the kernel half of a user table.
- * - %PT_EEXIST: part of the destination is already mapped.
+ * - %PT_EEXIST: part of the destination is already mapped or holds a
+ *   marker (markers of the source move with it).
  * - %PT_ENOMEM: no frame for a node the destination or a split needs (may
  *   be temporary: see pt_phys_barrier()).
  */

@@ -203,6 +203,24 @@ static int find_mapped(const struct pt_tree *t, struct pt_node n, unsigned level
 	return PT_ENOENT;
 }
 
+/* Whether a marker (4 KiB, a non-present entry other than 0: not counted
+ * in nr_children, so every node is looked at) lies in [va, last] below n. */
+static bool find_marker(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last)
+{
+	struct entry_iter it;
+
+	for_each_entry_in(it, va, last, level) {
+		pt_pte_t pte = pt_pte_load(n, it.i);
+		if (level == 1 && pte && !fmt_pte_present(pte))
+			return true;
+		if (entry_is_node(pte, level) &&
+		    find_marker(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi))
+			return true;
+	}
+	return false;
+}
+
 static int cursor_find(struct pt_cursor_state *c, uint64_t last, uint64_t *va_out)
 {
 	return find_mapped(c->tree, cursor_node(c), c->node_level, c->va, last, va_out);
@@ -940,6 +958,11 @@ static void move_entry(struct move *m, struct pt_node s, unsigned i, struct pt_n
 	unsigned level = pt_node_level(s);
 	pt_pte_t pte = pt_pte_load(s, i);
 
+	if (!fmt_pte_present(pte)) { /* a marker: uncounted, never in a TLB */
+		entry_store(s, i, 0);
+		entry_store(d, j, pte);
+		return;
+	}
 	if (!entry_is_node(pte, level)) {
 		pte = entry_clear(m->t->live, s, i, pte);
 		entry_store(d, j, pte);
@@ -955,12 +978,14 @@ static void move_entry(struct move *m, struct pt_node s, unsigned i, struct pt_n
 	pt__flush_add_table_range(m->flush, va, pt_level_size(level));
 }
 
+/* Whether entries [i0, i1] of s hold anything to move: a mapping, a
+ * node or a marker (which nr_children does not count). */
 static bool move_run_present(struct pt_node s, unsigned i0, unsigned i1)
 {
 	if (move_is_unmade(s))
 		return true;
-	for (unsigned i = i0; s.meta->nr_children && i <= i1; i++)
-		if (!entry_is_none(pt_pte_load(s, i)))
+	for (unsigned i = i0; i <= i1; i++)
+		if (pt_pte_load(s, i))
 			return true;
 	return false;
 }
@@ -977,7 +1002,7 @@ static void move_run_to(struct move *m, struct pt_node s, unsigned level, unsign
 	for (unsigned i = i0; !m->dry && i <= i1; i++) {
 		uint64_t off = (uint64_t)(i - i0) * size;
 		unsigned j = j0 + (i - i0);
-		if (entry_is_none(pt_pte_load(s, i)))
+		if (!pt_pte_load(s, i))
 			continue;
 		clear_empty_run(m->t, d, level, j, j, dst + off, m->flush);
 		move_entry(m, s, i, d, j, va + off);
@@ -1102,7 +1127,9 @@ static __attribute__((noinline)) int cursor_move(struct pt_cursor_state *c, uint
 	uint64_t found, last = from + (len - 1);
 	int err;
 
-	if (find_mapped(c->tree, m.top, m.top_level, to, to + (len - 1), &found) == 0)
+	/* The destination must be empty: no mapping, no marker. */
+	if (find_mapped(c->tree, m.top, m.top_level, to, to + (len - 1), &found) == 0 ||
+	    find_marker(c->tree, m.top, m.top_level, to, to + (len - 1)))
 		return PT_EEXIST;
 	for (unsigned l = 0; l < FMT_LEVELS; l++)
 		m.made[l] = PT_NO_FRAME; /* no node's base */

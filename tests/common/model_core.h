@@ -422,6 +422,14 @@ static inline void marks_remove(struct half *h, uint64_t va, uint64_t last)
 	mv->n -= j - i;
 }
 
+/* Whether a marker lies in [va, last]. */
+static inline bool marks_overlap(const struct half *h, uint64_t va, uint64_t last)
+{
+	size_t i = mark_lower(&h->marks, va);
+
+	return i < h->marks.n && h->marks.v[i].va <= last;
+}
+
 /* The marker at va's page, or NULL. */
 static inline const struct mark *mark_at(const struct half *h, uint64_t va)
 {
@@ -845,9 +853,22 @@ static inline size_t model_move(struct half *h, uint64_t from, uint64_t to, uint
 {
 	static struct leafvec taken, pieces;
 	static struct u64vec reloc[PT_MAX_LEVELS + 1];
+	static struct markvec moved;
 	uint64_t last = from + (len - 1), delta = to - from;
 	struct cut c = {true, 0, 0, &taken};
-	size_t relocated = 0;
+	size_t relocated = 0, mi = mark_lower(&h->marks, from);
+
+	/* Markers move with the range (the cut below removes them there). */
+	moved.n = 0;
+	for (; mi < h->marks.n && h->marks.v[mi].va <= last; mi++) {
+		if (moved.n == moved.cap) {
+			moved.cap = 2 * moved.cap + 64;
+			moved.v = realloc(moved.v, moved.cap * sizeof(*moved.v));
+			if (!moved.v)
+				abort();
+		}
+		moved.v[moved.n++] = h->marks.v[mi];
+	}
 
 	for (unsigned m = 1; m < levels; m++) {
 		reloc[m].n = 0;
@@ -873,6 +894,9 @@ static inline size_t model_move(struct half *h, uint64_t from, uint64_t to, uint
 		*recut += move_pieces_of(&taken.v[i], delta, &pieces);
 	if (pieces.n)
 		model_insert(h, &pieces, e);
+	for (size_t k = 0; k < moved.n; k++)
+		model_mark(h, moved.v[k].va + delta, moved.v[k].va + delta + (PAGE - 1),
+			   moved.v[k].value);
 	return relocated;
 }
 

@@ -1147,7 +1147,7 @@ static void op_move(int t, uint8_t flags)
 	if (want == 0)
 		to = move_tame(h, va, len, to, MAP_LEAF_CAP);
 	want = bad_batch ? PT_EINVAL : move_err(m, va, to, len, &h);
-	if (want == 0 && overlaps(h, to, to + (len - 1)))
+	if (want == 0 && (overlaps(h, to, to + (len - 1)) || marks_overlap(h, to, to + (len - 1))))
 		want = PT_EEXIST;
 	DESC("move %s va=%#" PRIx64 " len=%#" PRIx64 " to=%#" PRIx64, m->name, va, len, to);
 	range_op_run(t, flags, bad_batch, &(struct range_op){RO_MOVE, h, va, len, to, 0, 0},

@@ -779,7 +779,10 @@ static int expect_move(const struct op *op, struct half **hp)
 		mfail("move between halves %s and %s passed the range checks",
 		      h_from->name, h_to->name);
 	*hp = h_to;
-	return overlaps(h_to, op->to, op->to + (op->len - 1)) ? PT_EEXIST : 0;
+	return overlaps(h_to, op->to, op->to + (op->len - 1)) ||
+			       marks_overlap(h_to, op->to, op->to + (op->len - 1))
+		       ? PT_EEXIST
+		       : 0;
 }
 
 /* pt_copy's result: its argument errors on both tables, first first
