@@ -132,7 +132,7 @@ struct mm {
 
 struct mm_stats {
 	uint64_t faults, cow_faults, cow_copies, cow_takeovers, oom_kills;
-	uint64_t mremap_calls, mremap_moves, forks, leaves_shared;
+	uint64_t mremap_calls, mremap_moves, forks;
 	uint64_t fault_ticks, fault_ptkit_ticks, fork_ticks, fork_ptkit_ticks, other_ptkit_ticks;
 };
 extern struct mm_stats mm_stats;

@@ -221,38 +221,29 @@ void mm_destroy(struct mm *mm)
 	kfree(mm);
 }
 
-static void clear_write(struct pt_prop *p, void *arg)
+/*
+ * One region of the parent into the child with pt_copy: whole leaves, one
+ * reference each.  A writable region first loses W and gains PT_COW in the
+ * parent (the write fault tells a shared frame by it); the copy takes
+ * those leaves as they now are.
+ */
+static int fork_vma(struct mm *parent, struct mm *child, const struct vma *v,
+		    struct pt_flush *fl)
 {
-	(void)arg;
-	p->flags = (p->flags & ~PT_W) | PT_COW;
+	uint64_t len = v->end - v->start;
+	int err = 0;
+
+	if (v->prot & PROT_WRITE)
+		err = pt_protect(parent->table, v->start, len, PT_COW, PT_W, fl);
+	return err ? err : pt_copy(child->table, parent->table, v->start, len, 0, fl);
 }
 
-/* Shares one leaf of the parent (the cursor is on it) with the child. */
-static int fork_leaf(struct pt_cursor *c, struct pt_flush *fl, struct mm *child)
-{
-	struct pt_mapping m;
-	int err = pt_cursor_query(c, &m);
-
-	if (err)
-		return err;
-	if (m.prop.flags & PT_W) {
-		err = pt_cursor_protect_next(c, m.size, clear_write, NULL, NULL, NULL, fl);
-		m.prop.flags = (m.prop.flags & ~PT_W) | PT_COW;
-	} else if (m.va + m.size < USER_END) {
-		err = pt_cursor_jump(c, m.va + m.size);
-	}
-	mm_stats.leaves_shared++;
-	return err ? err : map_frame(child, m.va, m.pa, m.prop);
-}
-
-/* Copy-on-write copy of the whole user half (per leaf with a cursor: ptkit
- * has no pt_copy yet, issue #13). */
+/* Copy-on-write copy of the whole user half, region by region. */
 static int fork_space(struct mm *parent, struct mm **out)
 {
 	struct mm *child = mm_create();
-	struct pt_cursor c;
 	struct pt_flush fl;
-	int err;
+	int err = 0;
 
 	if (!child)
 		return -ENOMEM;
@@ -261,10 +252,8 @@ static int fork_space(struct mm *parent, struct mm **out)
 	child->brk_start = parent->brk_start;
 	child->brk = parent->brk;
 	pt_flush_init(&fl, parent->table);
-	err = pt_cursor_open(&c, parent->table, 0, USER_END);
-	while (!err && pt_cursor_va(&c) < USER_END && !pt_cursor_find_next(&c, UINT64_MAX, NULL))
-		err = fork_leaf(&c, &fl, child);
-	pt_cursor_close(&c);
+	for (unsigned i = 0; !err && i < parent->nr_vmas; i++)
+		err = fork_vma(parent, child, &parent->vmas[i], &fl);
 	pt_flush_finish(&fl);
 	mm_stats.forks++;
 	if (err) {
@@ -558,46 +547,11 @@ long mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 				   (PT_R | PT_W | PT_X | PT_COW) & ~p.flags, NULL));
 }
 
-/*
- * WORKAROUND: ptkit has no pt_move (issue #16 asks for one, moving whole
- * subtrees where both ranges allow it).  Until it exists, move leaf by
- * leaf, keeping the frames: take each leaf with a cursor (a 4 KiB window
- * never takes a whole node), hold the frame with pt_frame_get across the
- * flush, map it at the new address, drop our reference.
- */
-static int move_leaves(struct mm *mm, uint64_t from, uint64_t to, uint64_t len)
+/* mremap's move: the leaves and their frames go to `to`, whole leaf
+ * tables where the distance allows; nothing is copied, no count changes. */
+static int move_range(struct mm *mm, uint64_t from, uint64_t to, uint64_t len)
 {
-	enum { BATCH = 64 };
-	struct pt_mapping got[BATCH];
-	uint64_t pos = from;
-	unsigned n;
-	int err = 0;
-
-	do {
-		struct pt_cursor c;
-		struct pt_flush fl;
-		struct pt_taken t;
-
-		n = 0;
-		pt_flush_init(&fl, mm->table);
-		if ((err = pt_cursor_open(&c, mm->table, pos, from + len - pos)))
-			return pt_errno(err);
-		while (n < BATCH && pt_cursor_va(&c) < from + len &&
-		       !pt_cursor_find_next(&c, UINT64_MAX, NULL) &&
-		       !pt_cursor_take_next(&c, PAGE, &t, &fl)) {
-			pt_frame_get(&phys, t.mapping.pa);
-			got[n++] = t.mapping;
-		}
-		pos = pt_cursor_va(&c);
-		pt_cursor_close(&c);
-		pt_flush_finish(&fl);
-		for (unsigned i = 0; i < n; i++) {
-			if (!err)
-				err = map_frame(mm, to + (got[i].va - from), got[i].pa, got[i].prop);
-			pt_frame_put(&phys, got[i].pa);
-		}
-	} while (!err && n == BATCH && pos < from + len);
-	return pt_errno(err);
+	return pt_errno(pt_move(mm->table, from, to, len, NULL));
 }
 
 /* MREMAP_FIXED is not supported (-EINVAL): busybox's glibc never asks. */
@@ -637,7 +591,7 @@ long mm_mremap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len,
 	if (mm->nr_vmas + 2 > MAX_VMAS)
 		return -ENOMEM;
 	mm_stats.mremap_moves++;
-	if ((err = move_leaves(mm, old, dest, old_len)) || (err = carve(mm, old, old + old_len)) ||
+	if ((err = move_range(mm, old, dest, old_len)) || (err = carve(mm, old, old + old_len)) ||
 	    (err = mm_add_vma(mm, &nv)))
 		return err;
 	return (long)dest;

@@ -202,9 +202,8 @@ void sys_report(void)
 	kprintf("\n[kernel] faults %lu, cow faults %lu (copies %lu, takeovers %lu), oom kills %lu\n",
 		mm_stats.faults, mm_stats.cow_faults, mm_stats.cow_copies, mm_stats.cow_takeovers,
 		mm_stats.oom_kills);
-	kprintf("[kernel] forks %lu (leaves shared %lu), mremap calls %lu (moves %lu)\n",
-		mm_stats.forks, mm_stats.leaves_shared, mm_stats.mremap_calls,
-		mm_stats.mremap_moves);
+	kprintf("[kernel] forks %lu (pt_copy), mremap calls %lu (moves by pt_move %lu)\n",
+		mm_stats.forks, mm_stats.mremap_calls, mm_stats.mremap_moves);
 	kprintf("[kernel] ticks per fault %lu (in ptkit %lu), per fork %lu (in ptkit %lu), "
 		"ptkit elsewhere %lu\n",
 		mm_stats.fault_ticks / MAX(mm_stats.faults, 1),
