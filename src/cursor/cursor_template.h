@@ -203,19 +203,20 @@ static int find_mapped(const struct pt_tree *t, struct pt_node n, unsigned level
 	return PT_ENOENT;
 }
 
-/* Whether a marker (4 KiB, a non-present entry other than 0: not counted
- * in nr_children, so every node is looked at) lies in [va, last] below n. */
-static bool find_marker(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
-			uint64_t last)
+/* Whether a mapping or a marker (4 KiB, a non-present entry other than 0:
+ * not counted in nr_children, so every node is looked at) lies in
+ * [va, last] below n. */
+static bool find_occupied(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
+			  uint64_t last)
 {
 	struct entry_iter it;
 
 	for_each_entry_in(it, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, it.i);
-		if (level == 1 && pte && !fmt_pte_present(pte))
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : level == 1 && pte)
 			return true;
 		if (entry_is_node(pte, level) &&
-		    find_marker(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi))
+		    find_occupied(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi))
 			return true;
 	}
 	return false;
@@ -1124,12 +1125,11 @@ static __attribute__((noinline)) int cursor_move(struct pt_cursor_state *c, uint
 	struct move m = { .t = c->tree, .delta = to - from, .flush = flush,
 			  .top = cursor_node(c), .top_level = c->node_level, .dry = true,
 			  .reserve = { PT_NO_FRAME, 0 } };
-	uint64_t found, last = from + (len - 1);
+	uint64_t last = from + (len - 1);
 	int err;
 
-	/* The destination must be empty: no mapping, no marker. */
-	if (find_mapped(c->tree, m.top, m.top_level, to, to + (len - 1), &found) == 0 ||
-	    find_marker(c->tree, m.top, m.top_level, to, to + (len - 1)))
+	/* The destination must be empty: no mapping, no marker (one walk). */
+	if (find_occupied(c->tree, m.top, m.top_level, to, to + (len - 1)))
 		return PT_EEXIST;
 	for (unsigned l = 0; l < FMT_LEVELS; l++)
 		m.made[l] = PT_NO_FRAME; /* no node's base */

@@ -357,6 +357,29 @@ MOVE_CASE(move_batch)
 					     f == &pt_format_riscv_sv48));
 }
 
+/* Markers go with the mappings; a marker at the destination is in the way
+ * (PT_EEXIST, nothing changed), as a mapping is. */
+MOVE_CASE(move_markers)
+{
+	uint64_t v = 0;
+
+	assert_rc(pt_map(t, SZ_1G, SZ_1G, SZ_4K, prop(RW, PT_CACHE_WB)), 0);
+	assert_rc(pt_mark(t, SZ_1G + SZ_4K, 2 * SZ_4K, 0x2a), 0);
+	assert_rc(pt_mark(t, 3 * SZ_1G + 5 * SZ_4K, SZ_4K, 0x7), 0);
+	assert_rc(pt_move(t, SZ_1G, 3 * SZ_1G, 8 * SZ_4K, NULL), PT_EEXIST);
+	assert_rc(pt_query_marker(t, SZ_1G + SZ_4K, &v), 0);
+	assert_u64(v, 0x2a);
+	assert_rc(pt_unmap(t, 3 * SZ_1G + 5 * SZ_4K, SZ_4K, NULL), 0);
+	assert_rc(pt_move(t, SZ_1G, 3 * SZ_1G, 8 * SZ_4K, NULL), 0);
+	CHECK(t);
+	for (uint64_t off = SZ_4K; off <= 2 * SZ_4K; off += SZ_4K) {
+		assert_rc(pt_query_marker(t, 3 * SZ_1G + off, &v), 0);
+		assert_u64(v, 0x2a);
+		assert_rc(pt_query_marker(t, SZ_1G + off, &v), PT_ENOENT);
+	}
+	assert_rc(pt_query_marker(t, 3 * SZ_1G, &v), PT_EEXIST); /* the mapping */
+}
+
 /* One cmocka test per case, each running on every format. */
 #define EVERY_FORMAT(name)                                                         \
 	static void test_##name(void **state)                                      \
@@ -373,6 +396,7 @@ EVERY_FORMAT(move_replaces_empty_node)
 EVERY_FORMAT(move_errors)
 EVERY_FORMAT(move_kernel_half_eperm)
 EVERY_FORMAT(move_enomem)
+EVERY_FORMAT(move_markers)
 EVERY_FORMAT(move_batch)
 
 int main(void)
@@ -388,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_move_kernel_half_eperm),
 		cmocka_unit_test(test_move_enomem),
 		cmocka_unit_test(test_move_batch),
+		cmocka_unit_test(test_move_markers),
 	};
 
 	return cmocka_run_group_tests_name("unit_table_move", tests, NULL, NULL);
