@@ -35,10 +35,20 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build() { # build DIR [cmake args...]
+configure() { # configure DIR [cmake args...]
   local dir=$1; shift
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+}
+
+build() { # build DIR [cmake args...]
+  configure "$@"
+  cmake --build "$1" -j "$jobs"
+}
+
+# Each phase of `test` says how long it took: CI has a budget.
+phase_start=$SECONDS
+phase() {
+  echo "dev.sh: $1 ($((SECONDS - phase_start)) s since the start)"
 }
 
 case "${1:-}" in
@@ -50,24 +60,37 @@ case "${1:-}" in
   test)
     packages+=(graphviz "${qemu_packages[@]}" "${fuzz_packages[@]}" "${wp_packages[@]}")
     install_missing
+    phase "plain build"
     build build
+    phase "plain tests"
     ctest --test-dir build --output-on-failure -j "$jobs"
-    build build-asan -DPTKIT_SANITIZE=ON
     # The Spin model, the WP proofs and the QEMU kernels do not change
-    # under sanitizers: checked once above.
+    # under sanitizers: checked once above, not even built below.
+    phase "ASan+UBSan build"
+    build build-asan -DPTKIT_SANITIZE=ON -DPTKIT_QEMU_TESTS=OFF
+    phase "ASan+UBSan tests"
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE 'spin|wp|qemu'
     # ThreadSanitizer (gcc's libtsan2 comes with gcc): only the concurrency
-    # tests (label conc); liburcu's own internals are suppressed, nothing
-    # of ptkit (tests/concurrency/tsan.supp).
-    build build-tsan -DPTKIT_TSAN=ON -DPTKIT_BUILD_TOOLS=OFF
+    # tests (label conc, target ptkit_conc_tests); liburcu's own internals
+    # are suppressed, nothing of ptkit (tests/concurrency/tsan.supp).
+    phase "TSan build"
+    configure build-tsan -DPTKIT_TSAN=ON -DPTKIT_BUILD_TOOLS=OFF -DPTKIT_QEMU_TESTS=OFF
+    cmake --build build-tsan -j "$jobs" --target ptkit_conc_tests
+    phase "TSan tests"
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/concurrency/tsan.supp" \
       ctest --test-dir build-tsan -L conc --output-on-failure -j "$jobs"
     # libFuzzer over operation sequences (tests/fuzz), for a bounded time.
-    CC=clang build build-fuzz -DPTKIT_SANITIZE=ON -DPTKIT_FUZZ=ON -DPTKIT_BUILD_TOOLS=OFF
+    phase "fuzzer build"
+    CC=clang configure build-fuzz -DPTKIT_SANITIZE=ON -DPTKIT_FUZZ=ON -DPTKIT_BUILD_TOOLS=OFF \
+      -DPTKIT_QEMU_TESTS=OFF
+    cmake --build build-fuzz -j "$jobs" --target fuzz_ops
+    phase "fuzzer run"
     ctest --test-dir build-fuzz -R fuzz_run --output-on-failure
     # Mutants of src/ the fast tests must kill (a fixed, seeded sample;
     # `scripts/mutate --full` runs them all, for hours).
+    phase "mutation sample"
     scripts/mutate --sample 2 --seed 1
+    phase "done"
     ;;
   bench)
     packages+=(valgrind)
