@@ -130,15 +130,14 @@ static inline unsigned x86_pat_index(uint32_t cache, uint32_t features)
 
 static inline uint32_t x86_cache_of_index(unsigned idx, uint32_t features)
 {
-	static const uint8_t reset[8] = {
-		PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_UC,
-		PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_UC,
+	/* One table, the layout picking the half: no branch. */
+	static const uint8_t cache_of[2][8] = {
+		{ PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_UC,   /* reset */
+		  PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_UC },
+		{ PT_CACHE_WB, PT_CACHE_WC, PT_CACHE_UC, PT_CACHE_UC,   /* Linux */
+		  PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_WT },
 	};
-	static const uint8_t linux_pat[8] = {
-		PT_CACHE_WB, PT_CACHE_WC, PT_CACHE_UC, PT_CACHE_UC,
-		PT_CACHE_WB, PT_CACHE_WT, PT_CACHE_UC, PT_CACHE_WT,
-	};
-	return (features & PT_FEAT_X86_PAT_WC) ? linux_pat[idx] : reset[idx];
+	return cache_of[(features & PT_FEAT_X86_PAT_WC) != 0][idx];
 }
 
 /* design §1: W or X imply R; WC only with the Linux PAT layout. */

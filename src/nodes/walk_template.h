@@ -88,7 +88,11 @@ static int lookup_leaf(const struct pt_tree *t, struct pt_node n, unsigned level
 		}
 		if (!fmt_pte_present(pte))
 			return PT_ENOENT;
-		mapping_of_leaf(pte, level, pt_entry_base(va, level), t->features, out);
+		/* A 4 KiB leaf, the common answer, decodes with constants. */
+		if (level == 1)
+			mapping_of_leaf(pte, 1, pt_entry_base(va, 1), t->features, out);
+		else
+			mapping_of_leaf(pte, level, pt_entry_base(va, level), t->features, out);
 		return 0;
 	}
 	PT_ASSERT(false); /* level 1 holds only leaves */
