@@ -818,22 +818,39 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
 /*
  * The page-fault path of unmap: the entry of va at `level` of the locked
  * node n is the whole range, and it is a leaf.  Cleared with a store (a
- * plain unmap reports no final accessed/dirty bits), recorded, and, if
- * tracked, queued after its range: nothing to prepare, nothing to split.
+ * plain unmap reports no final accessed/dirty bits): returns the old leaf,
+ * or 0 (nothing done) when the entry is not a present leaf.  Nothing to
+ * prepare, nothing to split.
  */
-static inline bool unmap_entry_in_place(struct pt_node n, unsigned level, uint64_t va,
-					struct pt_flush *flush)
+static inline pt_pte_t take_leaf_in_place(struct pt_node n, unsigned level, uint64_t va)
 {
 	unsigned i = pt_index(va, level);
 	pt_pte_t pte = pt_pte_load(n, i);
 
 	if (!fmt_pte_present(pte) || !fmt_pte_is_leaf(pte, level))
-		return false;
+		return 0;
 	entry_clear(false, n, i, pte);
+	return pte;
+}
+
+/* A taken leaf's range into flush, then its frame if tracked: an early
+ * delivery of the batch never releases what it has not invalidated. */
+static inline void flush_taken_leaf(struct pt_flush *flush, uint64_t va, unsigned level,
+				    pt_pte_t pte)
+{
 	pt__flush_add_range(flush, va, pt_level_size(level));
 	if (fmt_pte_tracked(pte))
 		pt__flush_add_frame(flush, fmt_pte_leaf_pa(pte, level));
-	return true;
+}
+
+static inline bool unmap_entry_in_place(struct pt_node n, unsigned level, uint64_t va,
+					struct pt_flush *flush)
+{
+	pt_pte_t pte = take_leaf_in_place(n, level, va);
+
+	if (pte)
+		flush_taken_leaf(flush, va, level, pte);
+	return pte != 0;
 }
 
 /* unmap over [c->va, last]: every mapping, into flush.  Not inlined: the

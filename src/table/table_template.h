@@ -319,34 +319,45 @@ static int table_map_checked(struct pt_table *t, uint64_t va, uint64_t pa, uint6
 	return map_range(t, va, va + (len - 1), &src);
 }
 
-/* The general unmap of [va, last] from the node at node_pa, as map_from. */
+/* The general unmap of [va, last] from the node at node_pa, as map_from;
+ * into flush, or a local batch delivered before returning. */
 static __attribute__((noinline)) int unmap_from(struct pt_table *t, uint64_t va, uint64_t last,
-						struct pt_flush *flush, struct pt_flush *local,
-						uint64_t node_pa, unsigned at)
+						struct pt_flush *flush, uint64_t node_pa,
+						unsigned at)
 {
 	struct pt_cursor_state c;
+	struct pt_flush local;
 
+	pt__flush_reset(&local, &t->tree.sink);
 	cursor_adopt(&c, &t->tree, va, last, pt_node_at(t->tree.phys, node_pa), at);
-	return range_close(&c, local, cursor_unmap(&c, last, flush));
+	return range_close(&c, &local, cursor_unmap(&c, last, flush ? flush : &local));
 }
 
-/* As map_locking: a leaf that is the whole range is cleared with a store
- * and recorded in flush (or a local batch). */
+/*
+ * As map_locking: a leaf that is the whole range is cleared with a store.
+ * It goes into the caller's batch, or, when there is none, is invalidated
+ * and released right after the unlock: one range and at most one frame
+ * need no batch (the page-fault path's unmap).
+ */
 static inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
 				int stop_shift, struct pt_flush *flush)
 {
 	struct pt_tree *tr = &t->tree;
-	struct pt_flush local;
-	struct pt_flush *f = flush ? flush : &local;
 	unsigned at;
-
-	pt__flush_reset(&local, &tr->sink);
 	struct pt_node n = lock_deepest(tr, va, stop_shift, &at);
-	if (at != level || !unmap_entry_in_place(n, level, va, f))
-		return unmap_from(t, va, last, f, &local, n.pa, at);
+	pt_pte_t pte = at == level ? take_leaf_in_place(n, level, va) : 0;
+
+	if (!pte)
+		return unmap_from(t, va, last, flush, n.pa, at);
+	if (flush)
+		flush_taken_leaf(flush, va, level, pte);
 	pt_node_unlock(n);
 	pt_rcu_read_unlock(tr->phys);
-	pt__flush_deliver_pending(&local);
+	if (!flush) {
+		pt__invalidate_now(&tr->sink, va, pt_level_size(level), false);
+		if (fmt_pte_tracked(pte))
+			pt__frame_put_valid(tr->phys, fmt_pte_leaf_pa(pte, level));
+	}
 	return 0;
 }
 
