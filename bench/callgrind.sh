@@ -10,7 +10,8 @@
 #
 # PTCTL defaults to build/tools/ptctl/ptctl; the workloads default to all
 # single-thread ones (`ptctl bench --list` without the par_* workloads,
-# which callgrind's serialised threads could not measure).  ptctl must have
+# which callgrind's serialised threads could not measure, and the vm_*
+# ones, which have no nosync or bare side).  ptctl must have
 # been built with <valgrind/callgrind.h> available: its measured loops then
 # start and stop callgrind's instrumentation themselves, and everything
 # else (setup, the other phases, teardown) runs uninstrumented
@@ -22,7 +23,7 @@ set -eu
 
 ptctl=${1:-build/tools/ptctl/ptctl}
 [ $# -gt 0 ] && shift
-workloads=${*:-$("$ptctl" bench --list | grep -v '^par_')}
+workloads=${*:-$("$ptctl" bench --list | grep -v -e '^par_' -e '^vm_')}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -49,8 +50,8 @@ per_op() {
 printf '%-14s %12s %12s %7s %12s %7s\n' workload ptkit_Ir/op nosync_Ir/op \
 	sync% bare_Ir/op ratio
 for w in $workloads; do
-	case $w in par_*)
-		echo "callgrind.sh: $w: parallel, skipped" >&2
+	case $w in par_* | vm_*)
+		echo "callgrind.sh: $w: ptkit only, skipped" >&2
 		continue ;;
 	esac
 	pk=$(per_op "$w" ptkit)

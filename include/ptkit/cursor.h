@@ -264,6 +264,84 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 			   void *arg, uint64_t *va_out, uint64_t *len_out,
 			   struct pt_flush *flush);
 
+/**
+ * pt_cursor_query_marker() - The marker at a cursor's current address.
+ * @c: an open cursor.
+ * @value: where to store the marker's value.
+ *
+ * The cursor form of pt_query_marker(): what a fault handler reads before
+ * it maps over the marker (a swap-in) under the same cursor, so no other
+ * thread can change the page in between.  The cursor does not move.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates
+ * nothing.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, or @value is %NULL.
+ * - %PT_ENOENT: neither a marker nor a mapping is at the current address,
+ *   or the cursor is at its end.
+ * - %PT_EEXIST: a mapping is there.
+ */
+int pt_cursor_query_marker(struct pt_cursor *c, uint64_t *value);
+
+/**
+ * pt_cursor_mark() - Put a value in the non-present entries of the next pages.
+ * @c: an open cursor.
+ * @len: bytes from the current address, a positive multiple of 4 KiB,
+ *   inside the cursor's range.
+ * @value: the marker's value, below `2^marker_bits` of the format.
+ *
+ * The cursor form of pt_mark(): every 4 KiB page of `[cur, cur + len)`
+ * holds a marker of @value, replacing the markers there.  On success the
+ * current address moves past the range; on error nothing changes and the
+ * cursor stays.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates the
+ * missing leaf tables from the table's phys, reserved before anything is
+ * written (%PT_ENOMEM changes nothing), and locks them before publishing
+ * them.  Invalidates nothing: the hardware saw no mapping before and sees
+ * none after.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @c is %NULL or not open, @len is 0, the cursor is at its
+ *   end, or @value is too wide for the format.
+ * - %PT_EALIGN: @len is not a multiple of 4 KiB.
+ * - %PT_ERANGE: the range extends past the cursor's.
+ * - %PT_EEXIST: part of the range is mapped.
+ * - %PT_ENOMEM: no frame for a leaf table.
+ */
+int pt_cursor_mark(struct pt_cursor *c, uint64_t len, uint64_t value);
+
+/**
+ * pt_cursor_harvest_next() - Read (and clear) accessed and dirty bits of the next pages.
+ * @c: an open cursor.
+ * @len: the window: `[cur, cur + len)` clipped to the cursor's range,
+ *   whole pages only; any value but 0, `UINT64_MAX` for "to the end".
+ * @what: as for pt_harvest().
+ * @bitmap: one bit per 4 KiB page of the window as clipped (bit i is page
+ *   i from the current address), rounded up to whole `uint64_t` words,
+ *   all written.
+ * @flush: the batch that collects the invalidations of cleared leaves,
+ *   bound to the cursor's table; %NULL: they happen before the call
+ *   returns.
+ *
+ * The cursor form of pt_harvest(), with the same meaning of each bit and
+ * the same clearing rules (a huge leaf the window cuts keeps its bits),
+ * then the current address moves to the end of the window: a caller can
+ * harvest a locked range piece by piece, or harvest and then unmap or
+ * protect what it found under the same locks.
+ *
+ * Context: Inside the cursor's locks and RCU read section.  Allocates
+ * nothing.  A full batch is finished early inside the call, and a %NULL
+ * @flush before it returns, with the cursor's locks held.
+ * Return: 0, or the first that applies:
+ * - %PT_EINVAL: @bitmap is %NULL, @what asks neither bit or has an unknown
+ *   one; @c is %NULL or not open, @len is 0, or @flush is bound to another
+ *   table.
+ * - %PT_ENOENT: the cursor is at its end, or the window holds no whole
+ *   page; nothing changes.
+ */
+int pt_cursor_harvest_next(struct pt_cursor *c, uint64_t len, unsigned what,
+			   uint64_t *bitmap, struct pt_flush *flush);
+
 #ifdef __cplusplus
 }
 #endif

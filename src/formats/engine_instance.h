@@ -105,6 +105,9 @@ static const struct pt_format_ops engine_ops = {
 	.cursor_map = cursor_map,
 	.cursor_take_next = cursor_take_next,
 	.cursor_protect_next = cursor_protect_next,
+	.cursor_query_marker = cursor_query_marker,
+	.cursor_mark = cursor_mark,
+	.cursor_harvest = cursor_harvest,
 };
 
 const struct pt_format FMT_SYMBOL = {

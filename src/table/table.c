@@ -255,6 +255,76 @@ int pt_cursor_protect_next(struct pt_cursor *c, uint64_t len,
 	return err;
 }
 
+/* pt_harvest's flags as the engine's ask (PT_A, PT_D): PT_EINVAL for a
+ * NULL bitmap, no bit asked or an unknown flag. */
+static int harvest_args(unsigned what, const uint64_t *bitmap, uint32_t *ask)
+{
+	const unsigned known = PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR;
+
+	*ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	return !bitmap || !*ask || (what & ~known) ? PT_EINVAL : 0;
+}
+
+/* The words of a bitmap of the pages of [va, last], zeroed: the engine
+ * only sets bits. */
+static void bitmap_zero(uint64_t *bitmap, uint64_t va, uint64_t last)
+{
+	uint64_t words = (((last - va) >> PT_PAGE_SHIFT) + 64) / 64;
+
+	for (uint64_t w = 0; w < words; w++)
+		bitmap[w] = 0;
+}
+
+int pt_cursor_query_marker(struct pt_cursor *c, uint64_t *value)
+{
+	if (!cursor_usable(c) || !value)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	if (s->at_end)
+		return PT_ENOENT;
+	return s->table->fmt->ops->cursor_query_marker(s, value);
+}
+
+int pt_cursor_mark(struct pt_cursor *c, uint64_t len, uint64_t value)
+{
+	if (!cursor_usable(c) || len == 0)
+		return PT_EINVAL;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	if (s->at_end || (value >> s->table->fmt->marker_bits))
+		return PT_EINVAL;
+	if (!page_aligned(len))
+		return PT_EALIGN;
+	uint64_t last = s->va + (len - 1);
+	if (last < s->va || last > s->last)
+		return PT_ERANGE;
+	int err = s->table->fmt->ops->cursor_mark(s, last, value);
+	if (err == 0)
+		pt_cursor_advance(s, s->va, len);
+	return err;
+}
+
+int pt_cursor_harvest_next(struct pt_cursor *c, uint64_t len, unsigned what,
+			   uint64_t *bitmap, struct pt_flush *flush)
+{
+	struct pt_flush local;
+	uint32_t ask;
+	uint64_t last;
+	int err = harvest_args(what, bitmap, &ask);
+	if (err == 0)
+		err = cursor_step_begin(c, len, flush, &local);
+	if (err)
+		return err;
+	struct pt_cursor_state *s = pt_cursor_state(c);
+	if ((err = cursor_window(s, len, true, &last)))
+		return err;
+	bitmap_zero(bitmap, s->va, last);
+	s->table->fmt->ops->cursor_harvest(s, last, ask, what & PT_HARVEST_CLEAR, bitmap,
+					   flush ? flush : &local);
+	pt__flush_deliver_pending(&local);
+	pt_cursor_advance(s, s->va, last - s->va + 1);
+	return 0;
+}
+
 /* ---- whole-range operations ---- */
 
 int pt_map(struct pt_table *t, uint64_t va, uint64_t pa, uint64_t len, struct pt_prop prop)
@@ -340,16 +410,14 @@ int pt_copy(struct pt_table *dst, struct pt_table *src, uint64_t va, uint64_t le
 int pt_harvest(struct pt_table *t, uint64_t va, uint64_t len, unsigned what,
 	       uint64_t *bitmap, struct pt_flush *flush)
 {
-	const unsigned known = PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR;
-	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
-	int err = !bitmap || !ask || (what & ~known) ? PT_EINVAL : 0;
+	uint32_t ask;
+	int err = harvest_args(what, bitmap, &ask);
 
 	err = first_error(err, range_check(t, va, len, true));
 	err = first_error(err, t ? flush_check(t, flush) : 0);
 	if (err)
 		return err;
-	for (uint64_t w = 0, words = ((len >> PT_PAGE_SHIFT) + 63) / 64; w < words; w++)
-		bitmap[w] = 0;
+	bitmap_zero(bitmap, va, va + (len - 1));
 	return t->fmt->ops->harvest(t, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, bitmap,
 				    flush);
 }

@@ -74,6 +74,12 @@ struct pt_format_ops {
 	int (*cursor_protect_next)(struct pt_cursor_state *c, uint64_t last,
 				   void (*op)(struct pt_prop *, void *), void *arg,
 				   uint64_t *va_out, uint64_t *len_out, struct pt_flush *flush);
+	/* The VM operations on [c->va, last] of a locked cursor (vm_template.h),
+	 * validated as the whole-range ones; the cursor does not move. */
+	int (*cursor_query_marker)(struct pt_cursor_state *c, uint64_t *value);
+	int (*cursor_mark)(struct pt_cursor_state *c, uint64_t last, uint64_t value);
+	void (*cursor_harvest)(struct pt_cursor_state *c, uint64_t last, uint32_t ask,
+			       bool clear, uint64_t *bitmap, struct pt_flush *flush);
 };
 
 #endif

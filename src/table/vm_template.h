@@ -95,6 +95,13 @@ static int table_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)
 	return err;
 }
 
+/* The marker at a locked cursor's current address (its RCU read section
+ * is the caller's). */
+static int cursor_query_marker(struct pt_cursor_state *c, uint64_t *value)
+{
+	return lookup_marker(c->tree, c->va, value);
+}
+
 static int table_split(struct pt_table *t, uint64_t va, uint64_t last, unsigned to,
 		       struct pt_reserve *r)
 {

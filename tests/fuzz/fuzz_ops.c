@@ -22,7 +22,9 @@
  * / close / query / find_next / jump / take_next / protect_next / map,
  * pt_copy between two of the tables (the checker watching the source or
  * the destination), pt_harvest (its bitmap against the model's), pt_mark
- * (markers checked raw and with pt_query_marker after every step),
+ * (markers checked raw and with pt_query_marker after every step), their
+ * cursor forms (pt_cursor_query_marker, pt_cursor_mark,
+ * pt_cursor_harvest_next),
  * pt_split (from the phys, or from a stash that may run dry), flush batches
  * kept open across steps, UK destroyed and made again, and rare invalid
  * arguments.  Every result, error codes included, is predicted from
@@ -1235,19 +1237,39 @@ static int op_copy(int t, uint8_t flags)
 	return d;
 }
 
+/* A harvest's bitmap and the model's: a window is at most 4 GiB. */
+static uint64_t hv_got[4 * PT_GiB / PAGE / 64], hv_want[4 * PT_GiB / PAGE / 64];
+
+/* The harvest of [va, last] that returned err: its bitmap as the model's. */
+static void harvest_compare(const char *what, int err, uint64_t va, uint64_t last)
+{
+	for (uint64_t i = 0; err == 0 && i < ((last - va) / PAGE + 64) / 64; i++)
+		if (hv_got[i] != hv_want[i])
+			FAIL("%s: bitmap word %" PRIu64 " is %#" PRIx64 ", want %#" PRIx64, what,
+			     i, hv_got[i], hv_want[i]);
+}
+
+/* A harvest's `what` from a byte: bits 0-1 what to ask (0: D), bit 2 clear. */
+static unsigned harvest_what(uint8_t c)
+{
+	return (c & 3 ? c & 3 : PT_HARVEST_DIRTY) | (c & 4 ? PT_HARVEST_CLEAR : 0);
+}
+
+static uint32_t harvest_ask(unsigned what)
+{
+	return (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+}
+
 /*
- * pt_harvest of table t (a byte: bits 0-1 what to ask, 1-3, bit 2 clear),
- * its bitmap against the model's.
+ * pt_harvest of table t (a byte: harvest_what's), its bitmap against the
+ * model's.
  */
 static void op_harvest(int t, uint8_t flags)
 {
-	static uint64_t got[4 * PT_GiB / PAGE / 64], want_bm[4 * PT_GiB / PAGE / 64];
 	struct mtable *m = &T[t];
 	struct window w;
 	uint64_t va = gen_va(m, &w), len = gen_len(va, &w);
-	uint8_t c = u8();
-	unsigned what = (c & 3 ? c & 3 : PT_HARVEST_DIRTY) | (c & 4 ? PT_HARVEST_CLEAR : 0);
-	uint32_t ask = (what & PT_HARVEST_ACCESSED ? PT_A : 0) | (what & PT_HARVEST_DIRTY ? PT_D : 0);
+	unsigned what = harvest_what(u8());
 	bool bad_batch = false, batched;
 	struct half *h = NULL;
 	struct pt_flush *fl;
@@ -1273,15 +1295,13 @@ static void op_harvest(int t, uint8_t flags)
 	fl = pick_batch(t, flags, bad_batch, &batched);
 	watch_prepare();
 	if (want == 0)
-		model_harvest(h, va, va + (len - 1), ask, what & PT_HARVEST_CLEAR, want_bm, &eff);
+		model_harvest(h, va, va + (len - 1), harvest_ask(what), what & PT_HARVEST_CLEAR,
+			      hv_want, &eff);
 	watch_begin(t, h, batched, false);
 	inj_begin(&j, t, flags);
-	err = pt_harvest(m->t, va, len, what, got, fl);
+	err = pt_harvest(m->t, va, len, what, hv_got, fl);
 	call_done("pt_harvest", t, batched, &j, err, want);
-	for (uint64_t i = 0; err == 0 && i < (len / PAGE + 63) / 64; i++)
-		if (got[i] != want_bm[i])
-			FAIL("pt_harvest: bitmap word %" PRIu64 " is %#" PRIx64 ", want %#" PRIx64,
-			     i, got[i], want_bm[i]);
+	harvest_compare("pt_harvest", err, va, va + (len - 1));
 }
 
 /* pt_mark on table t (a byte: the value's low bits, 0xff: one too wide). */
@@ -1449,6 +1469,11 @@ static void closed_cursor_calls(void)
 	check_result("query (closed)", pt_cursor_query(&cur.c, &m), PT_EINVAL);
 	check_result("jump (closed)", pt_cursor_jump(&cur.c, 0), PT_EINVAL);
 	check_result("take_next (closed)", pt_cursor_take_next(&cur.c, UINT64_MAX, NULL, NULL),
+		     PT_EINVAL);
+	check_result("query_marker (closed)", pt_cursor_query_marker(&cur.c, &va), PT_EINVAL);
+	check_result("mark (closed)", pt_cursor_mark(&cur.c, PAGE, 1), PT_EINVAL);
+	check_result("harvest_next (closed)",
+		     pt_cursor_harvest_next(&cur.c, PAGE, PT_HARVEST_DIRTY, hv_got, NULL),
 		     PT_EINVAL);
 }
 
@@ -1808,6 +1833,123 @@ static void op_cursor_map(uint8_t flags)
 	if (lax)
 		model_insert(h, &plan, &eff);
 	advance(item.va, item.size);
+}
+
+/* The marker at the cursor: the model's, PT_EEXIST on a leaf, else
+ * PT_ENOENT (at the end too). */
+static void op_cursor_query_marker(void)
+{
+	const struct mark *mk = cur.at_end ? NULL : mark_at(cur.h, cur.cur);
+	uint64_t got = 0;
+	int want = mk ? 0 : PT_ENOENT, err;
+
+	if (!mk && !cur.at_end && first_in(cur.h, cur.cur, cur.cur) < cur.h->leaves.n)
+		want = PT_EEXIST;
+	DESC("cursor_query_marker at %#" PRIx64 "%s", cur.cur, cur.at_end ? " (end)" : "");
+	err = pt_cursor_query_marker(&cur.c, &got);
+	check_result("pt_cursor_query_marker", err, want);
+	if (err == 0 && got != mk->value)
+		FAIL("pt_cursor_query_marker: %#" PRIx64 ", want %#" PRIx64, got, mk->value);
+}
+
+/* pt_cursor_mark of 1-16 pages from the cursor (a byte: op_mark's value;
+ * a byte: the pages; invalid: len 0, half a page, or past the end). */
+static void op_cursor_mark(uint8_t flags)
+{
+	uint8_t c = u8(), p = u8();
+	uint64_t value = c == 0xff ? (1ull << fmt->marker_bits)
+				   : c * 0x0101010101ull & ((1ull << fmt->marker_bits) - 1);
+	uint64_t len = (1 + (uint64_t)(p & 15)) * PAGE, last;
+	bool lax = flags & 0x04;
+	struct half *h = cur.h;
+	struct inj j;
+	int want = 0, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() % 3;
+
+		DESC("[invalid #%u] ", k);
+		len = k == 0 ? 0 : k == 1 ? PAGE / 2 : cur.last - cur.cur + 1 + PAGE;
+	}
+	last = cur.cur + (len - 1);
+	if (len == 0 || cur.at_end || (value >> fmt->marker_bits))
+		want = PT_EINVAL;
+	else if (len & (PAGE - 1))
+		want = PT_EALIGN;
+	else if (last < cur.cur || last > cur.last)
+		want = PT_ERANGE;
+	else if (overlaps(h, cur.cur, last))
+		want = PT_EEXIST;
+	DESC("cursor_mark len=%#" PRIx64 " value=%#" PRIx64 " at %#" PRIx64 "%s", len, value,
+	     cur.cur, cur.at_end ? " (end)" : "");
+	watch_prepare();
+	if (want == 0 && !lax)
+		model_mark(h, cur.cur, last, value);
+	watch_begin(cur.t, h, false, lax);
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_mark(&cur.c, len, value);
+	if (call_done("pt_cursor_mark", cur.t, false, &j, err, want) || err)
+		return;
+	if (lax)
+		model_mark(h, cur.cur, last, value);
+	advance(cur.cur, len);
+}
+
+/* The last byte of the whole pages of the window of n (as take_next's);
+ * false if it holds none. */
+static bool whole_window_last(uint64_t n, uint64_t *wl)
+{
+	uint64_t l = cur.cur + (n - 1);
+
+	if (l >= cur.cur && (l & (PAGE - 1)) != PAGE - 1) {
+		if ((l & ~(PAGE - 1)) <= cur.cur)
+			return false;
+		l = (l & ~(PAGE - 1)) - 1;
+	}
+	*wl = l < cur.cur || l > cur.last ? cur.last : l;
+	return true;
+}
+
+/* pt_cursor_harvest_next over a window (a byte: harvest_what's), its
+ * bitmap against the model's. */
+static void op_cursor_harvest(uint8_t flags)
+{
+	uint64_t n = gen_window(), wl = 0;
+	unsigned what = harvest_what(u8());
+	bool bad_batch = false, batched;
+	struct pt_flush *fl;
+	struct inj j;
+	int want = 0, err;
+
+	if (flags & 0x40) {
+		uint8_t k = u8() % 3;
+
+		DESC("[invalid #%u] ", k);
+		if (k == 0)
+			what &= PT_HARVEST_CLEAR; /* asks nothing */
+		else if (k == 1)
+			what |= 8;                /* no such flag */
+		else
+			bad_batch = true;
+	}
+	if (!(what & 3) || (what & 8) || n == 0 || bad_batch)
+		want = PT_EINVAL;
+	else if (cur.at_end || !whole_window_last(n, &wl))
+		want = PT_ENOENT;
+	DESC("cursor_harvest_next n=%#" PRIx64 " what=%#x from %#" PRIx64 "%s", n, what, cur.cur,
+	     cur.at_end ? " (end)" : "");
+	fl = pick_batch(cur.t, flags, bad_batch, &batched);
+	watch_prepare();
+	if (want == 0)
+		model_harvest(cur.h, cur.cur, wl, harvest_ask(what), what & PT_HARVEST_CLEAR,
+			      hv_want, &eff);
+	watch_begin(cur.t, cur.h, batched, false);
+	inj_begin(&j, cur.t, flags);
+	err = pt_cursor_harvest_next(&cur.c, n, what, hv_got, fl);
+	call_done("pt_cursor_harvest_next", cur.t, batched, &j, err, want);
+	harvest_compare("pt_cursor_harvest_next", err, cur.cur, wl);
+	if (err == 0)
+		advance(cur.cur, wl - cur.cur + 1);
 }
 
 /* NULL and out-of-range arguments the generators never make: PT_EINVAL. */
@@ -2181,8 +2323,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 10: op_jump(flags); break;
 			case 11: op_take_next(flags), read = false; break;
 			case 12: op_protect_next(flags), read = false; break;
-			default:
-				if (k & 0x10) {
+			default: /* 13 */
+				if (k == 0x9d) {
+					op_cursor_query_marker();
+				} else if (k == 0xdd) {
+					op_cursor_mark(flags);
+					read = false;
+				} else if (k == 0xfd) {
+					op_cursor_harvest(flags);
+					read = false;
+				} else if (k & 0x10) {
 					op_cursor_query();
 				} else {
 					op_cursor_map(flags);

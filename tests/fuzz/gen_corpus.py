@@ -40,6 +40,13 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            0xdf exactly: pt_split of the flags' table, then one byte: bit 0
            down to 2 MiB (else 4 KiB), bit 1 from a stash of bits 2-4 nodes
            (else from the phys)
+           Kind 13 with bits 4-7 0x9, 0xd, 0xf (0x9d, 0xdd, 0xfd exactly):
+           the cursor forms: 0x9d pt_cursor_query_marker; 0xdd
+           pt_cursor_mark of 1 + (p & 15) pages, two bytes: the value as
+           pt_mark's, p (invalid, one byte % 3: len 0, half a page, past the
+           cursor's end); 0xfd pt_cursor_harvest_next, a window as
+           find_next's then one byte as pt_harvest's (invalid, one byte % 3:
+           asks nothing, an unknown flag, a foreign batch)
            Cursor kinds (9-13) read no argument when no cursor is open.
            Kind 1 with bits 6-7 set (0xc1, ...): move (pt_move) of a
            range (va, len) to a destination: two bytes d, k, where d bits
@@ -72,6 +79,7 @@ COPY = 0x4f
 HARVEST = 0x8f
 MARK = 0xcf
 SPLIT = 0xdf
+CQMARK, CMARK, CHARV = 0x9d, 0xdd, 0xfd
 TO_2M, STASH = 1, 2
 H_A, H_D, H_CLEAR = 1, 2, 4
 NEXT, COW, WATCH_DST = 1, 2, 4
@@ -557,6 +565,35 @@ def splits(fmt, fu=0, fk=0):
         op(SPLIT, flags(K), va(2, 3, 511, 509), TO_END, 0) + \
         op(SPLIT, flags(U, bad=True), va(0, 0, 0, 0), pages(1), 0, 0) + \
         op(UNMAP, flags(U), va(0, 1, 0, 0), TO_END)
+def cursor_vm(fmt, fu=0, fk=0):
+    """The cursor forms: under one cursor, a marker read and mapped over
+    (a swap-in), markers made over markers and next to them, one over a
+    mapping (PT_EEXIST), dirty pages harvested window by window with and
+    without clearing, into a batch, to the end; then in a fresh range a
+    mark under fault injection and the invalid arguments."""
+    return cfg(fmt, fu, fk, base=0x10) + \
+        op(MAP, flags(U), va(0, 0, 0, 3), pages(4), pa_page(), prop(R | W | A | D)) + \
+        op(MARK, flags(U), va(0, 0, 0, 0), pages(2), 0x21) + \
+        op(COPEN, flags(U), va(0, 0, 0, 0), mib2(1)) + \
+        op(CQMARK, flags(U)) + \
+        op(CMAP, flags(U), 0x00, 9, prop(R | W)) + \
+        op(CQMARK, flags(U)) + \
+        op(CMARK, flags(U), 0x42, 1) + \
+        op(CMARK, flags(U), 0x43, 0) + \
+        op(CHARV, flags(U, batch=True), win_pages(6), H_D | H_CLEAR) + \
+        op(CHARV, flags(U), WIN_ALL, H_A | H_D) + \
+        op(CQMARK, flags(U)) + \
+        op(CCLOSE, flags(U)) + \
+        op(FINISH, flags(U)) + \
+        op(COPEN, flags(U), va(0, 1, 0, 0), mib2(1)) + \
+        op(CMARK, flags(U, inj=1, nth=1), 0x46, 2) + \
+        op(CMARK, flags(U, bad=True), 0x47, 0, 2) + \
+        op(CHARV, flags(U, bad=True), win_pages(1), H_D, 1) + \
+        op(CMARK, flags(U), 0x48, 15) + \
+        op(CCLOSE, flags(U)) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
+
+
 def move_tour(fmt, fu=0, fk=0):
     """pt_move: a 2M leaf and a leaf table of tracked frames moved as
     they are (the leaf table as the same node), the 2M leaf re-cut into
@@ -629,6 +666,11 @@ SEEDS["57-sv39-move"] = move_tour(SV39, 0, WC_OR_PBMT_OR_BBM2)
 SEEDS["58-sv48-move"] = move_tour(SV48, SVVPTC)
 SEEDS["59-a64-move"] = move_tour(A64)
 SEEDS["60-a64-bbm2-move"] = move_tour(A64, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["61-x86-cursor-vm"] = cursor_vm(X86)
+SEEDS["62-la57-cursor-vm"] = cursor_vm(LA57)
+SEEDS["63-sv39-cursor-vm"] = cursor_vm(SV39)
+SEEDS["64-sv48-cursor-vm-svvptc"] = cursor_vm(SV48, SVVPTC, SVVPTC)
+SEEDS["65-a64-cursor-vm"] = cursor_vm(A64)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

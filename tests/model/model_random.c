@@ -302,6 +302,8 @@ struct op {
 	uint64_t frames[MAX_MAPF];
 	bool batch;
 	bool whole_window;
+	bool cursor;                /* harvest, mark: the cursor form, under a
+				     * cursor opened on the range */
 };
 
 static struct {
@@ -546,6 +548,7 @@ static void gen_harvest(struct op *op)
 	op->kind = OP_HARVEST;
 	op->harvest_what = (unsigned)(1 + rnd_below(3)) | (chance(50) ? PT_HARVEST_CLEAR : 0);
 	op->va &= ~(PAGE - 1); /* a query's va may be any byte */
+	op->cursor = chance(30);
 	if (chance(4)) {
 		switch (rnd_below(4)) {
 		case 0: op->harvest_what &= PT_HARVEST_CLEAR; break; /* asks nothing */
@@ -565,6 +568,7 @@ static void gen_mark(struct op *op)
 	if (op->len > 1024 * PAGE)
 		op->len = (1 + rnd_below(64)) * PAGE;
 	op->mark_value = rnd() & ((1ull << fmt->marker_bits) - 1);
+	op->cursor = chance(30);
 	if (chance(3))
 		op->mark_value = (1ull << fmt->marker_bits) + rnd_below(4);
 }
@@ -728,8 +732,9 @@ static const char *kind_name(enum op_kind k)
 
 static void describe(const struct op *op, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s %s va=%#" PRIx64 " len=%#" PRIx64,
-			 kind_name(op->kind), op->mt->name, op->va, op->len);
+	int n = snprintf(buf, len, "%s%s %s va=%#" PRIx64 " len=%#" PRIx64,
+			 op->cursor ? "cursor " : "", kind_name(op->kind), op->mt->name, op->va,
+			 op->len);
 
 	if (op->kind == OP_MAP)
 		snprintf(buf + n, len - n, " pa=%#" PRIx64 " flags=%#x cache=%u",
@@ -801,6 +806,11 @@ static int expect_copy(const struct op *op, struct half **hs, struct half **hd)
 	return copy_state_err(*hd, *hs, op->va, op->va + (op->len - 1));
 }
 
+static bool harvest_what_bad(unsigned what)
+{
+	return !(what & 3) || (what & ~7u);
+}
+
 /* The expected result, and the half it acts on when that is 0 (a copy:
  * its source's, and its destination's in *hp2). */
 static int expect(const struct op *op, struct half **hp, struct half **hp2,
@@ -847,10 +857,12 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 	case OP_COPY:
 		return expect_copy(op, hp, hp2);
 	case OP_HARVEST:
-		if (range_bad(op->va, op->len) || !(op->harvest_what & 3) ||
-		    (op->harvest_what & ~7u))
+		/* The cursor form checks its arguments after the open's. */
+		if (range_bad(op->va, op->len) ||
+		    (!op->cursor && harvest_what_bad(op->harvest_what)))
 			return PT_EINVAL;
-		return range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
+		return err ? err : harvest_what_bad(op->harvest_what) ? PT_EINVAL : 0;
 	case OP_SPLIT:
 		if (range_bad(op->va, op->len) || !op->split_to ||
 		    op->split_to > fmt->max_leaf_level)
@@ -863,14 +875,36 @@ static int expect(const struct op *op, struct half **hp, struct half **hp2,
 			       ? PT_ENOMEM
 			       : 0;
 	case OP_MARK:
-		if (range_bad(op->va, op->len) || (op->mark_value >> fmt->marker_bits))
+		if (range_bad(op->va, op->len) ||
+		    (!op->cursor && (op->mark_value >> fmt->marker_bits)))
 			return PT_EINVAL;
 		err = range_err(op->mt, op->va, op->len, 0, false, true, hp);
 		if (err)
 			return err;
+		if (op->mark_value >> fmt->marker_bits)
+			return PT_EINVAL;
 		break;
 	}
 	return overlaps(*hp, op->va, op->va + (op->len - 1)) ? PT_EEXIST : 0;
+}
+
+/* pt_cursor_harvest_next or pt_cursor_mark over the whole range of a
+ * cursor opened for it. */
+static int run_cursor(const struct op *op, struct pt_flush *fl)
+{
+	struct pt_cursor c;
+	int err = pt_cursor_open(&c, op->mt->t, op->va, op->len);
+
+	if (err)
+		return err;
+	if (op->kind == OP_HARVEST)
+		err = pt_cursor_harvest_next(&c, op->len, op->harvest_what, hv_got, fl);
+	else
+		err = pt_cursor_mark(&c, op->len, op->mark_value);
+	if (err == 0 && !(pt_cursor_va(&c) == op->va + op->len))
+		mfail("the cursor is at %#" PRIx64 ", not past the range", pt_cursor_va(&c));
+	pt_cursor_close(&c);
+	return err;
 }
 
 /* pt_split, from a stash filled (and drained after) or from the phys. */
@@ -904,7 +938,9 @@ static int run_change(const struct op *op)
 	}
 	if (op->batch)
 		pt_flush_init(&fl, op->mt->t);
-	if (op->kind == OP_UNMAP)
+	if (op->cursor)
+		err = run_cursor(op, op->batch ? &fl : NULL);
+	else if (op->kind == OP_UNMAP)
 		err = pt_unmap(op->mt->t, op->va, op->len,
 			       op->batch ? &fl : NULL);
 	else if (op->kind == OP_COPY)

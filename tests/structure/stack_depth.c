@@ -181,6 +181,37 @@ static void harvest_clear_all(struct pt_table *t)
 			bm, NULL));
 }
 
+/* A fault handler's cursor: a marker made in a fresh table (every level's
+ * node), read back, then mapped over. */
+static void cursor_mark_fault(struct pt_table *t)
+{
+	const struct pt_mapping m = { .va = 0x7f0000201000, .pa = 0x5000, .size = SZ_4K,
+				      .prop = rw };
+	struct pt_cursor c;
+	uint64_t v;
+
+	MUST(pt_cursor_open(&c, t, m.va, SZ_4K));
+	MUST(pt_cursor_mark(&c, SZ_4K, 7));
+	MUST(pt_cursor_jump(&c, m.va));
+	MUST(pt_cursor_query_marker(&c, &v));
+	MUST(pt_cursor_map(&c, &m));
+	pt_cursor_close(&c);
+}
+
+/* Everything fill() made harvested window by window under one cursor,
+ * clearing. */
+static void cursor_harvest_all(struct pt_table *t)
+{
+	static uint64_t bm[SZ_1G / SZ_4K / 64];
+	struct pt_cursor c;
+
+	MUST(pt_cursor_open(&c, t, 0, 8 * SZ_1G));
+	while (pt_cursor_harvest_next(&c, SZ_1G, PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY |
+				      PT_HARVEST_CLEAR, bm, NULL) == 0)
+		;
+	pt_cursor_close(&c);
+}
+
 /* ---- measuring ---- */
 
 struct run {
@@ -269,6 +300,10 @@ static const struct scenario scenarios[] = {
 	{ "pt_mark, fresh table, 5 levels", &pt_format_x86_64_la57, nothing, mark_fresh },
 	{ "pt_split 1G to 4K, stash, 5 levels", &pt_format_x86_64_la57, fill, split_stash },
 	{ "pt_split 1G to 4K, AArch64 (BBM)", &pt_format_aarch64_4k, fill, split_stash },
+	{ "pt_cursor_mark + query_marker + map, fresh table, 5 levels",
+	  &pt_format_x86_64_la57, nothing, cursor_mark_fault },
+	{ "pt_cursor_harvest_next clearing, 5 levels", &pt_format_x86_64_la57, fill,
+	  cursor_harvest_all },
 };
 
 int main(void)

@@ -557,6 +557,9 @@ static void pn_op(struct pt_prop *p, void *arg)
 		p->cache = (uint32_t)a->cache;
 }
 
+/* A harvest's bitmap: a range is at most 4 GiB. */
+static uint64_t harvest_bm[4 * PT_GiB / PAGE / 64];
+
 /* One cursor, several moves; flushes into f or alone (NULL). */
 static void cursor_session(struct pt_flush *f, int wi, struct range r)
 {
@@ -576,7 +579,7 @@ static void cursor_session(struct pt_flush *f, int wi, struct range r)
 		int err;
 
 		hardware_runs(3);
-		switch (rnd_below(8)) {
+		switch (rnd_below(10)) {
 		case 0: /* find_next */
 			expect(pt_cursor_find_next(&c, lim, &va), "find_next", PT_ENOENT,
 			       PT_EINVAL);
@@ -619,6 +622,29 @@ static void cursor_session(struct pt_flush *f, int wi, struct range r)
 				check_now("take_next");
 			break;
 		}
+		case 8: { /* harvest_next: a leaf that lost a bit leaves the TLB */
+			unsigned what = (unsigned)(1 + rnd_below(3)) | PT_HARVEST_CLEAR;
+			trace("  harvest_next from %#" PRIx64 " len %#" PRIx64 " what %#x", cur, lim,
+			      what);
+			err = pt_cursor_harvest_next(&c, lim, what, harvest_bm, f);
+			expect(err, "harvest_next", PT_ENOENT, 0);
+			S.harvests += err == 0;
+			if (f)
+				check_safe("harvest_next");
+			else
+				check_now("harvest_next");
+			break;
+		}
+		case 9: /* mark: nothing to invalidate */
+			trace("  mark from %#" PRIx64, cur);
+			err = pt_cursor_mark(&c, PAGE, rnd() & ((1ull << FMT->marker_bits) - 1));
+			expect(err, "cursor_mark", PT_EEXIST, PT_EINVAL);
+			S.marks += err == 0;
+			if (f) /* nothing of its own, but f may be pending */
+				check_safe("cursor_mark");
+			else
+				check_now("cursor_mark");
+			break;
 		default: { /* protect_next */
 			struct pn_arg a;
 			draw_protect(&a.set, &a.clear);
@@ -795,7 +821,7 @@ static void op_copy(void)
  */
 static void op_harvest(void)
 {
-	static uint64_t bm[4 * PT_GiB / PAGE / 64];
+	uint64_t *bm = harvest_bm;
 	int wi = (int)rnd_below((uint64_t)S.nr_win);
 	struct range r = draw_range(wi);
 	unsigned what = (unsigned)(1 + rnd_below(3)) | PT_HARVEST_CLEAR;

@@ -449,6 +449,21 @@ static inline struct pt_table *T0(void **state)
 	return ((struct u_env *)*state)->tab[0];
 }
 
+/* Every format, for the tests that run once per format. */
+static const struct pt_format *const u_formats[] = {
+	&pt_format_x86_64, &pt_format_x86_64_la57, &pt_format_riscv_sv39,
+	&pt_format_riscv_sv48, &pt_format_aarch64_4k,
+};
+
+/* test_fn: fn(format) for every format. */
+#define U_PER_FORMAT(fn)                                                     \
+	static void test_##fn(void **state)                                  \
+	{                                                                    \
+		(void)state;                                                 \
+		for (size_t i = 0; i < sizeof(u_formats) / sizeof(u_formats[0]); i++) \
+			fn(u_formats[i]);                                    \
+	}
+
 /* ---- invalidation recorder ------------------------------------------------ */
 
 #define U_INVAL_MAX 1024

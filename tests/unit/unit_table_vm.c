@@ -14,12 +14,6 @@
 #define ARENA (64ull << 20)
 #define NFR 8
 
-static const struct pt_format *const formats[] = {
-	&pt_format_x86_64, &pt_format_x86_64_la57, &pt_format_riscv_sv39,
-	&pt_format_riscv_sv48, &pt_format_aarch64_4k,
-};
-#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
-
 struct fix {
 	struct u_env *e;
 	const struct pt_format *f;
@@ -670,24 +664,16 @@ static void split(const struct pt_format *f)
 	fix_fini(&x);
 }
 
-#define PER_FORMAT(fn)                                                       \
-	static void test_##fn(void **state)                                  \
-	{                                                                    \
-		(void)state;                                                 \
-		for (size_t i = 0; i < NFORMATS; i++)                        \
-			fn(formats[i]);                                      \
-	}
-
-PER_FORMAT(copy_plain)
-PER_FORMAT(copy_cow)
-PER_FORMAT(copy_over_empty_nodes)
-PER_FORMAT(copy_errors)
-PER_FORMAT(copy_kernel_half)
-PER_FORMAT(harvest)
-PER_FORMAT(harvest_errors)
-PER_FORMAT(marker_encoding)
-PER_FORMAT(markers)
-PER_FORMAT(split)
+U_PER_FORMAT(copy_plain)
+U_PER_FORMAT(copy_cow)
+U_PER_FORMAT(copy_over_empty_nodes)
+U_PER_FORMAT(copy_errors)
+U_PER_FORMAT(copy_kernel_half)
+U_PER_FORMAT(harvest)
+U_PER_FORMAT(harvest_errors)
+U_PER_FORMAT(marker_encoding)
+U_PER_FORMAT(markers)
+U_PER_FORMAT(split)
 
 int main(void)
 {

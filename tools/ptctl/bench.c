@@ -6,8 +6,9 @@
  * The single-thread workloads run on up to three sides (bench_sides.c):
  * ptkit, the same engine without its concurrency protocol (nosync), and a
  * bare radix table as the floor.  The parallel workloads (par_*) run
- * ptkit only, at 1 and N threads (bench_parallel.c).  bench.h lists the
- * other files.
+ * ptkit only, at 1 and N threads (bench_parallel.c), and so do the VM
+ * operations, pt_copy next to a cursor loop doing the same (bench_vm.c).
+ * bench.h lists the other files.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,14 +16,17 @@
 
 #include "bench.h"
 
-/* The workloads, single-thread ones first, then par_*: index i of
- * PB_NR_WORKLOADS + PB_NR_PAR. */
-#define PB_NR_NAMES (PB_NR_WORKLOADS + PB_NR_PAR)
+/* The workloads, single-thread ones first, then par_*, then the VM
+ * operations: index i of PB_NR_WORKLOADS + PB_NR_PAR + PB_NR_VM. */
+#define PB_NR_NAMES (PB_NR_WORKLOADS + PB_NR_PAR + PB_NR_VM)
 
 static const char *pb_name(size_t i)
 {
-	return i < PB_NR_WORKLOADS ? pb_workloads[i].name
-				   : pb_par_workloads[i - PB_NR_WORKLOADS].name;
+	if (i < PB_NR_WORKLOADS)
+		return pb_workloads[i].name;
+	i -= PB_NR_WORKLOADS;
+	return i < PB_NR_PAR ? pb_par_workloads[i].name
+			     : pb_vm_workloads[i - PB_NR_PAR].name;
 }
 
 static bool pb_known(const char *name)
@@ -35,9 +39,10 @@ static bool pb_known(const char *name)
 	return false;
 }
 
-static bool pb_is_par(const char *name)
+/* The parallel (par_*) and VM (vm_*) workloads run on ptkit only. */
+static bool pb_ptkit_only(const char *name)
 {
-	return name && !strncmp(name, "par_", 4);
+	return name && (!strncmp(name, "par_", 4) || !strncmp(name, "vm_", 3));
 }
 
 static bool pb_any(const bool *v, size_t n)
@@ -103,8 +108,7 @@ static int pb_parse(int argc, char **argv, struct pb_opts *o)
 	if (!pb_any(o->side, PB_NR_SIDES))
 		o->side[PB_SIDE_PTKIT] = o->side[PB_SIDE_NOSYNC] =
 			o->side[PB_SIDE_BARE] = true;
-	/* The parallel workloads run on ptkit only. */
-	if (pb_is_par(o->workload) && !o->side[PB_SIDE_PTKIT])
+	if (pb_ptkit_only(o->workload) && !o->side[PB_SIDE_PTKIT])
 		return -1;
 	return 0;
 }
@@ -116,7 +120,7 @@ static int pb_usage(void)
 	fputs("ptctl bench: [--json] [--quick] [--list] [--workload NAME]"
 	      " [--ptkit] [--nosync] [--bare] [--threads N]\n"
 	      "  (par_* workloads: ptkit only, at 1 and N threads,"
-	      " N = 2 unless --threads)\nworkloads:", stderr);
+	      " N = 2 unless --threads;\n   vm_* workloads: ptkit only)\nworkloads:", stderr);
 	for (i = 0; i < PB_NR_NAMES; i++)
 		fprintf(stderr, " %s", pb_name(i));
 	fputc('\n', stderr);
@@ -135,29 +139,28 @@ static int pb_list(void)
 
 int ptctl_cmd_bench(int argc, char **argv)
 {
-	struct pb_result res[PB_NR_WORKLOADS];
-	struct pb_par_result par[PB_NR_PAR];
+	static struct pb_results res;
 	struct pb_opts o;
 	struct pb_env e;
 	int rc;
 
-	memset(res, 0, sizeof(res));
-	memset(par, 0, sizeof(par));
 	if (pb_parse(argc, argv, &o))
 		return pb_usage();
 	if (o.list)
 		return pb_list();
 	rc = pb_env_init(&e, &o);
 	if (!rc)
-		rc = pb_run_all(&e, &o, res);
+		rc = pb_run_all(&e, &o, res.core);
 	if (!rc)
-		rc = pb_par_run_all(&e, &o, par);
+		rc = pb_par_run_all(&e, &o, res.par);
+	if (!rc)
+		rc = pb_vm_run_all(&e, &o, res.vm);
 	pb_env_fini(&e);
 	if (rc)
 		return 1;
 	if (o.json)
-		pb_print_json(&o, res, par);
+		pb_print_json(&o, &res);
 	else
-		pb_print_table(&o, res, par);
+		pb_print_table(&o, &res);
 	return 0;
 }

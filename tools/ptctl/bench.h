@@ -9,6 +9,8 @@
  *   bench_workloads.c  the single-thread workloads, run as rounds
  *                      interleaved across the sides
  *   bench_parallel.c   the par_* workloads: threads on one ptkit table
+ *   bench_vm.c         the VM operations (harvest, split, copy): ptkit
+ *                      only, copy next to a cursor loop doing the same
  *   bench_report.c     medians, and the output (a table or --json)
  */
 #ifndef PTCTL_BENCH_H
@@ -93,6 +95,18 @@ struct pb_par_workload {
 #define PB_NR_PAR 3
 extern const struct pb_par_workload pb_par_workloads[PB_NR_PAR];
 
+/* The VM-operation workloads: ptkit only (bench_vm.c). */
+struct pb_vm_scenario;
+
+struct pb_vm_workload {
+	const char *name;
+	const char *op;
+	const struct pb_vm_scenario *sc;
+};
+
+#define PB_NR_VM 4
+extern const struct pb_vm_workload pb_vm_workloads[PB_NR_VM];
+
 /* A scenario as one invocation runs it. */
 struct pb_run {
 	const struct pb_scenario *sc;
@@ -138,6 +152,15 @@ struct pb_par_result {
 	bool ran;
 	double ops_per_us[2]; /* 1 thread, opts.threads threads */
 	double ref[2];        /* the same for the reference (arbitrary ops) */
+};
+
+struct pb_vm_result {
+	bool ran;
+	bool has_loop; /* copy: the cursor loop ran too */
+	double ns;     /* per operation */
+	double loop_ns;
+	uint64_t ops;  /* per round */
+	unsigned rounds;
 };
 
 /* The bare side's state: one arena, one table at a time. */
@@ -193,12 +216,21 @@ unsigned pb_par_counts(const struct pb_opts *o, unsigned counts[2]);
 unsigned pb_par_reps(const struct pb_opts *o);
 uint64_t pb_par_run_ns(const struct pb_opts *o);
 
+/* bench_vm.c */
+int pb_vm_run_all(struct pb_env *e, const struct pb_opts *o,
+		  struct pb_vm_result res[]);
+
 /* bench_report.c */
 double pb_median(double *v, unsigned n);
 double pb_median_ns(const uint64_t *ns, unsigned n);
-void pb_print_table(const struct pb_opts *o, const struct pb_result res[],
-		    const struct pb_par_result par[]);
-void pb_print_json(const struct pb_opts *o, const struct pb_result res[],
-		   const struct pb_par_result par[]);
+/* Every part that ran, in order: single-thread, parallel, VM. */
+struct pb_results {
+	struct pb_result core[PB_NR_WORKLOADS];
+	struct pb_par_result par[PB_NR_PAR];
+	struct pb_vm_result vm[PB_NR_VM];
+};
+
+void pb_print_table(const struct pb_opts *o, const struct pb_results *res);
+void pb_print_json(const struct pb_opts *o, const struct pb_results *res);
 
 #endif /* PTCTL_BENCH_H */

@@ -98,7 +98,9 @@ static void pb_print_par_head(const struct pb_opts *o, bool after_core,
 	printf("  %s\n", "one operation");
 }
 
-static void pb_print_par(const struct pb_opts *o, bool after_core,
+/* The parallel part, if any of it ran: whether anything has been printed
+ * so far. */
+static bool pb_print_par(const struct pb_opts *o, bool after_core,
 			 const struct pb_par_result par[])
 {
 	unsigned counts[2], nc = pb_par_counts(o, counts), rows = 0;
@@ -125,12 +127,45 @@ static void pb_print_par(const struct pb_opts *o, bool after_core,
 		printf("(speedup: %u threads over 1; cpu: the same for threads that"
 		       " share nothing,\n run alongside: what the host gave, the"
 		       " ceiling)\n", counts[1]);
+	return after_core || rows;
 }
 
-void pb_print_table(const struct pb_opts *o, const struct pb_result res[],
-		    const struct pb_par_result par[])
+/* The VM part, after a blank line if anything came before it. */
+static void pb_print_vm(const struct pb_opts *o, bool after,
+			const struct pb_vm_result vm[])
 {
-	pb_print_par(o, pb_print_core(o, res), par);
+	unsigned rows = 0;
+	bool loop = false;
+	size_t w;
+
+	for (w = 0; w < PB_NR_VM; w++) {
+		const struct pb_vm_result *x = &vm[w];
+
+		if (!x->ran)
+			continue;
+		if (!rows++) {
+			printf("%sptctl bench: VM operations, x86-64 user table, median"
+			       " ns per operation%s\n", after ? "\n" : "",
+			       o->quick ? " (--quick: a smaller region, one round)" : "");
+			printf("%-14s %9s %9s %7s  %s\n", "workload", "ptkit", "loop",
+			       "ratio", "one operation");
+		}
+		printf("%-14s", pb_vm_workloads[w].name);
+		pb_cell(true, x->ns, 9, 2);
+		pb_cell(x->has_loop, x->loop_ns, 9, 2);
+		pb_cell(x->has_loop && x->ns > 0, x->loop_ns / x->ns, 7, 1);
+		printf("  %s\n", pb_vm_workloads[w].op);
+		loop |= x->has_loop;
+	}
+	if (loop)
+		puts("(loop: the same copy by cursor_find_next + query + protect_next"
+		     " + map per leaf;\n ratio: loop over ptkit)");
+}
+
+void pb_print_table(const struct pb_opts *o, const struct pb_results *res)
+{
+	pb_print_vm(o, pb_print_par(o, pb_print_core(o, res->core), res->par),
+		    res->vm);
 }
 
 static void pb_json_result(const bool *sd, const struct pb_result *x)
@@ -159,9 +194,19 @@ static void pb_json_par(const struct pb_opts *o, const struct pb_par_result *x)
 	putchar('}');
 }
 
-void pb_print_json(const struct pb_opts *o, const struct pb_result res[],
-		   const struct pb_par_result par[])
+static void pb_json_vm(const struct pb_vm_result *x)
 {
+	printf("\"ns_per_op\": %.3f, ", x->ns);
+	if (x->has_loop && x->ns > 0)
+		printf("\"loop_ns_per_op\": %.3f, \"loop_ratio\": %.3f, ",
+		       x->loop_ns, x->loop_ns / x->ns);
+	printf("\"ops\": %" PRIu64 ", \"rounds\": %u}", x->ops, x->rounds);
+}
+
+void pb_print_json(const struct pb_opts *o, const struct pb_results *r)
+{
+	const struct pb_result *res = r->core;
+	const struct pb_par_result *par = r->par;
 	const char *sep = "";
 	size_t w;
 
@@ -178,6 +223,13 @@ void pb_print_json(const struct pb_opts *o, const struct pb_result res[],
 			continue;
 		printf("%s\n  \"%s\": {", sep, pb_par_workloads[w].name);
 		pb_json_par(o, &par[w]);
+		sep = ",";
+	}
+	for (w = 0; w < PB_NR_VM; w++) {
+		if (!r->vm[w].ran)
+			continue;
+		printf("%s\n  \"%s\": {", sep, pb_vm_workloads[w].name);
+		pb_json_vm(&r->vm[w]);
 		sep = ",";
 	}
 	puts("\n}");
