@@ -32,6 +32,11 @@ struct harvest {
 	uint64_t first;           /* va of bitmap bit 0 */
 	uint64_t *bitmap;         /* zeroed by the caller */
 	struct pt_flush *flush;
+	/* The last leaf kind harvest_clearable answered for (its level and
+	 * property) and the answer: neighbouring leaves are mostly alike. */
+	unsigned memo_level;      /* 0: none yet */
+	struct pt_prop memo_prop;
+	pt_pte_t memo_bits;
 };
 
 /* PT_A / PT_D as the leaf reports them. */
@@ -57,25 +62,35 @@ static void bitmap_set_run(uint64_t *bm, uint64_t from, uint64_t n)
 	}
 }
 
-/* The asked bits a leaf may lack after normalization: what a clear takes. */
-static pt_pte_t harvest_clearable(const struct harvest *h, pt_pte_t pte, unsigned level)
+/* The asked bits a leaf may lack after normalization: what a clear takes.
+ * A function of the leaf's level and property alone (the A/D bits of an
+ * encoding do not depend on its pa or trackedness), so it is remembered
+ * for the next leaf of the same kind. */
+static pt_pte_t harvest_clearable(struct harvest *h, pt_pte_t pte, unsigned level)
 {
-	struct pt_prop p = fmt_pte_leaf_prop(pte, level, h->t->features);
+	struct pt_prop p = fmt_pte_leaf_prop(pte, level, h->t->features), n;
 
-	p.flags &= ~h->ask;
-	int err = fmt_prop_normalize(p, h->t->features, &p);
+	if (level == h->memo_level && p.flags == h->memo_prop.flags &&
+	    p.cache == h->memo_prop.cache)
+		return h->memo_bits;
+	n = p;
+	n.flags &= ~h->ask;
+	int err = fmt_prop_normalize(n, h->t->features, &n);
 	PT_ASSERT(err == 0); /* fewer A/D bits stay expressible */
 	(void)err;
-	return fmt_pte_ad_bits(h->ask) &
-	       ~fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level, p, fmt_pte_tracked(pte),
-			     h->t->features);
+	h->memo_level = level;
+	h->memo_prop = p;
+	h->memo_bits = fmt_pte_ad_bits(h->ask) &
+		       ~fmt_pte_leaf(fmt_pte_leaf_pa(pte, level), level, n, fmt_pte_tracked(pte),
+				     h->t->features);
+	return h->memo_bits;
 }
 
 /* Clears what it may of a whole leaf `pte` read; returns the leaf as it
  * was just before the clear (with every bit the MMU set until then).  A
  * leaf read without them is left alone: a bit the MMU sets after the read
  * stays for the next harvest. */
-static pt_pte_t harvest_clear(const struct harvest *h, struct pt_node n, unsigned idx,
+static pt_pte_t harvest_clear(struct harvest *h, struct pt_node n, unsigned idx,
 			      unsigned level, uint64_t va, pt_pte_t pte)
 {
 	pt_pte_t bits = pte & fmt_pte_ad_bits(h->ask) ? harvest_clearable(h, pte, level) : 0;

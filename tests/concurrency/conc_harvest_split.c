@@ -17,9 +17,10 @@
  * 2M leaf (clean or dirty), splits it to 4K from a small stash (which may
  * run dry: PT_ENOMEM, nothing lost) or from the phys, sometimes over its
  * neighbours' slots too, harvests the pieces (each inherits the leaf's D)
- * and unmaps them.  Every thread checks its own pages after each step;
- * after join, every page against the models, pt_check, and no frame
- * leaked once the table is gone.
+ * and unmaps them.  A third of the harvests run under a cursor, in two
+ * windows (pt_cursor_harvest_next).  Every thread checks its own pages
+ * after each step; after join, every page against the models, pt_check,
+ * and no frame leaked once the table is gone.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -116,17 +117,33 @@ static void toggle_chunk(struct window *w, size_t c, bool d)
 	verify_range(w, first, CHUNK, NULL, "after a chunk's map or unmap");
 }
 
-/* pt_harvest of D over [first, first + n) of w: each page of `mine`'s
- * pages reports its model's D, every other page none; with clear, the
- * model is clean afterwards. */
+/* The harvest of [va, va + n pages) into bm: pt_harvest, or under one
+ * cursor in two windows (pt_cursor_harvest_next; n a multiple of 128). */
+static void harvest_into(uint64_t va, size_t n, unsigned what, uint64_t *bm, bool cursor)
+{
+	struct pt_cursor c;
+
+	if (!cursor) {
+		CONC_RC(pt_harvest(table, va, n * CONC_PAGE, what, bm, NULL), 0);
+		return;
+	}
+	CONC_RC(pt_cursor_open(&c, table, va, n * CONC_PAGE), 0);
+	CONC_RC(pt_cursor_harvest_next(&c, n / 2 * CONC_PAGE, what, bm, NULL), 0);
+	CONC_RC(pt_cursor_harvest_next(&c, UINT64_MAX, what, bm + n / 2 / 64, NULL), 0);
+	pt_cursor_close(&c);
+}
+
+/* A harvest of D over [first, first + n) of w (whole-range or under a
+ * cursor): each page of `mine`'s pages reports its model's D, every other
+ * page none; with clear, the model is clean afterwards. */
 static void harvest_check(struct window *w, size_t first, size_t n,
-			  bool (*mine)(size_t page), bool clear)
+			  bool (*mine)(size_t page), bool clear, bool cursor)
 {
 	uint64_t bm[512 / 64];
 	unsigned what = PT_HARVEST_DIRTY | (clear ? PT_HARVEST_CLEAR : 0);
 
-	CONC_CHECK(n <= sizeof(bm) * 8, "harvest of %zu pages", n);
-	CONC_RC(pt_harvest(table, w->va + first * CONC_PAGE, n * CONC_PAGE, what, bm, NULL), 0);
+	CONC_CHECK(n <= sizeof(bm) * 8 && n % 128 == 0, "harvest of %zu pages", n);
+	harvest_into(w->va + first * CONC_PAGE, n, what, bm, cursor);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = first + k;
 		bool bit = bm[k / 64] >> (k % 64) & 1;
@@ -164,8 +181,10 @@ static void harvester_step(struct conc_rng *r)
 	} else {
 		/* A whole leaf table, the mapper's chunks included. */
 		if (conc_chance(r, 25))
-			harvest_check(&harvest_win, table_first, 512, harvester_owns, false);
-		harvest_check(&harvest_win, table_first, 512, harvester_owns, true);
+			harvest_check(&harvest_win, table_first, 512, harvester_owns, false,
+				      conc_chance(r, 50));
+		harvest_check(&harvest_win, table_first, 512, harvester_owns, true,
+			      conc_chance(r, 30));
 		verify_range(&harvest_win, table_first, 512, harvester_owns, "after pt_harvest");
 	}
 }
@@ -219,7 +238,7 @@ static void splitter_step(struct conc_rng *r)
 	} else if (p->size == CONC_2M) {
 		split_slot(r, s);
 	} else if (conc_chance(r, 50)) {
-		harvest_check(&split_win, first, 512, splitter_owns, true);
+		harvest_check(&split_win, first, 512, splitter_owns, true, conc_chance(r, 30));
 	} else {
 		CONC_RC(pt_unmap(table, va, CONC_2M, NULL), 0);
 		model_set(&split_win, first, 512, false, false, 0);

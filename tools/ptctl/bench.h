@@ -186,6 +186,37 @@ static inline uint64_t pb_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Under valgrind, callgrind counts only what runs between pb_begin and
+ * pb_end of an instrumented measurement (client requests, when
+ * <valgrind/callgrind.h> was found at build time): bench/callgrind.sh. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define PB_CG_START() CALLGRIND_START_INSTRUMENTATION
+#define PB_CG_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#endif
+#endif
+#ifndef PB_CG_START
+#define PB_CG_START() ((void)0)
+#define PB_CG_STOP() ((void)0)
+#endif
+
+static inline uint64_t pb_begin(bool instrument)
+{
+	if (instrument)
+		PB_CG_START();
+	return pb_now();
+}
+
+static inline uint64_t pb_end(bool instrument, uint64_t t0)
+{
+	uint64_t ns = pb_now() - t0;
+
+	if (instrument)
+		PB_CG_STOP();
+	return ns;
+}
+
 /* bench_sides.c */
 
 /* Round i of a scenario on one side: phase times in ns[phase][i]. */

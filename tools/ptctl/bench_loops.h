@@ -8,43 +8,15 @@
  * CLOCK_MONOTONIC, and destroys the table (untimed).
  *
  * Under valgrind only the loops of the selected workloads are instrumented
- * (callgrind client requests, when <valgrind/callgrind.h> was found at
- * build time), so bench/callgrind.sh can count instructions per operation.
+ * (pb_begin / pb_end in bench.h), so bench/callgrind.sh can count
+ * instructions per operation.
  */
 #ifndef PTCTL_BENCH_LOOPS_H
 #define PTCTL_BENCH_LOOPS_H
 
 #include "bench.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define PB_CG_START() CALLGRIND_START_INSTRUMENTATION
-#define PB_CG_STOP() CALLGRIND_STOP_INSTRUMENTATION
-#endif
-#endif
-#ifndef PB_CG_START
-#define PB_CG_START() ((void)0)
-#define PB_CG_STOP() ((void)0)
-#endif
-
 #define PB_INLINE static inline __attribute__((always_inline))
-
-static uint64_t pb_begin(bool instrument)
-{
-	if (instrument)
-		PB_CG_START();
-	return pb_now();
-}
-
-static uint64_t pb_end(bool instrument, uint64_t t0)
-{
-	uint64_t ns = pb_now() - t0;
-
-	if (instrument)
-		PB_CG_STOP();
-	return ns;
-}
 
 /* Runs `call` as phase `ph` of round `i`: timed, and instrumented if the
  * phase is wanted.  Evaluates to call's result. */
