@@ -72,65 +72,43 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
  * Inlined: a constant stop_shift (the page-fault path) leaves one load
  * and one test per level.
  */
-static inline bool lock_deepest_once(const struct pt_tree *t, uint64_t va, int stop_shift,
-				     struct pt_node *n_out, unsigned *level_out)
-{
-	struct pt_phys *phys = t->phys;
-	uintptr_t linear_offset = phys->linear_offset;
-	/* Acquire: a walk that starts after a move sees its stores. */
-	uint32_t moves = atomic_load_explicit(&t->moves, memory_order_acquire);
-
-	pt_rcu_read_lock(phys);
-	uint64_t pa = t->root_pa;
-	unsigned level = FMT_LEVELS;
-	/* Unrolled: each level's shift and leaf test are constants. */
-#pragma GCC unroll 8
-	for (; level > 1; level--) {
-		int shift = pt_level_shift(level);
-		if (shift <= stop_shift)
-			break;
-		pt_slot_t *ptes = pt_va_at(linear_offset, pa);
-		pt_pte_t pte = atomic_load_explicit(&ptes[(va >> shift) & 511], memory_order_acquire);
-		if (!entry_is_node(pte, level))
-			break;
-		pa = fmt_pte_table_pa(pte);
-	}
-	struct pt_node n = pt_node_at(phys, pa);
-	pt_node_lock(phys, n);
-	/* A mover bumps `moves` before it unlocks: if it held n, the lock
-	 * orders the bump before this load. */
-	if (pt_likely(!pt_node_stray(n) &&
-		      atomic_load_explicit(&t->moves, memory_order_relaxed) == moves)) {
-		*n_out = n;
-		*level_out = level;
-		return true;
-	}
-	pt_node_unlock(n);
-	pt_rcu_read_unlock(phys);
-	return false;
-}
-
-/* The retries, out of line: no loop around the first walk, so nothing of
- * it is hoisted and kept across the lock. */
-static __attribute__((noinline)) struct pt_node lock_deepest_retry(const struct pt_tree *t,
-								    uint64_t va, int stop_shift,
-								    unsigned *level_out)
-{
-	struct pt_node n;
-
-	while (!lock_deepest_once(t, va, stop_shift, &n, level_out))
-		;
-	return n;
-}
-
 static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
 					  unsigned *level_out)
 {
-	struct pt_node n;
+	struct pt_phys *phys = t->phys;
+	uintptr_t linear_offset = phys->linear_offset;
 
-	if (pt_likely(lock_deepest_once(t, va, stop_shift, &n, level_out)))
-		return n;
-	return lock_deepest_retry(t, va, stop_shift, level_out);
+	for (;;) {
+		/* Acquire: a walk that starts after a move sees its stores. */
+		uint32_t moves = atomic_load_explicit(&t->moves, memory_order_acquire);
+		pt_rcu_read_lock(phys);
+		uint64_t pa = t->root_pa;
+		unsigned level = FMT_LEVELS;
+		/* Unrolled: each level's shift and leaf test are constants. */
+#pragma GCC unroll 8
+		for (; level > 1; level--) {
+			int shift = pt_level_shift(level);
+			if (shift <= stop_shift)
+				break;
+			pt_slot_t *ptes = pt_va_at(linear_offset, pa);
+			pt_pte_t pte = atomic_load_explicit(&ptes[(va >> shift) & 511],
+							    memory_order_acquire);
+			if (!entry_is_node(pte, level))
+				break;
+			pa = fmt_pte_table_pa(pte);
+		}
+		struct pt_node n = pt_node_at(phys, pa);
+		pt_node_lock(phys, n);
+		/* A mover bumps `moves` before it unlocks: if it held n, the
+		 * lock orders the bump before this load. */
+		if (pt_likely(!pt_node_stray(n) &&
+			      atomic_load_explicit(&t->moves, memory_order_relaxed) == moves)) {
+			*level_out = level;
+			return n;
+		}
+		pt_node_unlock(n);
+		pt_rcu_read_unlock(phys);
+	}
 }
 
 /* Opens c on [va, last] from n, which lock_deepest locked for that range:
