@@ -18,8 +18,8 @@ qemu_packages=(qemu-system-x86 qemu-system-misc qemu-system-arm
                gcc-riscv64-linux-gnu gcc-aarch64-linux-gnu)
 # libFuzzer comes with clang's runtime.
 fuzz_packages=(clang libclang-rt-14-dev)
-# Frama-C's WP proofs of the pure layer (tests/wp).
-wp_packages=(frama-c-base why3 z3)
+# Frama-C's WP proofs of the pure and entry layers (tests/wp).
+wp_packages=(frama-c-base why3 z3 cvc4)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {

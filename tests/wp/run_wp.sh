@@ -5,17 +5,18 @@
 #
 # Usage: tests/wp/run_wp.sh [FILE.c ...]      (default: every TU listed below)
 #
-# Needs (Debian 12): frama-c-base why3 z3.  If WP does not see z3, this script
-# runs `why3 config detect` itself into a private config (WHY3CONFIG), so a
-# fresh machine needs no interactive setup.
+# Needs (Debian 12): frama-c-base why3 z3 cvc4.  If WP does not see z3 and
+# cvc4, this script runs `why3 config detect` itself into a private config
+# (WHY3CONFIG), so a fresh machine needs no interactive setup.
 #
 # Exit status: 0 when every goal is proved; 1 when a goal is not proved or
 # frama-c fails (a parse error, a script that no longer applies...); 2 when
-# frama-c, why3 or z3 is missing.
+# frama-c, why3, z3 or cvc4 is missing.
 #
 # Each TU is proved in several frama-c runs (its "WP-PART: LEMMA GROUPS :
 # FUNCTIONS [: MORE FRAMA-C ARGUMENTS]" lines, with the frama-c options of
-# its "WP-OPTIONS:" line): one for
+# its "WP-OPTIONS:" line, and the provers of its "WP-PROVERS:" line,
+# qed,script,z3 if it has none): one for
 # all its lemmas, then one per part with only the lemma groups that part
 # needs, plus a check that no function with a contract was left out.
 # Proof scripts of WP's own tactics (tests/wp/scripts/) are replayed from a
@@ -30,9 +31,9 @@ root=$(cd "$here/../.." && pwd)
 timeout=${WP_TIMEOUT:-30}
 par=${WP_PAR:-2}
 
-for tool in frama-c why3 z3; do
+for tool in frama-c why3 z3 cvc4; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "run_wp.sh: $tool not found (apt-get install frama-c-base why3 z3)" >&2
+		echo "run_wp.sh: $tool not found (apt-get install frama-c-base why3 z3 cvc4)" >&2
 		exit 2
 	fi
 done
@@ -45,18 +46,23 @@ else
 fi
 
 # WP finds provers through Why3's configuration: detect them once if needed.
-if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
+sees_provers() {
+	detected=$(frama-c -wp-detect 2>/dev/null)
+	echo "$detected" | grep -q '\[z3|' && echo "$detected" | grep -q '\[cvc4|'
+}
+if ! sees_provers; then
 	export WHY3CONFIG="$work/why3.conf"
 	why3 config detect >"$work/why3-detect.log" 2>&1
-	if ! frama-c -wp-detect 2>/dev/null | grep -q '\[z3|'; then
-		echo "run_wp.sh: WP sees no z3 even after 'why3 config detect':" >&2
+	if ! sees_provers; then
+		echo "run_wp.sh: WP sees no z3 or no cvc4 even after 'why3 config detect':" >&2
 		cat "$work/why3-detect.log" >&2
 		exit 2
 	fi
 fi
 
 if [ $# -eq 0 ]; then
-	set -- "$here/engine.c" "$here/fmt_x86_64.c" "$here/fmt_riscv.c" "$here/fmt_aarch64.c"
+	set -- "$here/engine.c" "$here/fmt_x86_64.c" "$here/fmt_riscv.c" "$here/fmt_aarch64.c" \
+		"$here/entry.c"
 fi
 
 status=0
@@ -72,7 +78,7 @@ run_framac() {
 	for d in $defs; do cpp="$cpp -D$d"; done
 	# shellcheck disable=SC2086
 	frama-c -c11 -cpp-extra-args="$cpp" "$f" $opts -wp -wp-session "$sess" -wp-cache none \
-		-wp-prover qed,script,z3 -wp-timeout "$timeout" -wp-par "$par" \
+		-wp-prover "$provers" -wp-timeout "$timeout" -wp-par "$par" \
 		"$@" >"$log" 2>&1
 }
 
@@ -112,6 +118,8 @@ for f in "$@"; do
 	cp "$here/scripts/$name"/*.json "$sess/script/" 2>/dev/null
 	parts=$(sed -n 's/^ \* WP-PART: *//p' "$f")
 	opts=$(sed -n 's/^ \* WP-OPTIONS: *//p' "$f")
+	provers=$(sed -n 's/^ \* WP-PROVERS: *//p' "$f")
+	provers=${provers:-qed,script,z3}
 	if [ -z "$parts" ]; then
 		echo "  FAIL: $f has no WP-PART line" >&2
 		status=1
