@@ -10,9 +10,8 @@
  * under the very code that is running.  Arch-neutral: it uses only the hooks
  * of arch.h and the public ptkit API.
  *
- * Every check prints exactly one line, "PASS name", "FAIL name: why" or
- * "SKIP name: why"; then "RESULT pass=N fail=M skip=K", and the kernel exits
- * with success iff M == 0 and N > 0 (tests/qemu/run_qemu.sh checks both).
+ * Every check prints exactly one line (check.h); then the RESULT line, and
+ * the kernel exits with success iff no check failed and one passed.
  *
  * Physical layout, carved after the image (all 2 MiB aligned):
  *
@@ -30,14 +29,9 @@
  * Test virtual addresses (TV_*) lie in [64 GiB, 256 GiB): inside the user
  * half of every format (Sv39's is 256 GiB).
  */
-#include <stdarg.h>
-
 #include "arch.h"
+#include "check.h"
 #include "kprintf.h"
-
-#define SZ_4K UINT64_C(0x1000)
-#define SZ_2M UINT64_C(0x200000)
-#define SZ_1G UINT64_C(0x40000000)
 
 #define SCRATCH_LEN (3 * SZ_2M)
 #define POOL_MAX (UINT64_C(16) << 20)
@@ -57,137 +51,6 @@
 #define TV_STALE (TV_SMALL + 0xd7000)
 #define TV_GIG UINT64_C(0x2000000000)               /* 128 GiB, 1 GiB aligned */
 #define TV_FAR_HOLE UINT64_C(0x3000000000)          /* 192 GiB: no node below the root */
-
-/* ---- results ------------------------------------------------------------ */
-
-enum { ST_PASS, ST_FAIL, ST_SKIP };
-static int state;
-static char why[256];
-static unsigned n_pass, n_fail, n_skip;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (state != ST_PASS)
-		return; /* keep the first reason */
-	state = ST_FAIL;
-	va_start(ap, fmt);
-	kvsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	state = ST_SKIP;
-	va_start(ap, fmt);
-	kvsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void run(const char *name, void (*check)(void))
-{
-	state = ST_PASS;
-	why[0] = '\0';
-	check();
-	switch (state) {
-	case ST_PASS:
-		n_pass++;
-		kprintf("PASS %s\n", name);
-		break;
-	case ST_FAIL:
-		n_fail++;
-		kprintf("FAIL %s: %s\n", name, why);
-		break;
-	default:
-		n_skip++;
-		kprintf("SKIP %s: %s\n", name, why);
-		break;
-	}
-}
-
-/* A ptkit call that must succeed: on error, records why and yields false. */
-#define OK(call) ok_((call), #call)
-static bool ok_(int err, const char *what)
-{
-	if (err)
-		fail("%s: %s", what, pt_strerror(err));
-	return err == 0;
-}
-
-static bool read_ok(uint64_t va, uint64_t *val, const char *what)
-{
-	if (arch_probe_read(va, val)) {
-		fail("read of %s (va %#lx) faulted", what, va);
-		return false;
-	}
-	return true;
-}
-
-/* Reads va and compares. */
-static bool read_is(uint64_t va, uint64_t want, const char *what)
-{
-	uint64_t got;
-
-	if (!read_ok(va, &got, what))
-		return false;
-	if (got != want) {
-		fail("read of %s (va %#lx) gave %#lx, expected %#lx", what, va, got, want);
-		return false;
-	}
-	return true;
-}
-
-static bool write_ok(uint64_t va, uint64_t val, const char *what)
-{
-	if (arch_probe_write(va, val)) {
-		fail("write to %s (va %#lx) faulted", what, va);
-		return false;
-	}
-	return true;
-}
-
-static bool read_faults(uint64_t va, const char *what)
-{
-	uint64_t got;
-
-	if (!arch_probe_read(va, &got)) {
-		fail("read of %s (va %#lx) did not fault (it read %#lx)", what, va, got);
-		return false;
-	}
-	return true;
-}
-
-static bool write_faults(uint64_t va, uint64_t val, const char *what)
-{
-	if (!arch_probe_write(va, val)) {
-		fail("write to %s (va %#lx) did not fault", what, va);
-		return false;
-	}
-	return true;
-}
-
-/* pt_query that must find a leaf of `size` (0: any size). */
-static bool query_is(struct pt_table *t, uint64_t va, uint64_t size,
-		     struct pt_mapping *m, const char *what)
-{
-	int err = pt_query(t, va, m);
-
-	if (err) {
-		fail("pt_query(%s, %#lx): %s", what, va, pt_strerror(err));
-		return false;
-	}
-	if (size && m->size != size) {
-		fail("pt_query(%s, %#lx): a leaf of %#lx bytes, expected %#lx", what, va,
-		     m->size, size);
-		return false;
-	}
-	return true;
-}
 
 /* ---- the address space ---------------------------------------------------- */
 
@@ -841,19 +704,6 @@ static void check_check(void)
 }
 
 /* ---- main ----------------------------------------------------------------- */
-
-static _Noreturn void finish(void)
-{
-	kprintf("RESULT pass=%u fail=%u skip=%u\n", n_pass, n_fail, n_skip);
-	arch_exit(n_fail == 0 && n_pass > 0);
-}
-
-static _Noreturn void setup_failed(const char *what)
-{
-	kprintf("FAIL setup: %s\n", what);
-	n_fail++;
-	finish();
-}
 
 void kernel_main(void)
 {

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * check.c - results and probes of the QEMU test programs (check.h).
+ */
+#include <stdarg.h>
+
+#include "arch.h"
+#include "check.h"
+#include "kprintf.h"
+
+enum { ST_PASS, ST_FAIL, ST_SKIP };
+static int state;
+static char why[256];
+static unsigned n_pass, n_fail, n_skip;
+
+void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (state != ST_PASS)
+		return; /* keep the first reason */
+	state = ST_FAIL;
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+void skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	state = ST_SKIP;
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+void run(const char *name, void (*check)(void))
+{
+	state = ST_PASS;
+	why[0] = '\0';
+	check();
+	switch (state) {
+	case ST_PASS:
+		n_pass++;
+		kprintf("PASS %s\n", name);
+		break;
+	case ST_FAIL:
+		n_fail++;
+		kprintf("FAIL %s: %s\n", name, why);
+		break;
+	default:
+		n_skip++;
+		kprintf("SKIP %s: %s\n", name, why);
+		break;
+	}
+}
+
+bool ok_(int err, const char *what)
+{
+	if (err)
+		fail("%s: %s", what, pt_strerror(err));
+	return err == 0;
+}
+
+bool read_ok(uint64_t va, uint64_t *val, const char *what)
+{
+	if (arch_probe_read(va, val)) {
+		fail("read of %s (va %#lx) faulted", what, va);
+		return false;
+	}
+	return true;
+}
+
+bool read_is(uint64_t va, uint64_t want, const char *what)
+{
+	uint64_t got;
+
+	if (!read_ok(va, &got, what))
+		return false;
+	if (got != want) {
+		fail("read of %s (va %#lx) gave %#lx, expected %#lx", what, va, got, want);
+		return false;
+	}
+	return true;
+}
+
+bool write_ok(uint64_t va, uint64_t val, const char *what)
+{
+	if (arch_probe_write(va, val)) {
+		fail("write to %s (va %#lx) faulted", what, va);
+		return false;
+	}
+	return true;
+}
+
+bool read_faults(uint64_t va, const char *what)
+{
+	uint64_t got;
+
+	if (!arch_probe_read(va, &got)) {
+		fail("read of %s (va %#lx) did not fault (it read %#lx)", what, va, got);
+		return false;
+	}
+	return true;
+}
+
+bool write_faults(uint64_t va, uint64_t val, const char *what)
+{
+	if (!arch_probe_write(va, val)) {
+		fail("write to %s (va %#lx) did not fault", what, va);
+		return false;
+	}
+	return true;
+}
+
+bool query_is(struct pt_table *t, uint64_t va, uint64_t size,
+		     struct pt_mapping *m, const char *what)
+{
+	int err = pt_query(t, va, m);
+
+	if (err) {
+		fail("pt_query(%s, %#lx): %s", what, va, pt_strerror(err));
+		return false;
+	}
+	if (size && m->size != size) {
+		fail("pt_query(%s, %#lx): a leaf of %#lx bytes, expected %#lx", what, va,
+		     m->size, size);
+		return false;
+	}
+	return true;
+}
+
+_Noreturn void finish(void)
+{
+	kprintf("RESULT pass=%u fail=%u skip=%u\n", n_pass, n_fail, n_skip);
+	arch_exit(n_fail == 0 && n_pass > 0);
+}
+
+_Noreturn void setup_failed(const char *what)
+{
+	kprintf("FAIL setup: %s\n", what);
+	n_fail++;
+	finish();
+}
