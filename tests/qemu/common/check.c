@@ -143,3 +143,37 @@ _Noreturn void setup_failed(const char *what)
 	n_fail++;
 	finish();
 }
+
+static uint64_t test_frames[16];
+static unsigned nr_test_frames;
+
+bool alloc_frame(struct pt_phys *phys, uint64_t *pa)
+{
+	if (nr_test_frames == sizeof(test_frames) / sizeof(test_frames[0])) {
+		fail("test_frames[] is full");
+		return false;
+	}
+	if (!OK(pt_frame_alloc(phys, pa)))
+		return false;
+	test_frames[nr_test_frames++] = *pa;
+	return true;
+}
+
+bool put_test_frames(struct pt_phys *phys)
+{
+	for (unsigned i = 0; i < nr_test_frames; i++)
+		if (!OK(pt_frame_put(phys, test_frames[i])))
+			return false;
+	return true;
+}
+
+bool test_frames_unused(struct pt_phys *phys)
+{
+	for (unsigned i = 0; i < nr_test_frames; i++) {
+		if (pt_frame_refcount(phys, test_frames[i]) != PT_REFCOUNT_UNUSED) {
+			fail("test frame %#lx is still in use after the teardown", test_frames[i]);
+			return false;
+		}
+	}
+	return true;
+}

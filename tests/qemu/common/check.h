@@ -43,4 +43,11 @@ bool write_faults(uint64_t va, uint64_t val, const char *what);
 bool query_is(struct pt_table *t, uint64_t va, uint64_t size, struct pt_mapping *m,
 	      const char *what);
 
+/* Frames the checks allocate (pt_frame_alloc): the program holds a
+ * reference to each until put_test_frames() drops them all, before the
+ * teardown; test_frames_unused() then says every one is free again. */
+bool alloc_frame(struct pt_phys *phys, uint64_t *pa);
+bool put_test_frames(struct pt_phys *phys);
+bool test_frames_unused(struct pt_phys *phys);
+
 #endif

@@ -194,22 +194,6 @@ static bool frames_ok(void)
 }
 #endif
 
-/* Frames the checks allocate: our references, dropped before teardown. */
-static uint64_t test_frames[16];
-static unsigned nr_test_frames;
-
-static bool alloc_frame(uint64_t *pa)
-{
-	if (nr_test_frames == sizeof(test_frames) / sizeof(test_frames[0])) {
-		fail("test_frames[] is full");
-		return false;
-	}
-	if (!OK(pt_frame_alloc(&phys, pa)))
-		return false;
-	test_frames[nr_test_frames++] = *pa;
-	return true;
-}
-
 static const struct pt_prop PROP_RWX = { PT_R | PT_W | PT_X, PT_CACHE_WB };
 static const struct pt_prop PROP_RW = { PT_R | PT_W, PT_CACHE_WB };
 static const struct pt_prop PROP_RX = { PT_R | PT_X, PT_CACHE_WB };
@@ -288,7 +272,7 @@ static void check_alias(void)
 {
 	uint64_t f;
 
-	if (!alloc_frame(&f))
+	if (!alloc_frame(&phys, &f))
 		return;
 	uint64_t alias = ks + f;
 	if (!write_ok(f, UINT64_C(0x1111222233334444), "the identity page") ||
@@ -331,7 +315,7 @@ static void check_hole(void)
 		{ kern, ks + pool_pa + pool_len + SZ_2M, "a kernel-half hole" },
 	};
 
-	if (!alloc_frame(&f) || !OK(pt_map(user, TV_NEAR, f, SZ_4K, PROP_RW)) ||
+	if (!alloc_frame(&phys, &f) || !OK(pt_map(user, TV_NEAR, f, SZ_4K, PROP_RW)) ||
 	    !write_ok(TV_NEAR, 42, "the hole's neighbour"))
 		return;
 	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
@@ -352,7 +336,7 @@ static void check_nx(void)
 {
 	uint64_t f;
 
-	if (!alloc_frame(&f))
+	if (!alloc_frame(&phys, &f))
 		return;
 	arch_put_return((void *)(uintptr_t)f);
 	if (!OK(pt_map_frames(user, TV_EXEC, &f, 1, PROP_RX)) ||
@@ -380,7 +364,7 @@ static void check_stale_tlb(void)
 {
 	const uint64_t a = UINT64_C(0xaaaa00000000aaaa), b = UINT64_C(0xbbbb00000000bbbb);
 
-	if (!alloc_frame(&stale_a) || !alloc_frame(&stale_b) ||
+	if (!alloc_frame(&phys, &stale_a) || !alloc_frame(&phys, &stale_b) ||
 	    !write_ok(stale_a, a, "frame A (identity)") ||
 	    !write_ok(stale_b, b, "frame B (identity)") ||
 	    !OK(pt_map(user, TV_STALE, stale_a, SZ_4K, PROP_RW)) ||
@@ -463,7 +447,7 @@ static void check_dirty(void)
 		skip("%s has no dirty bit", arch.fmt->name);
 		return;
 	}
-	if (!alloc_frame(&f) || !OK(pt_map(user, TV_DIRTY, f, SZ_4K, PROP_RW)) ||
+	if (!alloc_frame(&phys, &f) || !OK(pt_map(user, TV_DIRTY, f, SZ_4K, PROP_RW)) ||
 	    !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
 		return;
 	if (m.prop.flags & PT_D) {
@@ -678,9 +662,8 @@ static void check_check(void)
 	uint64_t cost = before - free_frames();
 	arch_activate(u2, k2);
 	/* From here on nothing allocates: every frame given back stays free. */
-	for (unsigned i = 0; i < nr_test_frames; i++)
-		if (!OK(pt_frame_put(&phys, test_frames[i])))
-			return;
+	if (!put_test_frames(&phys))
+		return;
 	if (!OK(pt_table_destroy(user)) || !OK(pt_table_destroy(kern)))
 		return;
 	user = kern = NULL;
@@ -693,12 +676,8 @@ static void check_check(void)
 	}
 	if (!frames_ok())
 		return;
-	for (unsigned i = 0; i < nr_test_frames; i++) {
-		if (pt_frame_refcount(&phys, test_frames[i]) != PT_REFCOUNT_UNUSED) {
-			fail("test frame %#lx is still in use after the teardown", test_frames[i]);
-			return;
-		}
-	}
+	if (!test_frames_unused(&phys))
+		return;
 	if ((err = pt_check(u2, msg, sizeof(msg))) || (err = pt_check(k2, msg, sizeof(msg))))
 		fail("pt_check(second tables): %s: %s", pt_strerror(err), msg);
 }
