@@ -12,19 +12,11 @@
 #include "pl011.h"
 #include "sysreg.h"
 
-extern char __image_start[], __image_end[];
 
 const struct arch_desc arch = {
 	.name = "aarch64 4K (48-bit, TTBR0 + TTBR1)",
 	.fmt = &pt_format_aarch64_4k,
-	.features = 0, /* Cortex-A57: no FEAT_BBM, no hardware AF/dirty */
-	.image_start = (uint64_t)__image_start,
-	.image_end = (uint64_t)__image_end,
-	.ram_end = RAM_PA + ARCH_RAM_SIZE,
-	.uart_pa = UART_PA,
-	.uart_len = 0x1000,
-	.has_1g = true,
-	.gig_pa = RAM_PA, /* [1 GiB, 2 GiB) holds RAM, the image included */
+	A64_ARCH_DESC_MACHINE,
 	.split_running_code = false,
 	.shared_kernel_root = false,
 };
@@ -137,30 +129,23 @@ void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 	}
 }
 
+/* One page: VA[55:12] in bits 43:0, ASID 0; all levels when page-table
+ * nodes were removed, else the last level only. */
+static void tlbi_va(uint64_t page, bool nodes_removed)
+{
+	uint64_t arg = page & ((1ull << 44) - 1);
+
+	if (nodes_removed)
+		__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+	else
+		__asm__ volatile("tlbi vale1is, %0" : : "r"(arg) : "memory");
+}
+
 void arch_invalidate(const struct pt_flush_info *info)
 {
-	bool all = a64_invalidate_all(info);
-
 	dsb(ishst); /* the PTE writes reach the walker before the invalidation */
-	if (all) {
+	if (!a64_flush_pages(info, tlbi_va))
 		__asm__ volatile("tlbi vmalle1is" : : : "memory");
-	} else {
-		for (size_t i = 0; i < info->nr_ranges; i++) {
-			/* va + len may be exactly 2^64: count pages, not bytes. */
-			uint64_t page = info->ranges[i].va >> 12;
-			uint64_t n = (info->ranges[i].len + 4095) >> 12;
-
-			for (uint64_t k = 0; k < n; k++) {
-				/* VA[55:12] in bits 43:0, ASID 0. */
-				uint64_t arg = (page + k) & ((1ull << 44) - 1);
-
-				if (info->nodes_removed)
-					__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
-				else
-					__asm__ volatile("tlbi vale1is, %0" : : "r"(arg) : "memory");
-			}
-		}
-	}
 	dsb(ish);
 	isb();
 }

@@ -4,7 +4,7 @@
  * (arch.c) and the stage-2 kernel (stage2.c) share (a64.h): the PL011 UART
  * at 0x09000000 (polled), the exit through Arm semihosting
  * (semihosting.c), writing a return instruction, the report of a trap no
- * probe expected, and when to invalidate a whole TLB.
+ * probe expected, and the walk over an invalidation request.
  */
 #include "a64.h"
 #include "pl011.h"
@@ -102,16 +102,25 @@ _Noreturn void a64_unexpected_trap(const struct trap_frame *f, uint64_t vector,
 
 /* ---- TLB ---------------------------------------------------------------- */
 
-bool a64_invalidate_all(const struct pt_flush_info *info)
+bool a64_flush_pages(const struct pt_flush_info *info,
+		     void (*page)(uint64_t page, bool nodes_removed))
 {
 	uint64_t pages = 0;
 
 	if (info->all)
-		return true;
+		return false;
 	for (size_t i = 0; i < info->nr_ranges; i++) {
+		/* va + len may be exactly 2^64: count pages, not bytes. */
 		pages += (info->ranges[i].len + 4095) >> 12;
 		if (pages > A64_INVALIDATE_ALL_PAGES)
-			return true;
+			return false;
 	}
-	return false;
+	for (size_t i = 0; i < info->nr_ranges; i++) {
+		uint64_t first = info->ranges[i].va >> 12;
+		uint64_t n = (info->ranges[i].len + 4095) >> 12;
+
+		for (uint64_t k = 0; k < n; k++)
+			page(first + k, info->nodes_removed);
+	}
+	return true;
 }

@@ -50,4 +50,56 @@ bool alloc_frame(struct pt_phys *phys, uint64_t *pa);
 bool put_test_frames(struct pt_phys *phys);
 bool test_frames_unused(struct pt_phys *phys);
 
+/* ---- the checks both programs run (space_checks.c) ---- */
+
+/* What they act on; the program fills it in before they run. */
+struct check_space {
+	struct pt_phys *phys;
+	struct pt_table *table;        /* where the test addresses go */
+	uint64_t stale_va;             /* a free 4 KiB page: stale_tlb, remap, protect */
+	uint64_t huge2m_va, huge2m_pa; /* a free 2 MiB-aligned va; 2 MiB of scratch */
+	uint64_t gig_va;               /* a free 1 GiB-aligned va */
+	uint32_t leaf_flags;           /* added to every leaf's flags */
+	/* Why a TLB that does not go stale is no failure here, or NULL. */
+	const char *stale_excuse;
+};
+extern struct check_space space;
+
+/* The program's way to a frame other than through the test addresses
+ * (stage 1: its identity map, probed; stage 2: the hypervisor's physical
+ * access); false, with fail() called, if it went wrong. */
+bool frame_write(uint64_t pa, uint64_t val, const char *what);
+bool frame_read_is(uint64_t pa, uint64_t want, const char *what);
+
+/* The platform's invalidate hook: counts the calls, and passes them to
+ * arch_invalidate unless stale_tlb suppresses it for a moment. */
+void check_invalidate(void *arg, const struct pt_flush_info *info);
+extern volatile uint64_t inval_calls;
+
+/* A write-back leaf's properties: `flags` and space.leaf_flags. */
+struct pt_prop check_prop(uint32_t flags);
+
+/* The value of word `word` of page `page` in a filled area. */
+uint64_t pattern(uint64_t page, uint64_t word);
+
+/* `va` is a hole: pt_query says PT_ENOENT and a read faults. */
+bool hole_faults(struct pt_table *t, uint64_t va, const char *what);
+/* A return instruction in frame `f` (which the program holds): called
+ * through x_va, mapped with PT_X, it returns; through nx_va, mapped RW, the
+ * fetch faults. */
+bool exec_rights(uint64_t f, uint64_t x_va, uint64_t nx_va);
+
+/* A 2 MiB leaf at va, filled with pattern(): pt_protect(-W) of the page at
+ * `ro` splits it into 4 KiB leaves, only that one read-only. */
+bool split_protect_page(uint64_t va, uint64_t ro);
+/* Then a write to `ro` (page number `page` of the leaf) faults, and writes
+ * of its neighbours' first words (their pattern) work. */
+bool split_neighbours(uint64_t ro, uint64_t page);
+
+void check_stale_tlb(void);
+void check_remap(void);
+void check_protect(void);
+void check_huge_2m(void);
+void check_huge_1g(void);
+
 #endif

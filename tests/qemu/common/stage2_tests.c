@@ -69,32 +69,15 @@ static struct pt_table *guest;
 static uint64_t img_lo, img_hi, scratch_pa, pool_pa, pool_len;
 static uint64_t free_after_init;
 
-/* Invalidation: counted, and suppressible by the stale_tlb check. */
-static volatile bool inval_suppressed;
-static volatile uint64_t inval_calls;
-
-static void test_invalidate(void *arg, const struct pt_flush_info *info)
-{
-	(void)arg;
-	inval_calls++;
-	if (!inval_suppressed)
-		arch_invalidate(info);
-}
-
 /* The hypervisor's own accesses: physical, its translation is off. */
 static void hyp_write(uint64_t pa, uint64_t val)
 {
 	*(volatile uint64_t *)(uintptr_t)pa = val;
 }
 
-static uint64_t hyp_read(uint64_t pa)
-{
-	return *(volatile uint64_t *)(uintptr_t)pa;
-}
-
 static bool hyp_read_is(uint64_t pa, uint64_t want, const char *what)
 {
-	uint64_t got = hyp_read(pa);
+	uint64_t got = *(volatile uint64_t *)(uintptr_t)pa;
 
 	if (got != want)
 		fail("the hypervisor reads %#lx at pa %#lx (%s), expected %#lx", got, pa, what,
@@ -102,16 +85,23 @@ static bool hyp_read_is(uint64_t pa, uint64_t want, const char *what)
 	return got == want;
 }
 
-/* A leaf's properties: `flags` and what the arch's stage 2 needs beside. */
-static struct pt_prop prop(uint32_t flags)
+bool frame_write(uint64_t pa, uint64_t val, const char *what)
 {
-	return (struct pt_prop){ flags | arch.stage2_flags, PT_CACHE_WB };
+	(void)what;
+	hyp_write(pa, val);
+	return true;
 }
 
-#define PROP_RWX prop(PT_R | PT_W | PT_X)
-#define PROP_RW prop(PT_R | PT_W)
-#define PROP_RX prop(PT_R | PT_X)
-#define PROP_R prop(PT_R)
+bool frame_read_is(uint64_t pa, uint64_t want, const char *what)
+{
+	return hyp_read_is(pa, want, what);
+}
+
+/* Leaf properties, with what the arch's stage 2 needs beside (check.h). */
+#define PROP_RWX check_prop(PT_R | PT_W | PT_X)
+#define PROP_RW check_prop(PT_R | PT_W)
+#define PROP_RX check_prop(PT_R | PT_X)
+#define PROP_R check_prop(PT_R)
 
 static uint64_t scratch_page(unsigned i) /* the single test pages */
 {
@@ -181,7 +171,6 @@ static void check_readonly(void)
  * entries past the first 512. */
 static void check_hole(void)
 {
-	struct pt_mapping m;
 	uint64_t f;
 	const struct {
 		uint64_t gpa;
@@ -196,16 +185,9 @@ static void check_hole(void)
 	if (!alloc_frame(&phys, &f) || !OK(pt_map(guest, TG_NEAR, f, SZ_4K, PROP_RW)) ||
 	    !write_ok(TG_NEAR, 42, "the hole's neighbour"))
 		return;
-	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
-		int err = pt_query(guest, holes[i].gpa, &m);
-		if (err != PT_ENOENT) {
-			fail("pt_query(%s, %#lx) = %s, expected PT_ENOENT", holes[i].what,
-			     holes[i].gpa, err ? pt_strerror(err) : "0");
+	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++)
+		if (!hole_faults(guest, holes[i].gpa, holes[i].what))
 			return;
-		}
-		if (!read_faults(holes[i].gpa, holes[i].what))
-			return;
-	}
 }
 
 /* 4. Execute rights: a frame holding a return instruction, called by the
@@ -214,19 +196,8 @@ static void check_nx(void)
 {
 	uint64_t f;
 
-	if (!alloc_frame(&phys, &f))
-		return;
-	arch_put_return((void *)(uintptr_t)f);
-	if (!OK(pt_map(guest, TG_EXEC, f, SZ_4K, PROP_RX)) ||
-	    !OK(pt_map(guest, TG_NOEXEC, f, SZ_4K, PROP_RW)))
-		return;
-	if (arch_probe_exec(TG_EXEC)) {
-		fail("the guest's call through the PT_X page (gpa %#lx) faulted", TG_EXEC);
-		return;
-	}
-	if (!arch_probe_exec(TG_NOEXEC))
-		fail("the guest's call through a page without PT_X (gpa %#lx) did not fault",
-		     TG_NOEXEC);
+	if (alloc_frame(&phys, &f))
+		exec_rights(f, TG_EXEC, TG_NOEXEC);
 }
 
 /* 5. Unmap: a page the guest has just read faults once ptkit unmapped it. */
@@ -244,132 +215,8 @@ static void check_unmap(void)
 	read_faults(TG_UNMAP, "the page after pt_unmap");
 }
 
-/* 6. The TLB: a control run without invalidation, then the same change with
- * ptkit's invalidation is seen at once. */
-static uint64_t stale_a, stale_b;
-static bool stale_ready;
-
-static void check_stale_tlb(void)
-{
-	const uint64_t a = UINT64_C(0xaaaa00000000aaaa), b = UINT64_C(0xbbbb00000000bbbb);
-
-	if (!alloc_frame(&phys, &stale_a) || !alloc_frame(&phys, &stale_b))
-		return;
-	hyp_write(stale_a, a);
-	hyp_write(stale_b, b);
-	if (!OK(pt_map(guest, TG_STALE, stale_a, SZ_4K, PROP_RW)) ||
-	    !read_is(TG_STALE, a, "V -> A"))
-		return;
-	stale_ready = true;
-
-	uint64_t calls = inval_calls;
-	inval_suppressed = true;
-	int err1 = pt_unmap(guest, TG_STALE, SZ_4K, NULL);
-	int err2 = err1 ? 0 : pt_map(guest, TG_STALE, stale_b, SZ_4K, PROP_RW);
-	inval_suppressed = false;
-	if (!OK(err1) || !OK(err2))
-		return;
-	if (inval_calls == calls) {
-		fail("ptkit asked for no invalidation when it unmapped a page in use");
-		return;
-	}
-	uint64_t got;
-	if (!read_ok(TG_STALE, &got, "V after a remap without invalidation"))
-		return;
-	if (got == b)
-		/* Not ptkit's doing: then remap and protect below still prove
-		 * the change is seen, but not that the invalidation made it. */
-		skip("the guest read frame B right after a remap whose invalidation was "
-		     "suppressed: this QEMU drops the guest's translations between two "
-		     "guest entries (see tests/qemu/README.md)");
-	else if (got != a)
-		fail("V read %#lx, neither A's %#lx nor B's %#lx", got, a, b);
-}
-
-static void check_remap(void)
-{
-	const uint64_t b = UINT64_C(0xbbbb00000000bbbb);
-
-	if (!stale_ready) {
-		fail("stale_tlb did not set V up");
-		return;
-	}
-	/* The table already says V -> B; the TLB may still say V -> A. */
-	if (!OK(pt_unmap(guest, TG_STALE, SZ_4K, NULL)) ||
-	    !OK(pt_map(guest, TG_STALE, stale_b, SZ_4K, PROP_RW)))
-		return;
-	read_is(TG_STALE, b, "V -> B after ptkit's unmap and map");
-}
-
-static void check_protect(void)
-{
-	if (!stale_ready) {
-		fail("stale_tlb did not set V up");
-		return;
-	}
-	/* The write leaves a writable translation in the TLB. */
-	if (!write_ok(TG_STALE, 0x1234, "V (read-write)") ||
-	    !OK(pt_protect(guest, TG_STALE, SZ_4K, 0, PT_W, NULL)) ||
-	    !write_faults(TG_STALE, 0x5678, "V after pt_protect(-W)") ||
-	    !read_is(TG_STALE, 0x1234, "V (read-only)") ||
-	    !OK(pt_protect(guest, TG_STALE, SZ_4K, PT_W, 0, NULL)) ||
-	    !write_ok(TG_STALE, 0x9abc, "V after pt_protect(+W)"))
-		return;
-	hyp_read_is(stale_b, 0x9abc, "frame B");
-}
-
-static uint64_t pattern(uint64_t page, uint64_t word)
-{
-	return UINT64_C(0x9e3779b97f4a7c15) * (page * 512 + word + 1);
-}
-
-/* 7. A 2 MiB leaf: the guest reads what the hypervisor wrote. */
-static void check_huge_2m(void)
-{
-	struct pt_mapping m;
-
-	for (uint64_t i = 0; i < 512; i++)
-		hyp_write(scratch_pa + i * SZ_4K + 8 * i, pattern(i, 7));
-	if (!OK(pt_map(guest, TG_HUGE2M, scratch_pa, SZ_2M, PROP_R)) ||
-	    !query_is(guest, TG_HUGE2M + 0x12345, SZ_2M, &m, "stage 2"))
-		return;
-	if (m.va != TG_HUGE2M || m.pa != scratch_pa) {
-		fail("pt_query: leaf gpa %#lx pa %#lx, expected %#lx -> %#lx", m.va, m.pa,
-		     TG_HUGE2M, scratch_pa);
-		return;
-	}
-	for (uint64_t i = 0; i < 512; i++)
-		if (!read_is(TG_HUGE2M + i * SZ_4K + 8 * i, pattern(i, 7), "the 2 MiB leaf"))
-			return;
-}
-
-/* 8. A 1 GiB leaf over the image: the guest reads a global the hypervisor
- * has just written; after pt_unmap it faults. */
-static volatile uint64_t gig_marker = UINT64_C(0x1617181920212223);
-
-static void check_huge_1g(void)
-{
-	struct pt_mapping m;
-	uint64_t marker_pa = (uintptr_t)&gig_marker;
-
-	if (!arch.has_1g || arch.fmt->max_leaf_level < 3) {
-		skip("%s: no 1 GiB leaves here", arch.name);
-		return;
-	}
-	if (marker_pa - arch.gig_pa >= SZ_1G) {
-		fail("arch.gig_pa %#lx does not hold the image (a global at %#lx)",
-		     arch.gig_pa, marker_pa);
-		return;
-	}
-	gig_marker = UINT64_C(0x1600d1600d000000) ^ inval_calls;
-	uint64_t gpa = TG_GIG + (marker_pa - arch.gig_pa);
-	if (!OK(pt_map(guest, TG_GIG, arch.gig_pa, SZ_1G, PROP_R)) ||
-	    !query_is(guest, gpa, SZ_1G, &m, "stage 2") ||
-	    !read_is(gpa, gig_marker, "a global through the 1 GiB leaf") ||
-	    !OK(pt_unmap(guest, TG_GIG, SZ_1G, NULL)))
-		return;
-	read_faults(gpa, "the 1 GiB leaf's range after pt_unmap");
-}
+/* 6. to 8. The TLB (stale_tlb, remap, protect), a 2 MiB and a 1 GiB leaf
+ * (huge_2m, huge_1g): space_checks.c. */
 
 /* 9. Splitting a 2 MiB leaf to protect one 4 KiB page of it: every page
  * still reads right (two words of each, through the guest; all of them
@@ -399,23 +246,7 @@ static void check_split_data(void)
 	if (!OK(pt_map(guest, TG_SPLIT, pa, SZ_2M, PROP_RW)) ||
 	    !query_is(guest, TG_SPLIT, SZ_2M, &m, "stage 2") ||
 	    !write_ok(ro, pattern(7, 0), "the 2 MiB leaf") ||
-	    !OK(pt_protect(guest, ro, SZ_4K, 0, PT_W, NULL)) ||
-	    !query_is(guest, ro, SZ_4K, &m, "stage 2"))
-		return;
-	if (m.prop.flags & PT_W) {
-		fail("the protected page still has PT_W");
-		return;
-	}
-	if (!query_is(guest, TG_SPLIT, SZ_4K, &m, "stage 2") || !(m.prop.flags & PT_W) ||
-	    !query_is(guest, TG_SPLIT + SZ_2M - SZ_4K, SZ_4K, &m, "stage 2") ||
-	    !(m.prop.flags & PT_W)) {
-		fail("the split leaf's other pages are not 4 KiB and writable");
-		return;
-	}
-	if (!split_verify(pa) ||
-	    !write_faults(ro, 0x77, "the read-only page of the split leaf") ||
-	    !write_ok(ro - SZ_4K, pattern(6, 0), "its left neighbour") ||
-	    !write_ok(ro + SZ_4K, pattern(8, 0), "its right neighbour"))
+	    !split_protect_page(TG_SPLIT, ro) || !split_verify(pa) || !split_neighbours(ro, 7))
 		return;
 	split_verify(pa);
 }
@@ -516,8 +347,14 @@ void kernel_main(void)
 		arch.image_start, arch.image_end, img_lo, img_hi, scratch_pa,
 		scratch_pa + SCRATCH_LEN, pool_pa, pool_pa + pool_len);
 
+	space = (struct check_space){
+		.phys = &phys, .stale_va = TG_STALE, .huge2m_va = TG_HUGE2M,
+		.huge2m_pa = scratch_pa, .gig_va = TG_GIG, .leaf_flags = arch.stage2_flags,
+		.stale_excuse = "the emulator dropped the guest's translations between two "
+				"guest entries (tests/qemu/README.md)",
+	};
 	struct pt_platform platform = {
-		.invalidate = test_invalidate,
+		.invalidate = check_invalidate,
 		.features = arch.features,
 	};
 	int err = pt_phys_init(&phys, pool_pa, pool_len, 0, &platform);
@@ -536,6 +373,7 @@ void kernel_main(void)
 		free_after_init - pt_phys_free_frames(&phys), free_after_init);
 	arch_activate(guest, NULL);
 	kprintf("the guest runs on ptkit's stage-2 table\n");
+	space.table = guest;
 
 	run("guest_ram", check_guest_ram);
 	run("readonly", check_readonly);

@@ -32,7 +32,6 @@
 #define SCAUSE_STORE_PAGE_FAULT 15
 #define SSTATUS_SUM (1ull << 18)
 
-extern char __image_start[], __image_end[];
 extern char rv_trap_entry[];
 extern char rv_probe_read_insn[], rv_probe_read_fixup[];
 extern char rv_probe_write_insn[], rv_probe_write_fixup[];
@@ -44,14 +43,7 @@ uint64_t rv_boot_hartid, rv_boot_dtb;
 const struct arch_desc arch = {
 	.name = RV_NAME,
 	.fmt = &RV_FORMAT,
-	.features = 0, /* QEMU 7.2's rv64: no Svpbmt, no Svvptc */
-	.image_start = (uint64_t)(uintptr_t)__image_start, /* kernel.ld */
-	.image_end = (uint64_t)(uintptr_t)__image_end,     /* stack included */
-	.ram_end = RV_RAM_BASE + ((uint64_t)PTKIT_QEMU_RAM_MB << 20),
-	.uart_pa = RV_UART_BASE,
-	.uart_len = 0x1000,
-	.has_1g = true,
-	.gig_pa = RV_RAM_BASE,
+	RV_ARCH_DESC_MACHINE,
 	.split_running_code = true,
 	.shared_kernel_root = true,
 };

@@ -17,6 +17,18 @@
 #define RV_RAM_BASE 0x80000000ull
 #define RV_UART_BASE 0x10000000ull
 
+extern char __image_start[], __image_end[]; /* kernel.ld, stack included */
+
+/* The arch_desc fields of every riscv64 kernel: QEMU 7.2's rv64 has
+ * neither Svpbmt nor Svvptc (no PT_FEAT_*); the image; RAM and the UART;
+ * 1 GiB leaves, and the GiB at RV_RAM_BASE holds the image. */
+#define RV_ARCH_DESC_MACHINE                                                 \
+	.features = 0, .image_start = (uint64_t)(uintptr_t)__image_start,     \
+	.image_end = (uint64_t)(uintptr_t)__image_end,                         \
+	.ram_end = RV_RAM_BASE + ((uint64_t)PTKIT_QEMU_RAM_MB << 20),         \
+	.uart_pa = RV_UART_BASE, .uart_len = 0x1000, .has_1g = true,           \
+	.gig_pa = RV_RAM_BASE
+
 /* What boot.S saves on a trap and hands to rv_trap. */
 struct rv_frame {
 	uint64_t x[32]; /* x[0] unused, x[2] = sp at the trap */

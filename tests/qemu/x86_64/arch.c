@@ -21,19 +21,11 @@
 #define NAME "x86-64, 4-level paging"
 #endif
 
-extern char __image_start[], __image_end[];
 
 const struct arch_desc arch = {
 	.name = NAME,
 	.fmt = FORMAT,
-	.features = 0, /* the PAT stays as at reset */
-	.image_start = (uint64_t)(uintptr_t)__image_start,
-	.image_end = (uint64_t)(uintptr_t)__image_end,
-	.ram_end = (uint64_t)PTKIT_QEMU_RAM_MB << 20,
-	.uart_pa = 0, /* port I/O: nothing to map */
-	.uart_len = 0,
-	.has_1g = true, /* -cpu ...,+pdpe1gb; checked in arch_trap_init */
-	.gig_pa = 0,
+	X86_ARCH_DESC_MACHINE,
 	.split_running_code = true,
 	.shared_kernel_root = true,
 };

@@ -30,7 +30,6 @@
 #include "kprintf.h"
 #include "x86.h"
 
-extern char __image_start[], __image_end[];
 extern char x86_guest_read[], x86_guest_write[], x86_guest_exec[];
 
 uint64_t x86_guest_run(uint64_t vmcb_pa, uint64_t rdi, uint64_t rsi);
@@ -44,14 +43,7 @@ uint64_t x86_guest_run(uint64_t vmcb_pa, uint64_t rdi, uint64_t rsi);
 const struct arch_desc arch = {
 	.name = "x86-64 nested paging (AMD SVM NPT, 4-level)",
 	.fmt = &pt_format_x86_64,
-	.features = 0, /* the PAT stays as at reset */
-	.image_start = (uint64_t)(uintptr_t)__image_start,
-	.image_end = (uint64_t)(uintptr_t)__image_end,
-	.ram_end = (uint64_t)PTKIT_QEMU_RAM_MB << 20,
-	.uart_pa = 0, /* port I/O: nothing to map */
-	.uart_len = 0,
-	.has_1g = true, /* -cpu ...,+pdpe1gb */
-	.gig_pa = 0,
+	X86_ARCH_DESC_MACHINE,
 	.stage2_flags = PT_U,
 	.guest_pa_end = NPT_GUEST_PA_END,
 };

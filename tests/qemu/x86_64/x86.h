@@ -14,6 +14,18 @@
 #define PTKIT_QEMU_RAM_MB 256 /* QEMU's -m (tests/qemu/x86_64/CMakeLists.txt) */
 #endif
 
+extern char __image_start[], __image_end[]; /* kernel.ld */
+
+/* The arch_desc fields of every x86-64 kernel: the PAT stays as at reset
+ * (no PT_FEAT_*); the image; RAM from 0; the UART is port I/O, nothing to
+ * map; 1 GiB leaves (-cpu ...,+pdpe1gb), and the first GiB holds the
+ * image. */
+#define X86_ARCH_DESC_MACHINE                                                \
+	.features = 0, .image_start = (uint64_t)(uintptr_t)__image_start,     \
+	.image_end = (uint64_t)(uintptr_t)__image_end,                         \
+	.ram_end = (uint64_t)PTKIT_QEMU_RAM_MB << 20, .uart_pa = 0, .uart_len = 0, \
+	.has_1g = true, .gig_pa = 0
+
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
