@@ -24,11 +24,17 @@ struct pt_format {
 	unsigned max_leaf_level;  /* highest level that may hold a leaf */
 	unsigned va_bits;         /* virtual address width of one half */
 	uint64_t user_end;        /* user half: [0, user_end) */
-	uint64_t kernel_start;    /* kernel half: [kernel_start, 2^64) */
+	uint64_t kernel_start;    /* kernel half: [kernel_start, 2^64);
+				   * UINT64_MAX: none (stage 2) */
 	uint64_t pa_limit;        /* physical addresses must be below this */
 	unsigned nr_sw_bits;      /* PT_SW0 .. PT_SW(n-1) are the caller's */
 	bool shared_kernel_root;  /* user tables borrow the kernel root's slots */
 	unsigned marker_bits;     /* pt_mark() values are below 2^marker_bits */
+	unsigned root_entries;    /* entries of the root: 512 (one 4 KiB page),
+				   * or 512 << n for 2^n concatenated pages,
+				   * aligned to their size (stage 2) */
+	unsigned stage;           /* 1: a one-stage (stage-1) table; 2: a
+				   * second stage (guest-physical, one space) */
 
 	/*
 	 * What the format can express of `p` (design §1): writes the
