@@ -69,9 +69,13 @@ struct pt_format {
  *   aarch64_4k    stage 1, 4 KiB granule, 48-bit, one root per half
  *                 (TTBR0 user, TTBR1 kernel); MAIR_EL1 must be
  *                 PT_AARCH64_MAIR
+ * Stage 2 (one space, PT_SPACE_USER = guest-physical [0, user_end)):
+ *   riscv_sv39x4  G-stage, 41-bit, 3 levels, 16 KiB root (hgatp MODE 8);
+ *   riscv_sv48x4  50-bit, 4 levels, 16 KiB root (hgatp MODE 9)
  */
 extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
-	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k;
+	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k,
+	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4;
 
 /* MAIR_EL1 for pt_format_aarch64_4k: attribute index = enum pt_cache
  * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */
