@@ -76,9 +76,11 @@ int pt_table_create(struct pt_phys *phys, const struct pt_format *fmt,
  * built, so %PT_ENOMEM leaves @phys as it was.  Locks only the new nodes.
  * Return: 0, or the first that applies:
  * - %PT_EINVAL: @phys, @fmt or @out is %NULL, @space is neither
- *   %PT_SPACE_USER nor %PT_SPACE_KERNEL, or `opts->max_leaf_level` is
- *   above `fmt->max_leaf_level`.
- * - %PT_ENOMEM: not enough free frames in @phys.
+ *   %PT_SPACE_USER nor %PT_SPACE_KERNEL, @space is %PT_SPACE_KERNEL for a
+ *   stage-2 format (`fmt->stage == 2`: one guest-physical space), or
+ *   `opts->max_leaf_level` is above `fmt->max_leaf_level`.
+ * - %PT_ENOMEM: not enough free frames in @phys (a stage-2 root needs an
+ *   aligned run of 2 or 4 free frames).
  */
 int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 			 enum pt_space space, const struct pt_table_opts *opts,

@@ -49,6 +49,9 @@
 #define FMT_PA_LIMIT ((uint64_t)1 << 48)
 #define FMT_NR_SW_BITS 3
 #define FMT_SHARED_KERNEL_ROOT false
+/* One 4 KiB root of 512 entries, a stage-1 (one-stage) table. */
+#define FMT_ROOT_ORDER 0
+#define FMT_STAGE 1
 
 #define A64_VALID (1ull << 0)
 #define A64_TABLE (1ull << 1) /* also "page" at level 1 */

@@ -522,6 +522,7 @@ int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 	struct pt_table *t;
 
 	if (!phys || !fmt || !out || (space != PT_SPACE_USER && space != PT_SPACE_KERNEL) ||
+	    (space == PT_SPACE_KERNEL && fmt->stage == 2) ||
 	    (opts && opts->max_leaf_level > fmt->max_leaf_level))
 		return PT_EINVAL;
 	int err = table_new(phys, fmt, space, &t);

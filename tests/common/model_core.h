@@ -1460,7 +1460,7 @@ static inline bool normalize_disagrees(const uint32_t *features, size_t n, char 
 			for (uint32_t f = 0; f <= 0x1000; f++) {
 				uint32_t fl = f < 0x1000 ? f : PT_R | (1u << 20);
 				struct pt_prop p = {fl, cache}, a = {0, 0}, b = {0, 0};
-				int ea = pt_rules_normalize(tf->fam, p, features[i], &a);
+				int ea = pt_rules_normalize_format(tf, p, features[i], &a);
 				int eb = model_normalize(p, features[i], &b);
 
 				if (ea != eb || (!ea && (a.flags != b.flags ||
