@@ -43,7 +43,8 @@ struct arch_desc {
 	uint32_t stage2_flags;
 	/* Stage-2 kernels: the end of the guest-physical space the hardware
 	 * translates, if below the format's user_end (AMD NPT: the guest's own
-	 * PTEs hold addresses below 2^MAXPHYADDR); 0: user_end. */
+	 * PTEs hold addresses below 2^MAXPHYADDR; QEMU 7.2's G-stage: the lower
+	 * half, riscv64/gstage.c); 0: user_end. */
 	uint64_t guest_pa_end;
 };
 
