@@ -72,10 +72,13 @@ struct pt_format {
  * Stage 2 (one space, PT_SPACE_USER = guest-physical [0, user_end)):
  *   riscv_sv39x4  G-stage, 41-bit, 3 levels, 16 KiB root (hgatp MODE 8);
  *   riscv_sv48x4  50-bit, 4 levels, 16 KiB root (hgatp MODE 9)
+ *   aarch64_s2_4k VMSAv8-64 stage 2, 40-bit IPA, start level 1, 8 KiB root
+ *                 of two concatenated tables (VTCR_EL2 T0SZ 24, SL0 1,
+ *                 TG0 0, SH0 3, IRGN0/ORGN0 1; src/formats/aarch64.h)
  */
 extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
 	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k,
-	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4;
+	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4, pt_format_aarch64_s2_4k;
 
 /* MAIR_EL1 for pt_format_aarch64_4k: attribute index = enum pt_cache
  * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */

@@ -65,6 +65,9 @@ static const struct pt_test_format pt_test_formats[] = {
 	{"riscv_sv48x4", &pt_format_riscv_sv48x4, PT_FAM_RISCV, "riscv-sv48x4", 4, 50, 1,
 	 1ull << 50, UINT64_MAX, 1ull << 56, false,
 	 {0, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 2, 2, 2048},
+	{"aarch64_s2_4k", &pt_format_aarch64_s2_4k, PT_FAM_AARCH64, "aarch64-s2-4k", 3, 40, 3,
+	 1ull << 40, UINT64_MAX, 1ull << 48, false,
+	 {0}, 1, 2, 1024},
 };
 
 #define PT_TEST_NR_FORMATS (sizeof(pt_test_formats) / sizeof(pt_test_formats[0]))
@@ -140,14 +143,14 @@ static inline int pt_rules_normalize(enum pt_test_family fam, struct pt_prop p,
 }
 
 /* normalize() of one format: its family's, and on a stage 2 what that
- * stage leaves out: the RISC-V G-stage walks every access as U-mode (every
- * leaf has U, which is then no property) and reserves G. */
+ * stage leaves out: U and G mean nothing there (the RISC-V G-stage walks
+ * every access as U-mode, so every leaf has U; AArch64 stage 2 has neither). */
 static inline int pt_rules_normalize_format(const struct pt_test_format *tf, struct pt_prop p,
 					    uint32_t features, struct pt_prop *out)
 {
 	int err = pt_rules_normalize(tf->fam, p, features, out);
 
-	if (!err && tf->stage == 2 && tf->fam == PT_FAM_RISCV)
+	if (!err && tf->stage == 2)
 		out->flags &= ~(PT_U | PT_G);
 	return err;
 }

@@ -138,6 +138,22 @@ static uint64_t a64_model(uint64_t pa, unsigned level, struct pt_prop n)
 	return pte;
 }
 
+/* AArch64 stage 2 (Arm ARM D8.3, FWB off): MemAttr 2-5 (WB 0xf, WT 0xa,
+ * NC 0x5, Device-nGnRE 0x1), S2AP 6 read 7 write, SH 8-9, AF 10, bit 11
+ * 0, OA 12-47, XN bit 54. */
+#define A_S2AP_R (1ull << 6)
+#define A_S2AP_W (1ull << 7)
+#define A_S2_XN (1ull << 54)
+
+static uint64_t a64_s2_model(uint64_t pa, unsigned level, struct pt_prop n)
+{
+	static const uint64_t memattr[] = {0xf, 0xa, 0x5, 0x1}; /* WB WT WC UC */
+
+	return A_VALID | (level == 1 ? A_TYPE : 0) | memattr[n.cache] << 2 | A_SH_INNER | A_AF |
+	       pa | (n.flags & PT_R ? A_S2AP_R : 0) | (n.flags & PT_W ? A_S2AP_W : 0) |
+	       (n.flags & PT_X ? 0 : A_S2_XN);
+}
+
 /* The family's view of a leaf that normalize accepted. */
 static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 {
@@ -166,7 +182,8 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 				rt_fail(c, pte, "PROT_NONE leaf has the valid bit set");
 			return;
 		}
-		if ((pte & ~A_SW) != a64_model(c->pa, c->level, n))
+		if ((pte & ~A_SW) != (c->tf->stage == 2 ? a64_s2_model(c->pa, c->level, n)
+							: a64_model(c->pa, c->level, n)))
 			rt_fail(c, pte, "valid leaf differs from the AArch64 model");
 		break;
 	case PT_FAM_X86:
@@ -582,6 +599,30 @@ static void test_aarch64_bits(void **state)
 	assert_u64(PT_AARCH64_MAIR, 0x0444bbffull);
 }
 
+/* AArch64 stage 2: the bits written out, and table descriptors with no
+ * attributes (bits 63:59 are RES0 at stage 2). */
+static void test_aarch64_s2_bits(void **state)
+{
+	const struct pt_format *F = TF(state)->fmt;
+	uint64_t pte;
+	struct pt_prop p;
+
+	assert_u64(F->encode_table(0x40002000ull), 0x40002003ull);
+	/* Guest RAM: RW, not executable, WB 2M block: S2AP 11, MemAttr 0xf. */
+	assert_u64(enc(F, 0x40200000ull, 2, RW, PT_CACHE_WB, false, 0), 0x00400000402007fdull);
+	/* MMIO: RW 4K page, Device-nGnRE, XN. */
+	assert_u64(enc(F, 0x09000000ull, 1, RW, PT_CACHE_UC, false, 0), 0x00400000090007c7ull);
+	/* Executable read-only 1G block: S2AP 01, XN clear. */
+	pte = enc(F, 0x80000000ull, 3, PT_R | PT_X | PT_U | PT_G, PT_CACHE_WB, false, 0);
+	assert_u64(pte, 0x000000008000077dull);
+	assert_int_equal(F->decode(pte, 3, 0, NULL, &p, NULL), PT_DECODE_LEAF);
+	assert_int_equal(p.flags, PT_R | PT_X | PT_A);
+	/* PROT_NONE: valid clear, still a leaf. */
+	pte = enc(F, 0x200000, 2, 0, PT_CACHE_WB, true, 0);
+	assert_u64(pte & A_VALID, 0);
+	assert_int_equal(F->decode(pte, 2, 0, NULL, NULL, NULL), PT_DECODE_LEAF);
+}
+
 /* LA57: five levels, 57-bit halves, the entries of x86-64 (checked in the
  * round trip); a table entry at level 5 is a table. */
 static void test_la57_geometry(void **state)
@@ -677,7 +718,8 @@ static int run_format(const struct pt_test_format *tf)
 	if (tf->fam == PT_FAM_RISCV)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_riscv_bits, st);
 	if (tf->fam == PT_FAM_AARCH64)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_aarch64_bits, st);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(
+			tf->stage == 2 ? test_aarch64_s2_bits : test_aarch64_bits, st);
 	if (tf->fmt == &pt_format_x86_64_la57)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_la57_geometry, st);
 	if (tf->stage == 2)
