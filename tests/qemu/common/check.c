@@ -56,6 +56,27 @@ void run(const char *name, void (*check)(void))
 	}
 }
 
+void carve_ram(uint64_t *img_lo, uint64_t *img_hi, uint64_t *scratch_pa, uint64_t *pool_pa,
+	       uint64_t *pool_len)
+{
+	const uint64_t pool_min = UINT64_C(4) << 20;
+
+	*img_lo = arch.image_start & ~(SZ_2M - 1);
+	*img_hi = (arch.image_end + SZ_2M - 1) & ~(SZ_2M - 1);
+	*scratch_pa = *img_hi;
+	*pool_pa = *scratch_pa + SCRATCH_LEN;
+	if (*pool_pa + pool_min > arch.ram_end)
+		setup_failed("not enough RAM after the image");
+	*pool_len = arch.ram_end - *pool_pa;
+	if (*pool_len > POOL_MAX)
+		*pool_len = POOL_MAX;
+	*pool_len &= ~(SZ_2M - 1);
+	kprintf("image [%#lx, %#lx) rounded out to [%#lx, %#lx), scratch [%#lx, %#lx), "
+		"pool [%#lx, %#lx), RAM ends at %#lx\n",
+		arch.image_start, arch.image_end, *img_lo, *img_hi, *scratch_pa,
+		*scratch_pa + SCRATCH_LEN, *pool_pa, *pool_pa + *pool_len, arch.ram_end);
+}
+
 bool ok_(int err, const char *what)
 {
 	if (err)

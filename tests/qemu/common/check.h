@@ -18,6 +18,18 @@
 #define SZ_2M UINT64_C(0x200000)
 #define SZ_1G UINT64_C(0x40000000)
 
+/*
+ * The physical layout both programs carve after the image, all 2 MiB
+ * aligned: [img_lo, img_hi) the image rounded out; SCRATCH_LEN of scratch
+ * (2 MiB for huge_2m, 2 MiB for split_data, 2 MiB of single test pages);
+ * then a pool of up to POOL_MAX for pt_phys_init.  Prints it; a RAM too
+ * small for it is a setup failure.
+ */
+#define SCRATCH_LEN (3 * SZ_2M)
+#define POOL_MAX (UINT64_C(16) << 20)
+void carve_ram(uint64_t *img_lo, uint64_t *img_hi, uint64_t *scratch_pa, uint64_t *pool_pa,
+	       uint64_t *pool_len);
+
 /* The running check fails (the first reason is kept) or is skipped. */
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,6 +94,9 @@ struct pt_prop check_prop(uint32_t flags);
 /* The value of word `word` of page `page` in a filled area. */
 uint64_t pattern(uint64_t page, uint64_t word);
 
+/* va, mapped to frame pa without PT_W: pt_query says so, the probe reads
+ * what frame_write wrote, its write faults and the frame is unchanged. */
+void readonly_page(struct pt_table *t, uint64_t va, uint64_t pa);
 /* `va` is a hole: pt_query says PT_ENOENT and a read faults. */
 bool hole_faults(struct pt_table *t, uint64_t va, const char *what);
 /* A return instruction in frame `f` (which the program holds): called

@@ -33,9 +33,6 @@
 #include "check.h"
 #include "kprintf.h"
 
-#define SCRATCH_LEN (3 * SZ_2M)
-#define POOL_MAX (UINT64_C(16) << 20)
-#define POOL_MIN (UINT64_C(4) << 20)
 
 #define TV_BASE UINT64_C(0x1000000000)              /* 64 GiB */
 #define TV_HUGE2M (TV_BASE)                  /* a 2 MiB leaf */
@@ -283,17 +280,7 @@ static void check_alias(void)
 /* 2. A read-only alias: reads work, writes fault and change nothing. */
 static void check_readonly(void)
 {
-	uint64_t alias = ks + RO_PAGE;
-	struct pt_mapping m;
-
-	if (!query_is(kern, alias, SZ_4K, &m, "kernel") ||
-	    !write_ok(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page") ||
-	    !read_is(alias, UINT64_C(0x0bad0bad12345678), "the read-only alias") ||
-	    !write_faults(alias, UINT64_C(0xdeadbeef), "the read-only alias") ||
-	    !read_is(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page (after the faulting write)"))
-		return;
-	if (m.prop.flags & PT_W)
-		fail("pt_query of the read-only alias shows PT_W (flags %#x)", m.prop.flags);
+	readonly_page(kern, ks + RO_PAGE, RO_PAGE);
 }
 
 /* 3. Unmapped pages fault: inside a present leaf table, below a present
@@ -533,20 +520,7 @@ void kernel_main(void)
 		arch.fmt->name, arch.fmt->levels);
 
 	ks = arch.fmt->kernel_start;
-	img_lo = arch.image_start & ~(SZ_2M - 1);
-	img_hi = (arch.image_end + SZ_2M - 1) & ~(SZ_2M - 1);
-	scratch_pa = img_hi;
-	pool_pa = scratch_pa + SCRATCH_LEN;
-	if (pool_pa + POOL_MIN > arch.ram_end)
-		setup_failed("not enough RAM after the image");
-	pool_len = arch.ram_end - pool_pa;
-	if (pool_len > POOL_MAX)
-		pool_len = POOL_MAX;
-	pool_len &= ~(SZ_2M - 1);
-	kprintf("image [%#lx, %#lx) mapped as [%#lx, %#lx), scratch [%#lx, %#lx), "
-		"pool [%#lx, %#lx), RAM ends at %#lx\n",
-		arch.image_start, arch.image_end, img_lo, img_hi, scratch_pa,
-		scratch_pa + SCRATCH_LEN, pool_pa, pool_pa + pool_len, arch.ram_end);
+	carve_ram(&img_lo, &img_hi, &scratch_pa, &pool_pa, &pool_len);
 
 	struct pt_platform platform = {
 		.invalidate = check_invalidate,

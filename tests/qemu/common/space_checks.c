@@ -33,6 +33,20 @@ struct pt_prop check_prop(uint32_t flags)
 	return (struct pt_prop){ flags | space.leaf_flags, PT_CACHE_WB };
 }
 
+void readonly_page(struct pt_table *t, uint64_t va, uint64_t pa)
+{
+	const uint64_t val = UINT64_C(0x0bad0bad12345678);
+	struct pt_mapping m;
+
+	if (!query_is(t, va, SZ_4K, &m, "the table") || !frame_write(pa, val, "its frame") ||
+	    !read_is(va, val, "the read-only page") ||
+	    !write_faults(va, UINT64_C(0xdeadbeef), "the read-only page") ||
+	    !frame_read_is(pa, val, "its frame, after the faulting write"))
+		return;
+	if (m.prop.flags & PT_W)
+		fail("pt_query of the read-only page shows PT_W (flags %#x)", m.prop.flags);
+}
+
 bool hole_faults(struct pt_table *t, uint64_t va, const char *what)
 {
 	struct pt_mapping m;

@@ -39,9 +39,6 @@
 #include "check.h"
 #include "kprintf.h"
 
-#define SCRATCH_LEN (3 * SZ_2M)
-#define POOL_MAX (UINT64_C(16) << 20)
-#define POOL_MIN (UINT64_C(4) << 20)
 
 #define TG_BASE UINT64_C(0x1000000000)       /* 64 GiB */
 #define TG_HUGE2M (TG_BASE)                  /* a 2 MiB leaf */
@@ -152,18 +149,8 @@ static void check_guest_ram(void)
  * nothing. */
 static void check_readonly(void)
 {
-	const uint64_t pa = scratch_page(0);
-	struct pt_mapping m;
-
-	hyp_write(pa, UINT64_C(0x0bad0bad12345678));
-	if (!OK(pt_map(guest, TG_RO, pa, SZ_4K, PROP_R)) ||
-	    !query_is(guest, TG_RO, SZ_4K, &m, "stage 2") ||
-	    !read_is(TG_RO, UINT64_C(0x0bad0bad12345678), "the read-only page") ||
-	    !write_faults(TG_RO, UINT64_C(0xdeadbeef), "the read-only page") ||
-	    !hyp_read_is(pa, UINT64_C(0x0bad0bad12345678), "after the guest's faulting write"))
-		return;
-	if (m.prop.flags & PT_W)
-		fail("pt_query of the read-only page shows PT_W (flags %#x)", m.prop.flags);
+	if (OK(pt_map(guest, TG_RO, scratch_page(0), SZ_4K, PROP_R)))
+		readonly_page(guest, TG_RO, scratch_page(0));
 }
 
 /* 3. Unmapped guest-physical pages fault: inside a present leaf table, right
@@ -332,20 +319,7 @@ void kernel_main(void)
 		"guest-physical [0, %#lx))\n",
 		arch.name, arch.fmt->name, arch.fmt->levels, guest_pa_end());
 
-	img_lo = arch.image_start & ~(SZ_2M - 1);
-	img_hi = (arch.image_end + SZ_2M - 1) & ~(SZ_2M - 1);
-	scratch_pa = img_hi;
-	pool_pa = scratch_pa + SCRATCH_LEN;
-	if (pool_pa + POOL_MIN > arch.ram_end)
-		setup_failed("not enough RAM after the image");
-	pool_len = arch.ram_end - pool_pa;
-	if (pool_len > POOL_MAX)
-		pool_len = POOL_MAX;
-	pool_len &= ~(SZ_2M - 1);
-	kprintf("image [%#lx, %#lx) guest-physical as [%#lx, %#lx), scratch [%#lx, %#lx), "
-		"pool [%#lx, %#lx)\n",
-		arch.image_start, arch.image_end, img_lo, img_hi, scratch_pa,
-		scratch_pa + SCRATCH_LEN, pool_pa, pool_pa + pool_len);
+	carve_ram(&img_lo, &img_hi, &scratch_pa, &pool_pa, &pool_len);
 
 	space = (struct check_space){
 		.phys = &phys, .stale_va = TG_STALE, .huge2m_va = TG_HUGE2M,
