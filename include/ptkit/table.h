@@ -30,6 +30,8 @@ struct pt_table_opts {
 	bool live;               /* may be walked by hardware: leaf rewrites keep the
 				  * accessed/dirty bits it sets (atomic updates) */
 	uint32_t features;       /* PT_FEAT_* added to the platform's */
+	uint64_t tag;            /* reported in every pt_flush_info (a VMID,
+				  * ASID, PCID or EPTP); pt_table_set_tag() */
 };
 
 /**
@@ -151,6 +153,24 @@ int pt_table_destroy(struct pt_table *table);
  * Return: The root's 4 KiB-aligned physical address, or 0 for %NULL.
  */
 uint64_t pt_table_root(const struct pt_table *table);
+
+/**
+ * pt_table_set_tag() - Attach the caller's address-space tag to a table.
+ * @table: the table.
+ * @tag: any value: the VMID, ASID, PCID or EPTP the hardware knows this
+ *       table by.
+ *
+ * Every later invalidation of @table reports @tag in `pt_flush_info.tag`
+ * (next to `stage`), so one hook can serve many tables and issue the
+ * instruction that names the right address space.  A tag can also be given
+ * at creation (`pt_table_opts.tag`).  A user table made by
+ * pt_table_create_user() starts with its kernel table's tag.
+ *
+ * Context: Any thread, while no operation, cursor or unfinished batch is on
+ * @table (a batch reads the tag when it is finished).  Takes no lock.
+ * Return: 0, or %PT_EINVAL if @table is %NULL.
+ */
+int pt_table_set_tag(struct pt_table *table, uint64_t tag);
 
 /**
  * pt_table_format() - The format a table was created with.
