@@ -155,16 +155,12 @@ int arch_probe_exec(uint64_t va)
 #define VTCR_VALUE (VTCR_T0SZ(24) | VTCR_SL0(1) | VTCR_SH0_OUTER | VTCR_TG0_4K | \
 		    VTCR_PS_40 | VTCR_RES1)
 
-/* The guest's VMID (VTTBR_EL2 bits 55:48): every TLBI at EL2 by IPA or for
- * EL1 acts on the VMID in VTTBR_EL2. */
-#define VMID 1ull
-
 void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 {
 	(void)kernel; /* one table: the guest's IPA space */
 	dsb(ish); /* every table write is complete before the walker looks */
 	sysreg_write(vtcr_el2, VTCR_VALUE);
-	sysreg_write(vttbr_el2, pt_table_root(user) | (VMID << 48));
+	sysreg_write(vttbr_el2, pt_table_root(user) | ((uint64_t)STAGE2_TAG << 48));
 	isb();
 	sysreg_write(hcr_el2, HCR_RW | HCR_VM);
 	isb();
@@ -174,7 +170,7 @@ void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 }
 
 /* One page: IPA[51:12] in bits 39:0; all levels when page-table nodes
- * were removed, else the last level only.  The VMID is VTTBR_EL2's. */
+ * were removed, else the last level only. */
 static void tlbi_ipa(uint64_t page, bool nodes_removed)
 {
 	uint64_t arg = page & ((1ull << 40) - 1);
@@ -187,6 +183,13 @@ static void tlbi_ipa(uint64_t page, bool nodes_removed)
 
 void arch_invalidate(const struct pt_flush_info *info)
 {
+	/* Every TLBI here acts on the VMID in VTTBR_EL2 (bits 55:48): a
+	 * request for another guest would need its VTTBR loaded first. */
+	uint64_t vmid = sysreg_read(vttbr_el2) >> 48;
+
+	if (info->tag != vmid)
+		kprintf("FAIL invalidate: the request names VMID %#lx, VTTBR_EL2 has %#lx\n",
+			info->tag, vmid);
 	dsb(ishst); /* the PTE writes reach the walker before the invalidation */
 	if (a64_flush_pages(info, tlbi_ipa)) {
 		/* What the TLB combined from both stages, by VA: invalidation

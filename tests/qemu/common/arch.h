@@ -50,6 +50,12 @@ struct arch_desc {
 
 extern const struct arch_desc arch;
 
+/* The stage-2 kernels' guest: its VMID (AMD: its ASID).  stage2_tests.c
+ * tags its tables with it (pt_table_opts.tag), the arch loads it (hgatp,
+ * VTTBR_EL2, the VMCB) and invalidates under the tag that pt_flush_info
+ * reports. */
+#define STAGE2_TAG 1
+
 /* Called by the boot code with a stack, traps not yet installed. */
 void kernel_main(void);
 

@@ -74,6 +74,7 @@ struct check_space {
 	uint32_t leaf_flags;           /* added to every leaf's flags */
 	/* Why a TLB that does not go stale is no failure here, or NULL. */
 	const char *stale_excuse;
+	uint64_t tag;                  /* the tables' pt_table_opts.tag */
 };
 extern struct check_space space;
 
@@ -84,7 +85,9 @@ bool frame_write(uint64_t pa, uint64_t val, const char *what);
 bool frame_read_is(uint64_t pa, uint64_t want, const char *what);
 
 /* The platform's invalidate hook: counts the calls, and passes them to
- * arch_invalidate unless stale_tlb suppresses it for a moment. */
+ * arch_invalidate unless stale_tlb suppresses it for a moment.  A request
+ * that names another stage than the format's or another tag than
+ * space.tag prints a FAIL line (the run fails). */
 void check_invalidate(void *arg, const struct pt_flush_info *info);
 extern volatile uint64_t inval_calls;
 

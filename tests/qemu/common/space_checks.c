@@ -8,6 +8,7 @@
  */
 #include "arch.h"
 #include "check.h"
+#include "kprintf.h"
 
 struct check_space space;
 
@@ -19,6 +20,10 @@ void check_invalidate(void *arg, const struct pt_flush_info *info)
 {
 	(void)arg;
 	inval_calls++;
+	if (info->stage != arch.fmt->stage || info->tag != space.tag)
+		kprintf("FAIL invalidate: the request names stage %u, tag %#lx; the table is "
+			"stage %u, tag %#lx\n",
+			info->stage, info->tag, arch.fmt->stage, space.tag);
 	if (!inval_suppressed)
 		arch_invalidate(info);
 }

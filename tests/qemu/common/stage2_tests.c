@@ -114,7 +114,7 @@ static uint64_t guest_pa_end(void)
 /* A stage-2 table in which the guest sees the image at its own address. */
 static int build_guest(struct pt_table **out)
 {
-	struct pt_table_opts opts = { .live = true };
+	struct pt_table_opts opts = { .live = true, .tag = STAGE2_TAG };
 	int err;
 
 	if ((err = pt_table_create_opts(&phys, arch.fmt, PT_SPACE_USER, &opts, out))) {
@@ -326,6 +326,7 @@ void kernel_main(void)
 		.huge2m_pa = scratch_pa, .gig_va = TG_GIG, .leaf_flags = arch.stage2_flags,
 		.stale_excuse = "the emulator dropped the guest's translations between two "
 				"guest entries (tests/qemu/README.md)",
+		.tag = STAGE2_TAG,
 	};
 	struct pt_platform platform = {
 		.invalidate = check_invalidate,

@@ -18,8 +18,8 @@
  *              guest-physical address, (htval << 2) | (stval & 3), is the
  *              probed one; anything else is reported and ends the run.
  *   TLB        HFENCE.GVMA per 4 KiB page of each range (rs1 = gpa >> 2,
- *              rs2 = the VMID), or for the whole VMID (rv_flush_walk says
- *              when).  The guest's own stage is bare, so no HFENCE.VVMA.
+ *              rs2 = the VMID: the request's tag), or for the whole VMID
+ *              (rv_flush_walk says when).  The guest's own stage is bare, so no HFENCE.VVMA.
  */
 #include "kprintf.h"
 #include "rv.h"
@@ -44,9 +44,6 @@
  * The checks stay below that half.
  */
 #define RV_GPA_END_WALKED (1ull << (RV_GPA_BITS - 1))
-
-/* The guest's VMID in hgatp (bits 57:44) and in every HFENCE.GVMA. */
-#define RV_VMID 1ull
 
 #define SCAUSE_VS_ECALL 10
 #define SCAUSE_FETCH_GUEST_PAGE_FAULT 20
@@ -138,11 +135,14 @@ int arch_probe_exec(uint64_t va)
 
 /* ---- the G-stage MMU ---------------------------------------------------- */
 
+/* The VMID the fences name: the request's tag (arch_invalidate). */
+static uint64_t fence_vmid = STAGE2_TAG;
+
 static void hfence_gvma_all(void)
 {
 	__asm__ volatile(".option push\n\t.option arch, +h\n\t"
 			 "hfence.gvma zero, %0\n\t"
-			 ".option pop" ::"r"(RV_VMID)
+			 ".option pop" ::"r"(fence_vmid)
 			 : "memory");
 }
 
@@ -150,14 +150,15 @@ static void hfence_gvma_page(uint64_t gpa)
 {
 	__asm__ volatile(".option push\n\t.option arch, +h\n\t"
 			 "hfence.gvma %0, %1\n\t"
-			 ".option pop" ::"r"(gpa >> 2), "r"(RV_VMID)
+			 ".option pop" ::"r"(gpa >> 2), "r"(fence_vmid)
 			 : "memory");
 }
 
 void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 {
 	(void)kernel; /* one table: the guest-physical space */
-	uint64_t hgatp = (RV_HGATP_MODE << 60) | (RV_VMID << 44) | (pt_table_root(user) >> 12);
+	uint64_t hgatp = (RV_HGATP_MODE << 60) | ((uint64_t)STAGE2_TAG << 44) |
+			 (pt_table_root(user) >> 12);
 	uint64_t got;
 
 	__asm__ volatile("csrw vsatp, zero\n\t"
@@ -178,5 +179,6 @@ void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 
 void arch_invalidate(const struct pt_flush_info *info)
 {
+	fence_vmid = info->tag;
 	rv_flush_walk(info, hfence_gvma_page, hfence_gvma_all);
 }

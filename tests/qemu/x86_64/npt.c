@@ -213,7 +213,7 @@ void arch_trap_init(void)
 	/* The guest: 64-bit mode, CPL 0, paging on its own table. */
 	vmcb_w32(VMCB_INTERCEPT3, 1u << 31);             /* SHUTDOWN */
 	vmcb_w32(VMCB_INTERCEPT4, (1u << 0) | (1u << 1)); /* VMRUN, VMMCALL */
-	vmcb_w32(VMCB_ASID, 1);
+	vmcb_w32(VMCB_ASID, STAGE2_TAG);
 	vmcb_seg(VMCB_CS, 0x08, 0x029b); /* present, code, L */
 	vmcb_seg(VMCB_SS, 0x10, 0x0c93); /* present, data, D/B, G */
 	vmcb_seg(VMCB_DS, 0x10, 0x0c93);
@@ -286,6 +286,9 @@ void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 
 void arch_invalidate(const struct pt_flush_info *info)
 {
-	(void)info; /* no invalidation by guest-physical address on AMD */
+	/* No invalidation by guest-physical address on AMD: the guest's
+	 * whole ASID (the VMCB's, which is the request's tag: check_invalidate
+	 * says so). */
+	(void)info;
 	vmcb[VMCB_TLB_CONTROL] = tlb_flush_op;
 }
