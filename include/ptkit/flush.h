@@ -36,9 +36,22 @@ struct pt_flush_range {
 	uint64_t len; /* bytes; va + len may be exactly 2^64 */
 };
 
-/* What the invalidation callback receives. */
+/*
+ * What the invalidation callback receives.  `stage` and `tag` say which
+ * instruction a hypervisor needs: stage 2 ranges are guest-physical
+ * addresses (INVEPT with the EPTP in `tag`, TLBI IPAS2E1IS under the VMID,
+ * HFENCE.GVMA with the VMID), stage 1 ones virtual (INVLPG / INVPCID with
+ * the PCID, TLBI VAE1IS with the ASID, SFENCE.VMA with the ASID).
+ */
 struct pt_flush_info {
 	uint64_t root_pa;                   /* the table's root */
+	uint64_t tag;                       /* the caller's address-space tag
+					     * (VMID, ASID, PCID, EPTP): what
+					     * pt_table_set_tag() or
+					     * pt_table_opts.tag attached, 0
+					     * by default */
+	unsigned stage;                     /* the format's: 1, or 2 (guest-
+					     * physical ranges) */
 	const struct pt_flush_range *ranges;
 	size_t nr_ranges;
 	bool all;                           /* invalidate the whole address space */

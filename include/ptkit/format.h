@@ -24,11 +24,17 @@ struct pt_format {
 	unsigned max_leaf_level;  /* highest level that may hold a leaf */
 	unsigned va_bits;         /* virtual address width of one half */
 	uint64_t user_end;        /* user half: [0, user_end) */
-	uint64_t kernel_start;    /* kernel half: [kernel_start, 2^64) */
+	uint64_t kernel_start;    /* kernel half: [kernel_start, 2^64);
+				   * UINT64_MAX: none (stage 2) */
 	uint64_t pa_limit;        /* physical addresses must be below this */
 	unsigned nr_sw_bits;      /* PT_SW0 .. PT_SW(n-1) are the caller's */
 	bool shared_kernel_root;  /* user tables borrow the kernel root's slots */
 	unsigned marker_bits;     /* pt_mark() values are below 2^marker_bits */
+	unsigned root_entries;    /* entries of the root: 512 (one 4 KiB page),
+				   * or 512 << n for 2^n concatenated pages,
+				   * aligned to their size (stage 2) */
+	unsigned stage;           /* 1: a one-stage (stage-1) table; 2: a
+				   * second stage (guest-physical, one space) */
 
 	/*
 	 * What the format can express of `p` (design §1): writes the
@@ -63,9 +69,16 @@ struct pt_format {
  *   aarch64_4k    stage 1, 4 KiB granule, 48-bit, one root per half
  *                 (TTBR0 user, TTBR1 kernel); MAIR_EL1 must be
  *                 PT_AARCH64_MAIR
+ * Stage 2 (one space, PT_SPACE_USER = guest-physical [0, user_end)):
+ *   riscv_sv39x4  G-stage, 41-bit, 3 levels, 16 KiB root (hgatp MODE 8);
+ *   riscv_sv48x4  50-bit, 4 levels, 16 KiB root (hgatp MODE 9)
+ *   aarch64_s2_4k VMSAv8-64 stage 2, 40-bit IPA, start level 1, 8 KiB root
+ *                 of two concatenated tables (VTCR_EL2 T0SZ 24, SL0 1,
+ *                 TG0 0, SH0 3, IRGN0/ORGN0 1; src/formats/aarch64.h)
  */
 extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
-	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k;
+	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k,
+	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4, pt_format_aarch64_s2_4k;
 
 /* MAIR_EL1 for pt_format_aarch64_4k: attribute index = enum pt_cache
  * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */

@@ -79,6 +79,16 @@ struct pt_platform {
 	int (*frame_alloc)(void *arg, uint64_t *pa);
 	void (*frame_free)(void *arg, uint64_t pa);
 	void *frame_alloc_arg;
+	/*
+	 * Optional, with frame_alloc only, both or neither: 2^order
+	 * contiguous free frames aligned to their size (0, or PT_ENOMEM),
+	 * and taking such a run back whole.  Only the root of a format with
+	 * root_entries > 512 (stage 2: 8 or 16 KiB) is allocated so; without
+	 * them creating such a table under the kernel's allocator is
+	 * PT_ENOMEM.  ptkit's own allocator finds aligned runs by itself.
+	 */
+	int (*frame_alloc_contig)(void *arg, unsigned order, uint64_t *pa);
+	void (*frame_free_contig)(void *arg, uint64_t pa, unsigned order);
 };
 
 /* ---- Storage layout only: callers allocate struct pt_phys (pt_phys_init)
@@ -169,7 +179,8 @@ int pt_phys_create(uint64_t bytes, struct pt_phys **out);
  * writes the metadata slot of every frame.
  * Return: 0, or the first that applies:
  * - %PT_EINVAL: @storage is %NULL, @bytes is 0, or @platform gives only one
- *   of `frame_alloc` and `frame_free`.
+ *   of `frame_alloc` and `frame_free`, only one of `frame_alloc_contig`
+ *   and `frame_free_contig`, or those without `frame_alloc`.
  * - %PT_EALIGN: @ram_pa or @bytes is not 4 KiB aligned.
  * - %PT_ERANGE: `ram_pa + bytes` overflows 64 bits (ending exactly at 2^64
  *   counts as overflow here).

@@ -30,6 +30,8 @@ struct pt_table_opts {
 	bool live;               /* may be walked by hardware: leaf rewrites keep the
 				  * accessed/dirty bits it sets (atomic updates) */
 	uint32_t features;       /* PT_FEAT_* added to the platform's */
+	uint64_t tag;            /* reported in every pt_flush_info (a VMID,
+				  * ASID, PCID or EPTP); pt_table_set_tag() */
 };
 
 /**
@@ -76,9 +78,11 @@ int pt_table_create(struct pt_phys *phys, const struct pt_format *fmt,
  * built, so %PT_ENOMEM leaves @phys as it was.  Locks only the new nodes.
  * Return: 0, or the first that applies:
  * - %PT_EINVAL: @phys, @fmt or @out is %NULL, @space is neither
- *   %PT_SPACE_USER nor %PT_SPACE_KERNEL, or `opts->max_leaf_level` is
- *   above `fmt->max_leaf_level`.
- * - %PT_ENOMEM: not enough free frames in @phys.
+ *   %PT_SPACE_USER nor %PT_SPACE_KERNEL, @space is %PT_SPACE_KERNEL for a
+ *   stage-2 format (`fmt->stage == 2`: one guest-physical space), or
+ *   `opts->max_leaf_level` is above `fmt->max_leaf_level`.
+ * - %PT_ENOMEM: not enough free frames in @phys (a stage-2 root needs an
+ *   aligned run of 2 or 4 free frames).
  */
 int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 			 enum pt_space space, const struct pt_table_opts *opts,
@@ -149,6 +153,24 @@ int pt_table_destroy(struct pt_table *table);
  * Return: The root's 4 KiB-aligned physical address, or 0 for %NULL.
  */
 uint64_t pt_table_root(const struct pt_table *table);
+
+/**
+ * pt_table_set_tag() - Attach the caller's address-space tag to a table.
+ * @table: the table.
+ * @tag: any value: the VMID, ASID, PCID or EPTP the hardware knows this
+ *       table by.
+ *
+ * Every later invalidation of @table reports @tag in `pt_flush_info.tag`
+ * (next to `stage`), so one hook can serve many tables and issue the
+ * instruction that names the right address space.  A tag can also be given
+ * at creation (`pt_table_opts.tag`).  A user table made by
+ * pt_table_create_user() starts with its kernel table's tag.
+ *
+ * Context: Any thread, while no operation, cursor or unfinished batch is on
+ * @table (a batch reads the tag when it is finished).  Takes no lock.
+ * Return: 0, or %PT_EINVAL if @table is %NULL.
+ */
+int pt_table_set_tag(struct pt_table *table, uint64_t tag);
 
 /**
  * pt_table_format() - The format a table was created with.

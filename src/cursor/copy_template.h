@@ -87,7 +87,7 @@ static bool node_on_path(const struct pt_tree *t, struct pt_node n, unsigned fro
 			 unsigned level, uint64_t va, struct pt_node *out)
 {
 	for (; from > level; from--) {
-		pt_pte_t pte = pt_pte_load(n, pt_index(va, from));
+		pt_pte_t pte = pt_pte_load(n, entry_index(va, from));
 		if (!entry_is_node(pte, from))
 			return false;
 		n = entry_child_node(t->phys, pte);
@@ -209,7 +209,7 @@ static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_
 						       struct lazy_node *d, uint64_t va,
 						       uint64_t last)
 {
-	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+	unsigned i0 = entry_index(va, 1), i1 = entry_index(last, 1);
 	uint16_t copied = 0, tracked = 0;
 	struct pt_node dn = { 0 };
 
@@ -275,7 +275,7 @@ static unsigned copy_dst_chain(const struct copy *w, const struct pt_cursor_stat
 	chain[cd->node_level - 1] = (struct lazy_node){ .pa = cd->node.pa, .made = true,
 							.level = (uint8_t)cd->node_level };
 	for (unsigned l = cd->node_level - 1; l >= top; l--) {
-		chain[l - 1] = lazy_child(w, &chain[l], pt_index(cd->start, l + 1));
+		chain[l - 1] = lazy_child(w, &chain[l], entry_index(cd->start, l + 1));
 		missing += !chain[l - 1].made;
 	}
 	return missing;

@@ -87,11 +87,10 @@ static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, 
 		/* Unrolled: each level's shift and leaf test are constants. */
 #pragma GCC unroll 8
 		for (; level > 1; level--) {
-			int shift = pt_level_shift(level);
-			if (shift <= stop_shift)
+			if (pt_level_shift(level) <= stop_shift)
 				break;
 			pt_slot_t *ptes = pt_va_at(linear_offset, pa);
-			pt_pte_t pte = atomic_load_explicit(&ptes[(va >> shift) & 511],
+			pt_pte_t pte = atomic_load_explicit(&ptes[entry_index(va, level)],
 							    memory_order_acquire);
 			if (!entry_is_node(pte, level))
 				break;
@@ -318,7 +317,7 @@ static int map_prepare(const struct pt_tree *t, struct pt_node n, unsigned level
 	struct entry_iter it;
 
 	if (level == 1) { /* every slot takes a leaf: it must be free */
-		for (unsigned i = pt_index(va, 1), end = pt_index(last, 1); i <= end; i++)
+		for (unsigned i = entry_index(va, 1), end = entry_index(last, 1); i <= end; i++)
 			if (!entry_is_none(pt_pte_load(n, i)))
 				return PT_EEXIST;
 		return 0;
@@ -351,7 +350,7 @@ static int map_prepare(const struct pt_tree *t, struct pt_node n, unsigned level
 static void map_leaf_run(const struct pt_tree *t, struct pt_node n, uint64_t va, uint64_t last,
 			 const struct pt_map_src *src)
 {
-	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+	unsigned i0 = entry_index(va, 1), i1 = entry_index(last, 1);
 
 	if (!pt_src_tracked(src)) {
 		pt_pte_t first = fmt_pte_leaf(src_pa(src, va), 1, src->prop, false, t->features);
@@ -411,7 +410,7 @@ static inline bool map_entry_in_place(const struct pt_tree *t, struct pt_node n,
 				      uint64_t va, const struct pt_map_src *src)
 {
 	uint64_t size = pt_level_size(level), pa = src_pa(src, va);
-	unsigned i = pt_index(va, level);
+	unsigned i = entry_index(va, level);
 
 	if (level > 1 && (level > src->max_level || ((va | pa) & (size - 1))))
 		return false;
@@ -578,7 +577,7 @@ static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64
 	if (walk_whole_entries_cannot_fail(w, *budget)) {
 		if (level == 1)
 			return 0; /* leaf tables split nothing */
-		unsigned first = pt_index(va, level), end = pt_index(last, level);
+		unsigned first = entry_index(va, level), end = entry_index(last, level);
 		for_each_entry_in(it, va, last, level) {
 			if (it.i != first && it.i != end)
 				it.i = end - 1; /* skip the whole entries in between */
@@ -612,7 +611,7 @@ static void walk_record_item(struct walk *w, uint64_t va, uint64_t len)
  */
 static void unmap_leaf_run(struct walk *w, struct pt_node n, uint64_t va, uint64_t last)
 {
-	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+	unsigned i0 = entry_index(va, 1), i1 = entry_index(last, 1);
 	uint64_t run_va = va, removed = 0, tracked = 0;
 	bool run_open = false; /* pages cleared since run_va, not yet recorded */
 
@@ -824,7 +823,7 @@ static int cursor_protect_next(struct pt_cursor_state *c, uint64_t last,
  */
 static inline pt_pte_t take_leaf_in_place(struct pt_node n, unsigned level, uint64_t va)
 {
-	unsigned i = pt_index(va, level);
+	unsigned i = entry_index(va, level);
 	pt_pte_t pte = pt_pte_load(n, i);
 
 	if (!fmt_pte_present(pte) || !fmt_pte_is_leaf(pte, level))
@@ -940,7 +939,7 @@ static struct pt_node move_dst_node(struct move *m, uint64_t va, unsigned level)
 	struct pt_node n = m->top;
 
 	for (unsigned l = m->top_level; l > level; l--) {
-		unsigned i = pt_index(va, l);
+		unsigned i = entry_index(va, l);
 		pt_pte_t pte = move_is_unmade(n) ? 0 : pt_pte_load(n, i);
 
 		if (entry_is_node(pte, l)) {
@@ -1015,7 +1014,7 @@ static void move_run_to(struct move *m, struct pt_node s, unsigned level, unsign
 {
 	struct pt_node d = move_dst_node(m, dst, level);
 	uint64_t size = pt_level_size(level);
-	unsigned j0 = pt_index(dst, level);
+	unsigned j0 = entry_index(dst, level);
 
 	for (unsigned i = i0; !m->dry && i <= i1; i++) {
 		uint64_t off = (uint64_t)(i - i0) * size;
@@ -1038,7 +1037,7 @@ static __attribute__((noinline)) void move_entry_run(struct move *m, struct pt_n
 
 	for (unsigned i = i0; i <= i1;) {
 		uint64_t at = va + (uint64_t)(i - i0) * size, dst = at + m->delta;
-		unsigned room = PT_NR_ENTRIES - 1 - pt_index(dst, level);
+		unsigned room = node_entries(level) - 1 - entry_index(dst, level);
 		unsigned end = i1 - i > room ? i + room : i1;
 
 		if (move_run_present(s, i, end))
@@ -1077,7 +1076,7 @@ static __attribute__((noinline)) void move_pieces(struct move *m, struct pt_node
 		uint64_t chunk = pt_min_u64(span - (dst & (span - 1)), size - off);
 		struct pt_node d = move_dst_node(m, dst, p);
 		if (!m->dry) {
-			unsigned j0 = pt_index(dst, p), j1 = j0 + (unsigned)(chunk >> shift) - 1;
+			unsigned j0 = entry_index(dst, p), j1 = j0 + (unsigned)(chunk >> shift) - 1;
 			clear_empty_run(m->t, d, p, j0, j1, dst, m->flush);
 			entry_fill_run(d, j0, j1, first + (uint64_t)step * (off >> shift), step);
 		}

@@ -120,7 +120,7 @@ static void harvest_leaf(struct harvest *h, struct pt_node n, const struct entry
 /* A leaf table's pages in [va, last]: one bit each (the hot loop). */
 static void harvest_leaf_table(struct harvest *h, struct pt_node n, uint64_t va, uint64_t last)
 {
-	unsigned i0 = pt_index(va, 1), i1 = pt_index(last, 1);
+	unsigned i0 = entry_index(va, 1), i1 = entry_index(last, 1);
 	uint64_t bit = (va - h->first) >> PT_PAGE_SHIFT;
 
 	for (unsigned i = i0; i <= i1; i++, bit++) {

@@ -29,7 +29,7 @@ static void mark_commit(const struct pt_tree *t, struct pt_node n, unsigned leve
 	struct entry_iter it;
 
 	if (level == 1) {
-		for (unsigned i = pt_index(va, 1), end = pt_index(last, 1); i <= end; i++) {
+		for (unsigned i = entry_index(va, 1), end = entry_index(last, 1); i <= end; i++) {
 			PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
 			entry_store(n, i, marker);
 		}
@@ -79,7 +79,7 @@ static int lookup_marker(const struct pt_tree *t, uint64_t va, uint64_t *value)
 	struct pt_node n = pt_node_at(t->phys, t->root_pa);
 
 	for (unsigned level = FMT_LEVELS; level >= 1; level--) {
-		pt_pte_t pte = pt_pte_load(n, pt_index(va, level));
+		pt_pte_t pte = pt_pte_load(n, entry_index(va, level));
 		if (!fmt_pte_present(pte)) {
 			if (!fmt_pte_is_marker(pte))
 				return PT_ENOENT;

@@ -68,7 +68,8 @@ void pt__invalidate_now(const struct pt_flush_sink *sink, uint64_t va, uint64_t 
 			bool nodes_removed)
 {
 	struct pt_flush_range range = { va, len };
-	struct pt_flush_info info = { .root_pa = sink->root_pa, .ranges = &range,
+	struct pt_flush_info info = { .root_pa = sink->root_pa, .tag = sink->tag,
+				      .stage = sink->stage, .ranges = &range,
 				      .nr_ranges = 1, .nodes_removed = nodes_removed };
 
 	sink->invalidate(sink->invalidate_arg, &info);
@@ -81,6 +82,8 @@ void pt__flush_deliver(struct pt_flush *f)
 	if (f->nr_ranges || f->all || f->nodes_removed) {
 		struct pt_flush_info info = {
 			.root_pa = sink->root_pa,
+			.tag = sink->tag,
+			.stage = sink->stage,
 			.ranges = f->ranges,
 			.nr_ranges = f->nr_ranges,
 			.all = f->all,

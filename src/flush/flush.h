@@ -18,6 +18,8 @@
 struct pt_flush_sink {
 	struct pt_phys *phys;      /* puts tracked frames here */
 	uint64_t root_pa;          /* reported to the invalidation hook */
+	uint64_t tag;              /* reported too: the caller's VMID, ASID... */
+	unsigned stage;            /* the format's translation stage, reported */
 	void (*invalidate)(void *arg, const struct pt_flush_info *info);
 	void *invalidate_arg;
 	/* Puts a removed subtree's tracked frames, then hands its nodes to

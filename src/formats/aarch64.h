@@ -32,6 +32,25 @@
  * memory attributes or nG, and changing a block's size, need
  * break-before-make (Arm ARM D8.14): unless PT_FEAT_AARCH64_BBM2 covers the
  * size change, the engine clears the entry and invalidates it first.
+ *
+ * With AARCH64_S2 defined first: the stage-2 format (pt_format_aarch64_s2_4k,
+ * Arm ARM D8.3/D8.4 "stage 2"), a 40-bit IPA space [0, 2^40) walked from Arm
+ * level 1 (ptkit levels 3..1) with two concatenated level-1 tables: an
+ * 8 KiB root of 1024 entries, 8 KiB aligned.  VTCR_EL2 must say T0SZ = 24,
+ * SL0 = 1 (start at level 1), TG0 = 0 (4 KiB), SH0 = 3 (inner shareable),
+ * IRGN0 = ORGN0 = 1 (write-back), PS large enough for the output addresses
+ * (below 2^48), HA = HD = 0; VTTBR_EL2.BADDR is the root's pa, with the
+ * VMID in bits 63:48.  The leaf bits that differ from stage 1:
+ *
+ *  bits 2-5  MemAttr (FWB off): 0xf Normal WB (PT_CACHE_WB), 0xa Normal WT,
+ *            0x5 Normal non-cacheable (PT_CACHE_WC), 0x1 Device-nGnRE (UC)
+ *  bits 6-7  S2AP: bit 6 read, bit 7 write  bit 54  XN (XN[1]: no execution
+ *            at EL1 nor EL0; bit 53 stays 0)  bit 11  0 (no nG at stage 2)
+ *
+ * No MAIR: the attributes are in the entry.  A stage 2 has no U or G (a
+ * caller's PT_U / PT_G normalize away) and no dirty bit; W or X imply R, AF
+ * is always set, table descriptors carry no attributes, and the same
+ * break-before-make rules apply (nG aside).
  */
 #ifndef PTKIT_SRC_FORMAT_AARCH64_H
 #define PTKIT_SRC_FORMAT_AARCH64_H
@@ -40,12 +59,28 @@
 
 #include "base.h"
 
+#ifdef AARCH64_S2
+#define A64_S2 1
+#define FMT_NAME "aarch64-s2-4k"
+#define FMT_LEVELS 3
+#define FMT_VA_BITS 40
+#define FMT_USER_END ((uint64_t)1 << 40)
+#define FMT_KERNEL_START UINT64_MAX /* no kernel half */
+/* Two concatenated level-1 tables, 8 KiB aligned. */
+#define FMT_ROOT_ORDER 1
+#define FMT_STAGE 2
+#else
+#define A64_S2 0
 #define FMT_NAME "aarch64-4k"
 #define FMT_LEVELS 4
-#define FMT_MAX_LEAF_LEVEL 3
 #define FMT_VA_BITS 48
 #define FMT_USER_END ((uint64_t)1 << 48)
 #define FMT_KERNEL_START (~(uint64_t)0 << 48)
+/* One 4 KiB root of 512 entries, a stage-1 (one-stage) table. */
+#define FMT_ROOT_ORDER 0
+#define FMT_STAGE 1
+#endif
+#define FMT_MAX_LEAF_LEVEL 3
 #define FMT_PA_LIMIT ((uint64_t)1 << 48)
 #define FMT_NR_SW_BITS 3
 #define FMT_SHARED_KERNEL_ROOT false
@@ -66,6 +101,11 @@
 #define A64_SW_SHIFT 56
 #define A64_SW_MASK (7ull << A64_SW_SHIFT)
 #define A64_PROTNONE (1ull << 59)
+/* Stage 2: MemAttr in AttrIndx's place and one bit more, S2AP in AP's. */
+#define A64_S2_ATTR_MASK (0xfull << A64_ATTR_SHIFT)
+#define A64_S2AP_R (1ull << 6)
+#define A64_S2AP_W (1ull << 7)
+#define A64_S2_XN (1ull << 54)
 
 typedef uint64_t pt_pte_t;
 
@@ -112,11 +152,13 @@ static inline bool fmt_resize_needs_break(uint32_t features)
  * may change without break-before-make. */
 static inline bool fmt_update_needs_break(pt_pte_t old, pt_pte_t new)
 {
-	const pt_pte_t needs_break = A64_ADDR_MASK | A64_TABLE | A64_ATTR_MASK | A64_NG;
+	const pt_pte_t needs_break = A64_ADDR_MASK | A64_TABLE |
+				     (A64_S2 ? A64_S2_ATTR_MASK : A64_ATTR_MASK | A64_NG);
 	return (old & new & A64_VALID) && ((old ^ new) & needs_break);
 }
 
-/* design §1: W or X imply R, no dirty bit, A always set. */
+/* design §1: W or X imply R, no dirty bit, A always set; a stage 2 has
+ * no U or G. */
 static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 				     struct pt_prop *out)
 {
@@ -124,7 +166,7 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 		return PT_EINVAL;
 	if (p.flags & (PT_W | PT_X))
 		p.flags |= PT_R;
-	p.flags = (p.flags | PT_A) & ~PT_D;
+	p.flags = (p.flags | PT_A) & ~(PT_D | (A64_S2 ? PT_U | PT_G : 0));
 	*out = p;
 	return 0;
 }
@@ -162,19 +204,44 @@ static inline bool fmt_pte_is_canonical_table(pt_pte_t pte)
 	return pte == fmt_pte_table(pte & A64_ADDR_MASK);
 }
 
+/* Stage-2 MemAttr back to the cache policy (any other value is none ptkit
+ * writes: read as Device). */
+static inline uint32_t a64_s2_cache(pt_pte_t pte)
+{
+	uint32_t attr = (uint32_t)((pte & A64_S2_ATTR_MASK) >> A64_ATTR_SHIFT);
+	return attr == 0xf ? PT_CACHE_WB : attr == 0xa ? PT_CACHE_WT
+		: attr == 0x5 ? PT_CACHE_WC : PT_CACHE_UC;
+}
+
+/* The stage-2 leaf's attributes and permissions (fmt_pte_leaf's part). */
+static inline pt_pte_t a64_s2_leaf_bits(struct pt_prop p)
+{
+	/* MemAttr per enum pt_cache: WB, WT, WC, UC. */
+	static const uint8_t memattr[PT_CACHE_COUNT] = { 0xf, 0xa, 0x5, 0x1 };
+
+	return ((uint64_t)memattr[p.cache] << A64_ATTR_SHIFT) |
+	       (p.flags & PT_R ? A64_S2AP_R : 0) | (p.flags & PT_W ? A64_S2AP_W : 0) |
+	       (p.flags & PT_X ? 0 : A64_S2_XN);
+}
+
+/* The stage-1 leaf's (AttrIndx, AP, nG, PXN/UXN). */
+static inline pt_pte_t a64_s1_leaf_bits(struct pt_prop p)
+{
+	bool user = p.flags & PT_U, exec = p.flags & PT_X;
+
+	return ((uint64_t)p.cache << A64_ATTR_SHIFT) | (user ? A64_AP_EL0 : 0) |
+	       (p.flags & PT_W ? 0 : A64_AP_RO) | (p.flags & PT_G ? 0 : A64_NG) |
+	       (user ? A64_PXN | (exec ? 0 : A64_UXN) : A64_UXN | (exec ? 0 : A64_PXN));
+}
+
 /* `p` must be normalized and `pa` aligned to the level's page size. */
 static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop p,
 				    bool tracked, uint32_t features)
 {
-	bool user = p.flags & PT_U, exec = p.flags & PT_X;
-	pt_pte_t pte = pa | ((uint64_t)p.cache << A64_ATTR_SHIFT) | A64_SH_INNER | A64_AF |
-		       (level == 1 ? A64_TABLE : 0);
-
-	pte |= (user ? A64_AP_EL0 : 0) | (p.flags & PT_W ? 0 : A64_AP_RO) |
-	       (p.flags & PT_G ? 0 : A64_NG) |
-	       (user ? A64_PXN | (exec ? 0 : A64_UXN) : A64_UXN | (exec ? 0 : A64_PXN)) |
-	       ((uint64_t)((p.flags >> PT_SW_SHIFT) & 7) << A64_SW_SHIFT) |
-	       (tracked ? A64_TRACKED : 0);
+	pt_pte_t pte = pa | A64_SH_INNER | A64_AF | (level == 1 ? A64_TABLE : 0) |
+		       (A64_S2 ? a64_s2_leaf_bits(p) : a64_s1_leaf_bits(p)) |
+		       ((uint64_t)((p.flags >> PT_SW_SHIFT) & 7) << A64_SW_SHIFT) |
+		       (tracked ? A64_TRACKED : 0);
 	return pte | (p.flags & PT_R ? A64_VALID : A64_PROTNONE);
 }
 
@@ -194,9 +261,24 @@ static inline bool fmt_pte_tracked(pt_pte_t pte)
 	return (pte & A64_TRACKED) != 0;
 }
 
+/* A stage-2 leaf's property: S2AP and XN are the permissions. */
+static inline struct pt_prop a64_s2_leaf_prop(pt_pte_t pte)
+{
+	struct pt_prop p = { 0, a64_s2_cache(pte) };
+
+	if (pte & A64_VALID)
+		p.flags |= (pte & A64_S2AP_R ? PT_R : 0) | (pte & A64_S2AP_W ? PT_W : 0) |
+			   (pte & A64_S2_XN ? 0 : PT_X);
+	p.flags |= (pte & A64_AF ? PT_A : 0) |
+		   (uint32_t)((pte & A64_SW_MASK) >> A64_SW_SHIFT) << PT_SW_SHIFT;
+	return p;
+}
+
 static inline struct pt_prop fmt_pte_leaf_prop(pt_pte_t pte, unsigned level,
 					       uint32_t features)
 {
+	if (A64_S2)
+		return a64_s2_leaf_prop(pte);
 	bool user = pte & A64_AP_EL0;
 	struct pt_prop p = { 0, (uint32_t)((pte & A64_ATTR_MASK) >> A64_ATTR_SHIFT) };
 

@@ -34,6 +34,34 @@
 
 #include "base.h"
 
+/*
+ * The hypervisor extension's G-stage (Sv39x4 / Sv48x4, when RISCV_SV39X4
+ * or RISCV_SV48X4 is defined): the same entries, 2 more guest-physical bits
+ * resolved by a root of four concatenated pages (2048 entries, 16 KiB,
+ * 16 KiB aligned), one space [0, 2^41) or [0, 2^50) and no kernel half.
+ * The G-stage walks every access as a U-mode one, so every leaf has U set
+ * (the caller's PT_U means nothing there and normalizes away), and G is
+ * reserved for G-stage entries (cleared).  hgatp.MODE is 8 for Sv39x4,
+ * 9 for Sv48x4; hgatp.PPN is the root's pa >> 12.
+ */
+#if defined(RISCV_SV39X4) || defined(RISCV_SV48X4)
+#define RV_GSTAGE 1
+#ifdef RISCV_SV48X4
+#define FMT_NAME "riscv-sv48x4"
+#define FMT_LEVELS 4
+#define FMT_VA_BITS 50
+#else
+#define FMT_NAME "riscv-sv39x4"
+#define FMT_LEVELS 3
+#define FMT_VA_BITS 41
+#endif
+#define FMT_USER_END ((uint64_t)1 << FMT_VA_BITS)
+#define FMT_KERNEL_START UINT64_MAX /* no kernel half */
+#define FMT_SHARED_KERNEL_ROOT false
+#define FMT_ROOT_ORDER 2
+#define FMT_STAGE 2
+#else
+#define RV_GSTAGE 0
 #ifdef RISCV_SV48
 #define FMT_NAME "riscv-sv48"
 #define FMT_LEVELS 4
@@ -43,12 +71,16 @@
 #define FMT_LEVELS 3
 #define FMT_VA_BITS 39
 #endif
-#define FMT_MAX_LEAF_LEVEL 3
 #define FMT_USER_END ((uint64_t)1 << (FMT_VA_BITS - 1))
 #define FMT_KERNEL_START (~(uint64_t)0 << (FMT_VA_BITS - 1))
+#define FMT_SHARED_KERNEL_ROOT true
+/* One 4 KiB root of 512 entries, a stage-1 (one-stage) table. */
+#define FMT_ROOT_ORDER 0
+#define FMT_STAGE 1
+#endif
+#define FMT_MAX_LEAF_LEVEL 3
 #define FMT_PA_LIMIT ((uint64_t)1 << 56)
 #define FMT_NR_SW_BITS 1
-#define FMT_SHARED_KERNEL_ROOT true
 
 #define RV_V (1ull << 0)
 #define RV_R (1ull << 1)
@@ -138,6 +170,8 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 		return PT_EINVAL;
 	if (p.flags & PT_W)
 		p.flags |= PT_R;
+	if (RV_GSTAGE) /* U is forced on every G-stage leaf, G reserved */
+		p.flags &= ~(PT_U | PT_G);
 	if (!(features & PT_FEAT_RISCV_SVADU))
 		p.flags |= PT_A | (p.flags & PT_W ? PT_D : 0);
 	p.cache = rv_cache_normalize(p.cache, features);
@@ -193,7 +227,7 @@ static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop 
 	       (p.flags & PT_X ? RV_X : 0) | (p.flags & PT_U ? RV_U : 0) |
 	       (p.flags & PT_G ? RV_G : 0) | (p.flags & PT_A ? RV_A : 0) |
 	       (p.flags & PT_D ? RV_D : 0) | (p.flags & PT_SW0 ? RV_SW0 : 0) |
-	       (tracked ? RV_TRACKED : 0);
+	       (tracked ? RV_TRACKED : 0) | (RV_GSTAGE ? RV_U : 0);
 	return pte | (p.flags & (PT_R | PT_X) ? RV_V : RV_PROTNONE);
 }
 
@@ -221,7 +255,7 @@ static inline struct pt_prop fmt_pte_leaf_prop(pt_pte_t pte, unsigned level,
 	struct pt_prop p = { 0, cache_of_pbmt[(pte & RV_PBMT_MASK) >> RV_PBMT_SHIFT] };
 
 	p.flags = (pte & RV_R ? PT_R : 0) | (pte & RV_W ? PT_W : 0) | (pte & RV_X ? PT_X : 0) |
-		  (pte & RV_U ? PT_U : 0) | (pte & RV_G ? PT_G : 0) | (pte & RV_A ? PT_A : 0) |
+		  (pte & RV_U && !RV_GSTAGE ? PT_U : 0) | (pte & RV_G ? PT_G : 0) | (pte & RV_A ? PT_A : 0) |
 		  (pte & RV_D ? PT_D : 0) | (pte & RV_SW0 ? PT_SW0 : 0);
 	return p;
 }

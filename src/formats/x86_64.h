@@ -49,6 +49,9 @@
 #define FMT_PA_LIMIT ((uint64_t)1 << 52)
 #define FMT_NR_SW_BITS 4
 #define FMT_SHARED_KERNEL_ROOT true
+/* One 4 KiB root of 512 entries, a stage-1 (one-stage) table. */
+#define FMT_ROOT_ORDER 0
+#define FMT_STAGE 1
 
 #define X86_P (1ull << 0)
 #define X86_W (1ull << 1)

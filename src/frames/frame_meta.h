@@ -28,7 +28,8 @@ struct pt_frame_meta {
 	uint16_t nr_children;       /* present PTEs; written under the lock */
 	_Atomic uint32_t lock;      /* 0 free, 1 held */
 	_Atomic bool stray;         /* detached: walkers must retry */
-	uint8_t pad0;
+	uint8_t in_pool;            /* on the pool's list, only while a search
+				     * for an aligned run holds the pool lock */
 	uint16_t nr_tracked;        /* present tracked leaves: a leaf table
 				     * without any is freed without a scan */
 	uint32_t check_epoch;       /* pt_check: visited in this pass */
@@ -78,6 +79,12 @@ static inline void *pt_va_of(const struct pt_phys *phys, uint64_t pa)
 int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *pa);
 /* Back to the free list (refcount must have reached 0). */
 void pt__frame_free(struct pt_phys *phys, uint64_t pa);
+/* 2^order contiguous zeroed frames aligned to their size (a stage-2
+ * root), each tagged `usage` with refcount 1, or PT_ENOMEM; order 0 is
+ * pt__frame_alloc.  Back with pt__frames_free and the same order. */
+int pt__frames_alloc(struct pt_phys *phys, enum pt_frame_usage usage, unsigned order,
+		     uint64_t *pa);
+void pt__frames_free(struct pt_phys *phys, uint64_t pa, unsigned order);
 /* The table's reference on a validated data frame. */
 static inline void pt__frame_get_valid(struct pt_phys *phys, uint64_t pa)
 {

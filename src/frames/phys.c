@@ -174,7 +174,9 @@ int pt_phys_init(struct pt_phys *storage, uint64_t ram_pa, uint64_t bytes,
 		 uintptr_t linear_offset, const struct pt_platform *platform)
 {
 	if (!storage || bytes == 0 ||
-	    (platform && !platform->frame_alloc != !platform->frame_free))
+	    (platform && (!platform->frame_alloc != !platform->frame_free ||
+			  !platform->frame_alloc_contig != !platform->frame_free_contig ||
+			  (platform->frame_alloc_contig && !platform->frame_alloc))))
 		return PT_EINVAL;
 	if ((ram_pa | bytes) & (PT_PAGE_SIZE - 1))
 		return PT_EALIGN;
@@ -251,14 +253,12 @@ static bool injected_failure(struct pt_phys *phys)
 	return false;
 }
 
-int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *pa)
+/* A frame just taken off a list: tagged, zeroed, refcount 1. */
+static uint64_t frame_setup(struct pt_phys *phys, uint64_t idx, enum pt_frame_usage usage)
 {
-	if (pt_unlikely(injected_failure(phys)))
-		return PT_ENOMEM;
-	uint64_t idx = take_free(phys);
-	if (pt_unlikely(idx == PT_NO_FRAME))
-		return PT_ENOMEM;
 	struct pt_frame_meta *m = &phys->meta[idx];
+	uint64_t pa = pt_pa_of_index(phys, idx);
+
 	PT_ASSERT(m->usage == PT_USAGE_FREE);
 	m->usage = (uint8_t)usage;
 	m->level = 0;
@@ -267,10 +267,20 @@ int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *p
 	m->nr_nodes = 0;
 	atomic_store_explicit(&m->stray, false, memory_order_relaxed);
 	m->next = PT_NO_FRAME;
-	*pa = pt_pa_of_index(phys, idx);
-	PT_POISON(phys, *pa, false);
-	pt_zero_page(pt_va_of(phys, *pa));
+	PT_POISON(phys, pa, false);
+	pt_zero_page(pt_va_of(phys, pa));
 	atomic_store_explicit(&m->refcount, 1, memory_order_relaxed);
+	return pa;
+}
+
+int pt__frame_alloc(struct pt_phys *phys, enum pt_frame_usage usage, uint64_t *pa)
+{
+	if (pt_unlikely(injected_failure(phys)))
+		return PT_ENOMEM;
+	uint64_t idx = take_free(phys);
+	if (pt_unlikely(idx == PT_NO_FRAME))
+		return PT_ENOMEM;
+	*pa = frame_setup(phys, idx, usage);
 	return 0;
 }
 
@@ -278,6 +288,121 @@ void pt__frame_free(struct pt_phys *phys, uint64_t pa)
 {
 	PT_ASSERT(pt_frame_managed(phys, pa));
 	push_free(phys, pt_frame_index(phys, pa));
+}
+
+/* Whether frames [idx, idx + n) all carry the pool's search mark. */
+static bool run_in_pool(const struct pt_phys *phys, uint64_t idx, uint64_t n)
+{
+	if (idx + n > phys->nr_frames)
+		return false;
+	for (uint64_t i = idx; i < idx + n; i++)
+		if (!phys->meta[i].in_pool)
+			return false;
+	return true;
+}
+
+/*
+ * An aligned run of 2^order frames off the pool's list, or PT_NO_FRAME.
+ * The list is LIFO and unordered, so: mark its frames, find a marked
+ * aligned run, then unlink the run and clear the marks in one pass.
+ * Linear in the pool's size, under its lock: only table creation of a
+ * format with a multi-page root comes here.
+ */
+static uint64_t pool_take_run(struct pt_phys *phys, unsigned order)
+{
+	struct pt_free_list *pool = &phys->pool;
+	uint64_t n = (uint64_t)1 << order, align = (PT_PAGE_SIZE << order) - 1;
+	uint64_t run = PT_NO_FRAME;
+
+	list_lock(phys, pool);
+	for (uint64_t i = pool->head; i != PT_NO_FRAME; i = phys->meta[i].next)
+		phys->meta[i].in_pool = 1;
+	for (uint64_t i = pool->head; run == PT_NO_FRAME && i != PT_NO_FRAME;
+	     i = phys->meta[i].next)
+		if (!(pt_pa_of_index(phys, i) & align) && run_in_pool(phys, i, n))
+			run = i;
+	for (uint64_t *link = &pool->head; *link != PT_NO_FRAME;) {
+		struct pt_frame_meta *m = &phys->meta[*link];
+		m->in_pool = 0;
+		if (run != PT_NO_FRAME && *link - run < n) {
+			*link = m->next;
+			pool->count--;
+		} else {
+			link = &m->next;
+		}
+	}
+	pt_spin_unlock(&pool->lock);
+	return run;
+}
+
+/* Every CPU slot's cache back into the pool (cache lock before the
+ * pool's, as take_free), so that a run split among them can be found. */
+static void drain_caches(struct pt_phys *phys)
+{
+	for (unsigned c = 0; c < PT_PHYS_CACHES; c++) {
+		struct pt_free_list *l = &phys->caches[c];
+		list_lock(phys, l);
+		list_lock(phys, &phys->pool);
+		list_move(phys, l, &phys->pool, l->count);
+		pt_spin_unlock(&phys->pool.lock);
+		pt_spin_unlock(&l->lock);
+	}
+}
+
+/* An aligned run from the kernel's allocator (frame_alloc_contig), or
+ * PT_NO_FRAME when it has none or gives no runs. */
+static uint64_t take_run_from_host(struct pt_phys *phys, unsigned order)
+{
+	uint64_t pa;
+
+	if (!phys->platform.frame_alloc_contig ||
+	    phys->platform.frame_alloc_contig(phys->platform.frame_alloc_arg, order, &pa) != 0)
+		return PT_NO_FRAME;
+	PT_ASSERT((pa & ((PT_PAGE_SIZE << order) - 1)) == 0 && pt_frame_managed(phys, pa));
+	return pt_frame_index(phys, pa);
+}
+
+static uint64_t take_run(struct pt_phys *phys, unsigned order)
+{
+	if (host_allocates(phys))
+		return take_run_from_host(phys, order);
+	uint64_t idx = pool_take_run(phys, order);
+	if (idx == PT_NO_FRAME) {
+		drain_caches(phys);
+		idx = pool_take_run(phys, order);
+	}
+	return idx;
+}
+
+int pt__frames_alloc(struct pt_phys *phys, enum pt_frame_usage usage, unsigned order,
+		     uint64_t *pa)
+{
+	if (order == 0)
+		return pt__frame_alloc(phys, usage, pa);
+	/* One injected failure point for the whole run, as for one frame. */
+	if (pt_unlikely(injected_failure(phys)))
+		return PT_ENOMEM;
+	uint64_t idx = take_run(phys, order);
+	if (idx == PT_NO_FRAME)
+		return PT_ENOMEM;
+	for (uint64_t i = 0; i < ((uint64_t)1 << order); i++)
+		frame_setup(phys, idx + i, usage);
+	*pa = pt_pa_of_index(phys, idx);
+	return 0;
+}
+
+void pt__frames_free(struct pt_phys *phys, uint64_t pa, unsigned order)
+{
+	uint64_t idx = pt_frame_index(phys, pa), n = (uint64_t)1 << order;
+
+	if (order == 0 || !host_allocates(phys)) {
+		for (uint64_t i = idx; i < idx + n; i++)
+			push_free(phys, i);
+		return;
+	}
+	for (uint64_t i = idx; i < idx + n; i++)
+		mark_free(&phys->meta[i]);
+	phys->platform.frame_free_contig(phys->platform.frame_alloc_arg, pa, order);
 }
 
 void pt__frame_put_valid(struct pt_phys *phys, uint64_t pa)

@@ -27,6 +27,32 @@
 #include "nodes/node.h"
 #include "nodes/tree.h"
 
+/*
+ * The root may be 2^FMT_ROOT_ORDER concatenated pages (stage 2: a wider
+ * top level, design §3); every other node is one page of 512 entries.
+ * With a one-page root these fold to the constants they replace, so the
+ * stage-1 formats' walks are unchanged.
+ */
+#define FMT_ROOT_ENTRIES (PT_NR_ENTRIES << FMT_ROOT_ORDER)
+
+/* Entries of a node at `level`. */
+static inline unsigned node_entries(unsigned level)
+{
+	return FMT_ROOT_ORDER && level == FMT_LEVELS ? FMT_ROOT_ENTRIES : PT_NR_ENTRIES;
+}
+
+/* Index of va's entry in a node at `level`. */
+static inline unsigned entry_index(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> pt_level_shift(level)) & (node_entries(level) - 1);
+}
+
+/* Bytes one node at `level` maps, minus one (its alignment mask). */
+static inline uint64_t node_span_mask(unsigned level)
+{
+	return pt_level_size(level) * node_entries(level) - 1;
+}
+
 /* What a PTE stands for (the seed's Child). */
 enum child_kind { CHILD_NONE, CHILD_NODE, CHILD_FRAME };
 
@@ -110,7 +136,7 @@ static struct child entry_replace(struct pt_node n, unsigned idx, const struct c
 	n.meta->nr_tracked += (new->kind == CHILD_FRAME && new->tracked) -
 			      (old.kind == CHILD_FRAME && old.tracked);
 	n.meta->nr_nodes += (new->kind == CHILD_NODE) - (old.kind == CHILD_NODE);
-	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
+	PT_ASSERT(n.meta->nr_children <= node_entries(pt_node_level(n)));
 	if (new->kind == CHILD_NODE)
 		entry_publish(n, idx, child_into_pte(new, features));
 	else
@@ -267,7 +293,7 @@ static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t 
 		pte += (uint64_t)step;
 	}
 	n.meta->nr_children += (uint16_t)(i1 - i0 + 1);
-	PT_ASSERT(n.meta->nr_children <= PT_NR_ENTRIES);
+	PT_ASSERT(n.meta->nr_children <= node_entries(pt_node_level(n)));
 }
 
 /*
@@ -338,7 +364,7 @@ static void subtree_retire(const struct pt_phys *phys, struct pt_node n,
 	unsigned level = pt_node_level(n);
 
 	atomic_store_explicit(&n.meta->stray, true, memory_order_release);
-	for (unsigned i = 0; (n.meta->nr_nodes || count) && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; (n.meta->nr_nodes || count) && i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;
@@ -388,7 +414,7 @@ static bool subtree_has_mapping(const struct pt_phys *phys, struct pt_node n)
 		return false;
 	if (level == 1)
 		return true;
-	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;

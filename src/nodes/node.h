@@ -79,12 +79,11 @@ static inline bool pt_node_stray(struct pt_node n)
 	return atomic_load_explicit(&n.meta->stray, memory_order_acquire);
 }
 
-/* A fresh node from the reservation: zeroed, tagged, locked before anyone
+/* A fresh node in the zeroed frame(s) at pa: tagged, locked before anyone
  * can see it (the seed's alloc: "lock it before publishing it"). */
-static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_prealloc *r,
-					 unsigned level)
+static inline struct pt_node pt_node_init(struct pt_phys *phys, uint64_t pa, unsigned level)
 {
-	struct pt_node n = pt_node_at(phys, pt__reserve_take(phys, r));
+	struct pt_node n = pt_node_at(phys, pa);
 
 	n.meta->level = (uint8_t)level;
 	n.meta->nr_children = 0;
@@ -94,6 +93,13 @@ static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_preallo
 	atomic_store_explicit(&n.meta->lock, 1, memory_order_relaxed);
 #endif
 	return n;
+}
+
+/* A fresh node from the reservation, as pt_node_init. */
+static inline struct pt_node pt_node_new(struct pt_phys *phys, struct pt_prealloc *r,
+					 unsigned level)
+{
+	return pt_node_init(phys, pt__reserve_take(phys, r), level);
 }
 
 #endif

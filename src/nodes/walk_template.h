@@ -32,9 +32,9 @@ static inline void entry_iter_set(struct entry_iter *it, uint64_t va, uint64_t l
 	it->whole = it->lo == it->base && it->hi == it->base + (size - 1);
 }
 
-#define for_each_entry_in(it, va, last, lvl)                                         \
-	for ((it).level = (lvl), (it).node_base = (va) & ~(pt_level_size((lvl) + 1) - 1), \
-	     (it).i = pt_index((va), (lvl)), (it).end = pt_index((last), (lvl));          \
+#define for_each_entry_in(it, va, last, lvl)                                      \
+	for ((it).level = (lvl), (it).node_base = (va) & ~node_span_mask(lvl),      \
+	     (it).i = entry_index((va), (lvl)), (it).end = entry_index((last), (lvl)); \
 	     (it).i <= (it).end && (entry_iter_set(&(it), (va), (last)), true); (it).i++)
 
 /*
@@ -81,7 +81,7 @@ static int lookup_leaf(const struct pt_tree *t, struct pt_node n, unsigned level
 	 * tests are constants.  A node is the common answer: tested first. */
 #pragma GCC unroll 8
 	for (; level >= 1; level--) {
-		pt_pte_t pte = atomic_load_explicit(&ptes[pt_index(va, level)], memory_order_acquire);
+		pt_pte_t pte = atomic_load_explicit(&ptes[entry_index(va, level)], memory_order_acquire);
 		if (entry_is_node(pte, level)) {
 			ptes = pt_va_at(linear_offset, fmt_pte_table_pa(pte));
 			continue;

@@ -115,7 +115,7 @@ static int check_node(struct check *ck, struct pt_node n, unsigned level, uint64
 	if (n.meta->check_epoch == ck->epoch)
 		return CHECK_FAIL(ck, 2, "node reachable by two paths", n, level, 0);
 	n.meta->check_epoch = ck->epoch;
-	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		present += fmt_pte_present(pte);
 		tracked += fmt_pte_present(pte) && fmt_pte_is_leaf(pte, level) &&
@@ -150,7 +150,7 @@ static int check_borrowed(struct check *ck)
 	struct pt_node root = pt_node_at(ck->phys, ck->t->tree.root_pa);
 	struct pt_node kroot = pt_node_at(ck->phys, ck->t->kernel->tree.root_pa);
 
-	for (unsigned i = kernel_first_slot(ck->t); i < PT_NR_ENTRIES; i++)
+	for (unsigned i = kernel_first_slot(ck->t); i < FMT_ROOT_ENTRIES; i++)
 		if (!same_table_entry(pt_pte_load(root, i), pt_pte_load(kroot, i)))
 			return CHECK_FAIL(ck, 2, "borrowed kernel slot differs from the kernel's",
 					  root, FMT_LEVELS, i);

@@ -553,6 +553,7 @@ static int table_new(struct pt_phys *phys, const struct pt_format *fmt, enum pt_
 			  .sink = { .phys = phys,
 				    .invalidate = phys->platform.invalidate,
 				    .invalidate_arg = phys->platform.invalidate_arg,
+				    .stage = fmt->stage,
 				    .release_subtree = fmt->ops->release_subtree } },
 		.fmt = fmt,
 		.max_leaf_level = fmt->max_leaf_level,
@@ -590,6 +591,7 @@ int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 	struct pt_table *t;
 
 	if (!phys || !fmt || !out || (space != PT_SPACE_USER && space != PT_SPACE_KERNEL) ||
+	    (space == PT_SPACE_KERNEL && fmt->stage == 2) ||
 	    (opts && opts->max_leaf_level > fmt->max_leaf_level))
 		return PT_EINVAL;
 	int err = table_new(phys, fmt, space, &t);
@@ -604,6 +606,7 @@ int pt_table_create_opts(struct pt_phys *phys, const struct pt_format *fmt,
 		}
 		t->tree.live = opts->live;
 		t->tree.features |= opts->features;
+		t->tree.sink.tag = opts->tag;
 	}
 	return table_setup(t, out);
 }
@@ -634,6 +637,7 @@ int pt_table_create_user(struct pt_table *kernel, struct pt_table **out)
 	t->tree.live = kernel->tree.live;
 	t->tree.sink.invalidate = kernel->tree.sink.invalidate;
 	t->tree.sink.invalidate_arg = kernel->tree.sink.invalidate_arg;
+	t->tree.sink.tag = kernel->tree.sink.tag;
 	err = table_setup(t, out);
 	if (err == 0 && share)
 		atomic_fetch_add_explicit(&kernel->nr_users, 1, memory_order_relaxed);
@@ -654,6 +658,14 @@ int pt_table_destroy(struct pt_table *t)
 }
 
 uint64_t pt_table_root(const struct pt_table *t) { return t ? t->tree.root_pa : 0; }
+
+int pt_table_set_tag(struct pt_table *t, uint64_t tag)
+{
+	if (!t)
+		return PT_EINVAL;
+	t->tree.sink.tag = tag;
+	return 0;
+}
 const struct pt_format *pt_table_format(const struct pt_table *t) { return t ? t->fmt : NULL; }
 struct pt_phys *pt_table_phys(const struct pt_table *t) { return t ? t->tree.phys : NULL; }
 enum pt_space pt_table_space(const struct pt_table *t)

@@ -30,14 +30,14 @@ static inline void assume_own_format(const struct pt_table *t)
 		__builtin_unreachable();
 }
 
-/* Root slots of the kernel half: [first, PT_NR_ENTRIES) of a shared root.
+/* Root slots of the kernel half: [first, FMT_ROOT_ENTRIES) of a shared root.
  * With one root per half (AArch64), a kernel root is all kernel half and
  * a user root has none. */
 static inline unsigned kernel_first_slot(const struct pt_table *t)
 {
 	if (!FMT_SHARED_KERNEL_ROOT)
-		return t->tree.space == PT_SPACE_KERNEL ? 0 : PT_NR_ENTRIES;
-	return pt_index(FMT_KERNEL_START, FMT_LEVELS);
+		return t->tree.space == PT_SPACE_KERNEL ? 0 : FMT_ROOT_ENTRIES;
+	return entry_index(FMT_KERNEL_START, FMT_LEVELS);
 }
 
 /* The first va of root slot i, sign-extended in the kernel half. */
@@ -47,20 +47,46 @@ static inline uint64_t root_entry_va(const struct pt_table *t, unsigned i)
 	return i >= kernel_first_slot(t) ? va | FMT_KERNEL_START : va;
 }
 
+/*
+ * The root with the reservation for the pinned kernel nodes: a one-page
+ * root comes from the same reservation; a multi-page one (stage 2, no
+ * kernel half) is 2^FMT_ROOT_ORDER frames aligned to their size, as the
+ * hardware reads them as one table (design §3).
+ */
+static int root_alloc(struct pt_phys *phys, uint64_t pinned, struct pt_prealloc *r,
+		      struct pt_node *root)
+{
+	uint64_t pa;
+	int err;
+
+	if (!FMT_ROOT_ORDER) {
+		err = pt__reserve(phys, r, 1 + pinned);
+		if (!err)
+			*root = pt_node_new(phys, r, FMT_LEVELS);
+		return err;
+	}
+	PT_ASSERT(pinned == 0);
+	*r = (struct pt_prealloc){ PT_NO_FRAME, 0 };
+	err = pt__frames_alloc(phys, PT_USAGE_NODE, FMT_ROOT_ORDER, &pa);
+	if (!err)
+		*root = pt_node_init(phys, pa, FMT_LEVELS);
+	return err;
+}
+
 static int table_init(struct pt_table *t)
 {
 	struct pt_phys *phys = t->tree.phys;
 	bool kernel = t->tree.space == PT_SPACE_KERNEL;
 	/* Nodes under a kernel root's slots exist for sharing only. */
-	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : PT_NR_ENTRIES;
-	uint64_t pinned = kernel ? PT_NR_ENTRIES - first : 0;
+	unsigned first = FMT_SHARED_KERNEL_ROOT ? kernel_first_slot(t) : FMT_ROOT_ENTRIES;
+	uint64_t pinned = kernel ? FMT_ROOT_ENTRIES - first : 0;
 	struct pt_prealloc r;
+	struct pt_node root;
 
-	int err = pt__reserve(phys, &r, 1 + pinned);
+	int err = root_alloc(phys, pinned, &r, &root);
 	if (err)
 		return err;
-	struct pt_node root = pt_node_new(phys, &r, FMT_LEVELS);
-	for (unsigned i = first; i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = first; i < FMT_ROOT_ENTRIES; i++) {
 		if (kernel) {
 			/* Allocated now and kept for life, so kernel mappings
 			 * made later reach every user table (design §5). */
@@ -89,7 +115,7 @@ static void subtree_put_tracked(struct pt_phys *phys, struct pt_node n)
 	 * leaves make a node worth reading. */
 	bool scan = n.meta->nr_nodes != 0 || n.meta->nr_tracked != 0;
 
-	for (unsigned i = 0; scan && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; scan && i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (!fmt_pte_present(pte))
 			continue;
@@ -113,7 +139,7 @@ static void subtree_free_now(struct pt_phys *phys, struct pt_node n)
 {
 	unsigned level = pt_node_level(n);
 
-	for (unsigned i = 0; n.meta->nr_nodes && i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; n.meta->nr_nodes && i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (entry_is_node(pte, level))
 			subtree_free_now(phys, entry_child_node(phys, pte));
@@ -125,7 +151,7 @@ static void table_teardown(struct pt_table *t)
 {
 	struct pt_phys *phys = t->tree.phys;
 	struct pt_node root = pt_node_at(phys, t->tree.root_pa);
-	unsigned borrowed_from = t->kernel ? kernel_first_slot(t) : PT_NR_ENTRIES;
+	unsigned borrowed_from = t->kernel ? kernel_first_slot(t) : FMT_ROOT_ENTRIES;
 
 	for (unsigned i = 0; i < borrowed_from; i++) {
 		pt_pte_t pte = pt_pte_load(root, i);
@@ -135,7 +161,7 @@ static void table_teardown(struct pt_table *t)
 		subtree_put_tracked(phys, child);
 		subtree_free_now(phys, child);
 	}
-	pt__frame_free(phys, root.pa);
+	pt__frames_free(phys, root.pa, FMT_ROOT_ORDER);
 }
 
 static int table_query(struct pt_table *t, uint64_t va, struct pt_mapping *out)
@@ -190,7 +216,7 @@ static void count_subtree(const struct pt_phys *phys, struct pt_node n,
 	unsigned level = pt_node_level(n);
 
 	st->nodes[level]++;
-	for (unsigned i = 0; i < PT_NR_ENTRIES; i++) {
+	for (unsigned i = 0; i < node_entries(level); i++) {
 		pt_pte_t pte = pt_pte_load(n, i);
 		if (entry_is_none(pte))
 			continue;

@@ -36,27 +36,44 @@ struct pt_test_format {
 	/* Feature sets whose encodings differ: every one is tested. */
 	uint32_t featsets[PT_TEST_MAX_FEATSETS];
 	unsigned nr_featsets;
+	/* 1: a stage-1 table with a one-page root; 2: a second stage
+	 * (one guest-physical space, no kernel half) whose root is
+	 * root_entries entries of concatenated pages. */
+	unsigned stage, root_entries;
 };
 
 static const struct pt_test_format pt_test_formats[] = {
 	{"x86_64", &pt_format_x86_64, PT_FAM_X86, "x86-64", 4, 48, 4,
 	 1ull << 47, 0xffff800000000000ull, 1ull << 52, true,
-	 {0, PT_FEAT_X86_PAT_WC}, 2},
+	 {0, PT_FEAT_X86_PAT_WC}, 2, 1, 512},
 	{"x86_64_la57", &pt_format_x86_64_la57, PT_FAM_X86, "x86-64-la57", 5, 57, 4,
 	 1ull << 56, 0xff00000000000000ull, 1ull << 52, true,
-	 {0, PT_FEAT_X86_PAT_WC}, 2},
+	 {0, PT_FEAT_X86_PAT_WC}, 2, 1, 512},
 	{"riscv_sv39", &pt_format_riscv_sv39, PT_FAM_RISCV, "riscv-sv39", 3, 39, 1,
 	 1ull << 38, 0xffffffc000000000ull, 1ull << 56, true,
-	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVADU}, 3},
+	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVADU}, 3, 1, 512},
 	{"riscv_sv48", &pt_format_riscv_sv48, PT_FAM_RISCV, "riscv-sv48", 4, 48, 1,
 	 1ull << 47, 0xffff800000000000ull, 1ull << 56, true,
-	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 3},
+	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 3, 1, 512},
 	{"aarch64_4k", &pt_format_aarch64_4k, PT_FAM_AARCH64, "aarch64-4k", 4, 48, 3,
 	 1ull << 48, 0xffff000000000000ull, 1ull << 48, false,
-	 {0}, 1},
+	 {0}, 1, 1, 512},
+	/* Stage 2 (design §1): one space [0, 2^va_bits), no kernel half. */
+	{"riscv_sv39x4", &pt_format_riscv_sv39x4, PT_FAM_RISCV, "riscv-sv39x4", 3, 41, 1,
+	 1ull << 41, UINT64_MAX, 1ull << 56, false,
+	 {0, PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVADU}, 3, 2, 2048},
+	{"riscv_sv48x4", &pt_format_riscv_sv48x4, PT_FAM_RISCV, "riscv-sv48x4", 4, 50, 1,
+	 1ull << 50, UINT64_MAX, 1ull << 56, false,
+	 {0, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 2, 2, 2048},
+	{"aarch64_s2_4k", &pt_format_aarch64_s2_4k, PT_FAM_AARCH64, "aarch64-s2-4k", 3, 40, 3,
+	 1ull << 40, UINT64_MAX, 1ull << 48, false,
+	 {0}, 1, 2, 1024},
 };
 
 #define PT_TEST_NR_FORMATS (sizeof(pt_test_formats) / sizeof(pt_test_formats[0]))
+/* The stage-1 formats come first: harnesses built around a kernel half
+ * (the fuzzer's U, K and UK tables) take only these. */
+#define PT_TEST_NR_STAGE1_FORMATS 5
 
 /* By id ("riscv_sv39") or by pt_format.name ("riscv-sv39"); NULL if none. */
 static inline const struct pt_test_format *pt_test_format_find(const char *s)
@@ -123,6 +140,19 @@ static inline int pt_rules_normalize(enum pt_test_family fam, struct pt_prop p,
 	}
 	*out = p;
 	return 0;
+}
+
+/* normalize() of one format: its family's, and on a stage 2 what that
+ * stage leaves out: U and G mean nothing there (the RISC-V G-stage walks
+ * every access as U-mode, so every leaf has U; AArch64 stage 2 has neither). */
+static inline int pt_rules_normalize_format(const struct pt_test_format *tf, struct pt_prop p,
+					    uint32_t features, struct pt_prop *out)
+{
+	int err = pt_rules_normalize(tf->fam, p, features, out);
+
+	if (!err && tf->stage == 2)
+		out->flags &= ~(PT_U | PT_G);
+	return err;
 }
 
 /* A normalized property the hardware sees as valid (not PROT_NONE). */

@@ -191,6 +191,13 @@ static inline unsigned level_of(uint64_t size)
 	return l;
 }
 
+/* Entries of a node at `level`: 512, or the format's root_entries at the
+ * root (a stage-2 root of concatenated pages). */
+static inline unsigned raw_entries(unsigned level)
+{
+	return level == levels ? fmt->root_entries : 512;
+}
+
 /* Bytes covered by a node at `level` (its 512 entries). */
 static inline uint64_t node_span(unsigned level)
 {
@@ -623,7 +630,7 @@ static inline size_t raw_marks(uint64_t node, unsigned level, uint64_t base, uin
 	uint64_t size = pt_level_size(level), child;
 	size_t n = 0;
 
-	for (unsigned i = 0; i < 512; i++) {
+	for (unsigned i = 0; i < raw_entries(level); i++) {
 		uint64_t lo = base + i * size, hi = lo + (size - 1);
 
 		if (hi < va || lo > last)
@@ -652,8 +659,8 @@ static inline void verify_marks(struct pt_table *t, const char *name, const stru
 
 	while (j < h->marks.n && h->marks.v[j].va <= last)
 		j++;
-	size_t raw = raw_marks(pt_table_root(t), levels, va & ~(pt_level_size(levels + 1) - 1), va,
-			       last, h->features);
+	uint64_t root_mask = pt_level_size(levels) * raw_entries(levels) - 1;
+	size_t raw = raw_marks(pt_table_root(t), levels, va & ~root_mask, va, last, h->features);
 	if (raw != j - i)
 		mfail("%s: %zu markers in [%#" PRIx64 ", %#" PRIx64 "], the model has %zu", name,
 		      raw, va, last, j - i);
@@ -992,7 +999,7 @@ static inline bool info_covers(const struct pt_flush_info *info, uint64_t va,
 
 static inline unsigned va_index(uint64_t va, unsigned level)
 {
-	return (unsigned)(va >> (PT_PAGE_SHIFT + 9 * (level - 1))) & 511;
+	return (unsigned)(va >> (PT_PAGE_SHIFT + 9 * (level - 1))) & (raw_entries(level) - 1);
 }
 
 /* The leaf at va as the MMU would find it now: raw PTEs, no locks, so the
@@ -1460,7 +1467,7 @@ static inline bool normalize_disagrees(const uint32_t *features, size_t n, char 
 			for (uint32_t f = 0; f <= 0x1000; f++) {
 				uint32_t fl = f < 0x1000 ? f : PT_R | (1u << 20);
 				struct pt_prop p = {fl, cache}, a = {0, 0}, b = {0, 0};
-				int ea = pt_rules_normalize(tf->fam, p, features[i], &a);
+				int ea = pt_rules_normalize_format(tf, p, features[i], &a);
 				int eb = model_normalize(p, features[i], &b);
 
 				if (ea != eb || (!ea && (a.flags != b.flags ||
@@ -1506,7 +1513,7 @@ static inline int model_windows(struct window *user_win, struct window *kern_win
 					     fmt->kernel_start + b + 2 * PT_GiB - 1};
 	for (int i = 0; i < NWIN; i++)
 		if (user_win[i].last >= fmt->user_end ||
-		    kern_win[i].start < fmt->kernel_start)
+		    (fmt->stage != 2 && kern_win[i].start < fmt->kernel_start))
 			return i;
 	return -1;
 }

@@ -2231,7 +2231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t fu, fk;
 		int bad;
 
-		model_format(&pt_test_formats[(fcfg & 7) % PT_TEST_NR_FORMATS]);
+		model_format(&pt_test_formats[(fcfg & 7) % PT_TEST_NR_STAGE1_FORMATS]);
 		fu = features_of((fcfg >> 3) & 3);
 		fk = features_of((fcfg >> 5) & 3);
 		if ((bad = model_windows(user_win, kern_win)) >= 0)

@@ -85,7 +85,15 @@ static void fx_init(struct fx *f)
 					      &plain, &f->u), 0);
 	assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_USER,
 					      &cap2m, &f->u2), 0);
-	/* UK inherits K's hook. */
+	/* UK inherits K's hook.  A stage 2 has one space: K and UK are
+	 * user-space tables there, and the "kernel" cases work at its top. */
+	if (tf->fmt->stage == 2) {
+		assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_USER,
+						      &plain, &f->k), 0);
+		assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_USER,
+						      &plain, &f->uk), 0);
+		return;
+	}
 	assert_int_equal(pt_table_create_opts(f->phys, tf->fmt, PT_SPACE_KERNEL,
 					      &plain, &f->k), 0);
 	assert_int_equal(pt_table_create_user(f->k, &f->uk), 0);
@@ -124,9 +132,11 @@ static void free_all(struct pt_snapshot s[4])
 		pt_snapshot_free(&s[i]);
 }
 
+/* The last `back` bytes below 2^64, or below the end of a stage 2's one
+ * space (its root's last slot). */
 static uint64_t top(uint64_t back)
 {
-	return 0 - back; /* the last `back` bytes below 2^64 */
+	return (tf->fmt->stage == 2 ? tf->fmt->user_end : 0) - back;
 }
 
 /* ------------------------------------------------------------ the cases */

@@ -41,7 +41,9 @@
  *
  * Every format runs it: the format is the first argument or
  * PTKIT_MODEL_FORMAT ("x86_64", "x86_64_la57", "riscv_sv39", "riscv_sv48",
- * "aarch64_4k"; default x86_64).  Everything format-dependent comes from the
+ * "aarch64_4k", and the stage 2 ones "riscv_sv39x4", "riscv_sv48x4",
+ * "aarch64_s2_4k", where K and UK are user-space tables like the others:
+ * one guest-physical space; default x86_64).  Everything format-dependent comes from the
  * struct pt_format (geometry, software bits, normalize) and, for what it
  * cannot say, from tests/common/format_rules.h: the tables' feature sets
  * (both sides of every feature), that RISC-V without Svvptc invalidates new
@@ -228,7 +230,7 @@ static void verify_table(const struct mtable *mt)
 		compare_walk(mt->t, mt->name, fmt->kernel_start,
 			     0 - fmt->kernel_start, 0, mt->kernel->leaves.v,
 			     mt->kernel->leaves.n, 0, "kernel-half view");
-	else
+	else if (fmt->stage != 2) /* a stage 2 has no kernel half */
 		compare_walk(mt->t, mt->name, fmt->kernel_start,
 			     0 - fmt->kernel_start, PT_ERANGE, NULL, 0, 0,
 			     "kernel-half view (not spanned)");
@@ -1314,21 +1316,29 @@ static void setup(void)
 	half_init(&h_u2, "U2.user", false, 2, fu2);
 	/* UK gets K's features (pt_table_create_user copies them). */
 	half_init(&h_uk, "UK.user", false, fmt->max_leaf_level, fk);
-	half_init(&h_k, "K.kernel", true, fmt->max_leaf_level, fk);
+	/* A stage 2 has one space: K is one more user-space table there. */
+	half_init(&h_k, fmt->stage == 2 ? "K.user" : "K.kernel", fmt->stage != 2,
+		  fmt->max_leaf_level, fk);
 	/* C: U's twin, what copies from U and UK mostly go into. */
 	half_init(&h_c, "C.user", false, fmt->max_leaf_level, fu);
 	make_table(&t_u, "U", PT_SPACE_USER, 0, &h_u, NULL, 30, fu);
 	make_table(&t_u2, "U2", PT_SPACE_USER, 2, &h_u2, NULL, 15, fu2);
-	make_table(&t_k, "K", PT_SPACE_KERNEL, 0, NULL, &h_k, 25, fk);
+	if (fmt->stage == 2)
+		make_table(&t_k, "K", PT_SPACE_USER, 0, &h_k, NULL, 25, fk);
+	else
+		make_table(&t_k, "K", PT_SPACE_KERNEL, 0, NULL, &h_k, 25, fk);
 	make_table(&t_c, "C", PT_SPACE_USER, 0, &h_c, NULL, 10, fu);
-	assert_int_equal(pt_table_create_user(t_k.t, &t_uk.t), 0);
+	if (fmt->stage == 2)
+		make_table(&t_uk, "UK", PT_SPACE_USER, 0, &h_uk, NULL, 30, fk);
+	else
+		assert_int_equal(pt_table_create_user(t_k.t, &t_uk.t), 0);
 	/* UK inherits K's hook; it counts as hooked once a call reaches us.
 	 * With one root per half it is just an empty user table: K's half
 	 * is PT_ERANGE through it. */
 	if (fmt->shared_kernel_root)
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
 				       &h_uk, &h_k, true, false, 30, fk, 0};
-	else
+	else if (fmt->stage != 2)
 		t_uk = (struct mtable){"UK", t_uk.t, pt_table_root(t_uk.t),
 				       &h_uk, NULL, false, false, 30, fk, 0};
 	free_base = pt_phys_free_frames(phys);

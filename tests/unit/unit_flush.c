@@ -275,6 +275,67 @@ static void test_protect_records(void **state)
 	assert_true(u_inval_covers(&x->rec, 0x10000, SZ_4K));
 }
 
+/* What the last invalidation said of the regime. */
+struct regime {
+	unsigned stage, calls;
+	uint64_t tag;
+};
+
+static void record_regime(void *arg, const struct pt_flush_info *info)
+{
+	struct regime *r = arg;
+
+	r->stage = info->stage;
+	r->tag = info->tag;
+	r->calls++;
+}
+
+/* pt_flush_info names the stage (the format's) and the caller's tag, from
+ * pt_table_opts.tag or pt_table_set_tag(); a user table starts with its
+ * kernel table's. */
+static void test_stage_and_tag(void **state)
+{
+	struct fix *x = *state;
+	struct regime r = { 0 };
+	struct pt_table_opts o = { .invalidate = record_regime, .invalidate_arg = &r,
+				   .tag = 0x2a };
+	struct pt_table *s1, *s2, *k, *u;
+
+	assert_rc(pt_table_create_opts(x->e->phys, &pt_format_x86_64, PT_SPACE_USER, &o, &s1), 0);
+	assert_ok_checked(s1, pt_map(s1, 0x10000, 0x10000, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(s1, pt_unmap(s1, 0x10000, SZ_4K, NULL));
+	assert_true(r.calls >= 1);
+	assert_int_equal(r.stage, 1);
+	assert_u64(r.tag, 0x2a);
+
+	o.tag = 0;
+	assert_rc(pt_table_create_opts(x->e->phys, &pt_format_riscv_sv39x4, PT_SPACE_USER, &o,
+				       &s2), 0);
+	assert_rc(pt_table_set_tag(s2, 0x5), 0);
+	assert_rc(pt_table_set_tag(NULL, 0x5), PT_EINVAL);
+	r.calls = 0;
+	assert_ok_checked(s2, pt_map(s2, 1ull << 40, 0x10000, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(s2, pt_unmap(s2, 1ull << 40, SZ_4K, NULL));
+	assert_true(r.calls >= 1);
+	assert_int_equal(r.stage, 2);
+	assert_u64(r.tag, 0x5);
+
+	o.tag = 0x77;
+	assert_rc(pt_table_create_opts(x->e->phys, &pt_format_riscv_sv39, PT_SPACE_KERNEL, &o, &k),
+		  0);
+	assert_rc(pt_table_create_user(k, &u), 0);
+	r.calls = 0;
+	assert_ok_checked(u, pt_map(u, 0x10000, 0x10000, SZ_4K, prop(RW, 0)));
+	assert_ok_checked(u, pt_unmap(u, 0x10000, SZ_4K, NULL));
+	assert_true(r.calls >= 1);
+	assert_u64(r.tag, 0x77);
+	assert_int_equal(r.stage, 1);
+	assert_rc(pt_table_destroy(u), 0);
+	assert_rc(pt_table_destroy(k), 0);
+	assert_rc(pt_table_destroy(s2), 0);
+	assert_rc(pt_table_destroy(s1), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -288,6 +349,7 @@ int main(void)
 		T(test_nodes_removed),
 		T(test_null_batch),
 		T(test_protect_records),
+		T(test_stage_and_tag),
 	};
 
 	return cmocka_run_group_tests_name("unit_flush", tests, NULL, NULL);

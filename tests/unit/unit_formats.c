@@ -138,6 +138,22 @@ static uint64_t a64_model(uint64_t pa, unsigned level, struct pt_prop n)
 	return pte;
 }
 
+/* AArch64 stage 2 (Arm ARM D8.3, FWB off): MemAttr 2-5 (WB 0xf, WT 0xa,
+ * NC 0x5, Device-nGnRE 0x1), S2AP 6 read 7 write, SH 8-9, AF 10, bit 11
+ * 0, OA 12-47, XN bit 54. */
+#define A_S2AP_R (1ull << 6)
+#define A_S2AP_W (1ull << 7)
+#define A_S2_XN (1ull << 54)
+
+static uint64_t a64_s2_model(uint64_t pa, unsigned level, struct pt_prop n)
+{
+	static const uint64_t memattr[] = {0xf, 0xa, 0x5, 0x1}; /* WB WT WC UC */
+
+	return A_VALID | (level == 1 ? A_TYPE : 0) | memattr[n.cache] << 2 | A_SH_INNER | A_AF |
+	       pa | (n.flags & PT_R ? A_S2AP_R : 0) | (n.flags & PT_W ? A_S2AP_W : 0) |
+	       (n.flags & PT_X ? 0 : A_S2_XN);
+}
+
 /* The family's view of a leaf that normalize accepted. */
 static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 {
@@ -150,7 +166,9 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 				rt_fail(c, pte, "PROT_NONE leaf has V set");
 			return;
 		}
-		if ((pte & ~RV_RSW) != rv_model(c->pa, n, c->feat))
+		/* The G-stage walks as U-mode: U on every leaf. */
+		if ((pte & ~RV_RSW) != (rv_model(c->pa, n, c->feat) |
+					(c->tf->stage == 2 ? RV_U : 0)))
 			rt_fail(c, pte, "valid leaf differs from the RISC-V model "
 				"(reserved bits 54-60/63, PBMT, PPN, RWXUGAD)");
 		/* Harts without Svadu fault instead of setting A and D. */
@@ -164,7 +182,8 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 				rt_fail(c, pte, "PROT_NONE leaf has the valid bit set");
 			return;
 		}
-		if ((pte & ~A_SW) != a64_model(c->pa, c->level, n))
+		if ((pte & ~A_SW) != (c->tf->stage == 2 ? a64_s2_model(c->pa, c->level, n)
+							: a64_model(c->pa, c->level, n)))
 			rt_fail(c, pte, "valid leaf differs from the AArch64 model");
 		break;
 	case PT_FAM_X86:
@@ -232,7 +251,7 @@ static uint64_t roundtrip_featset(const struct pt_test_format *tf, uint32_t feat
 			struct rt_case c = {tf, 0, 0, prop(subset_flags(s), cache), false, feat};
 			struct pt_prop n = {0, 0}, r = {0, 0}, n2 = {0, 0};
 			int nrc = F->normalize(c.p, feat, &n);
-			int rrc = pt_rules_normalize(tf->fam, c.p, feat, &r);
+			int rrc = pt_rules_normalize_format(tf, c.p, feat, &r);
 
 			if (nrc != rrc)
 				rt_fail(&c, 0, nrc ? "normalize refused what the rules accept"
@@ -294,8 +313,16 @@ static void test_geometry(void **state)
 	/* One half is what the levels translate: 9 bits per level + 12.  A
 	 * shared root splits it in two sign-extended halves; AArch64's TTBR0
 	 * and TTBR1 each have the whole width. */
-	assert_int_equal(F->va_bits, 12 + 9 * F->levels);
-	if (F->shared_kernel_root) {
+	unsigned extra_root_bits = (unsigned)__builtin_ctz(tf->root_entries / 512);
+
+	assert_int_equal(F->root_entries, tf->root_entries);
+	assert_int_equal(F->stage, tf->stage);
+	assert_int_equal(F->va_bits, 12 + 9 * F->levels + extra_root_bits);
+	if (F->stage == 2) {
+		/* One guest-physical space, no kernel half. */
+		assert_u64(F->user_end, 1ull << F->va_bits);
+		assert_u64(F->kernel_start, UINT64_MAX);
+	} else if (F->shared_kernel_root) {
 		assert_u64(F->user_end, 1ull << (F->va_bits - 1));
 		assert_u64(F->kernel_start, ~0ull << (F->va_bits - 1));
 	} else {
@@ -485,7 +512,8 @@ static void test_riscv_bits(void **state)
 
 	/* A writable leaf: R, W, A and D set (the core need not set them). */
 	pte = enc(F, 0x80200000ull, 2, PT_W, PT_CACHE_WB, false, 0);
-	assert_u64(pte, 0x200800c7ull); /* PPN 0x80200 << 10 | D A W R V */
+	/* PPN 0x80200 << 10 | D A W R V, and U on a G-stage leaf */
+	assert_u64(pte, 0x200800c7ull | (tf->stage == 2 ? RV_U : 0));
 	/* Read-only user leaf: V R U A, no D. */
 	assert_u64(enc(F, 0x1000, 1, PT_R | PT_U, PT_CACHE_WB, false, 0),
 		   RV_PPN(0x1000ull) | RV_V | RV_R | RV_U | RV_A);
@@ -502,8 +530,13 @@ static void test_riscv_bits(void **state)
 		assert_u64(pte & RV_V, 0);
 		assert_int_equal(F->decode(pte, level, 0, &dpa, &p, &t), PT_DECODE_LEAF);
 		assert_u64(dpa, pt_level_size(level) * 5);
-		assert_int_equal(p.flags, PT_U | PT_SW0 | PT_A);
+		assert_int_equal(p.flags, (tf->stage == 2 ? 0 : PT_U) | PT_SW0 | PT_A);
 		assert_true(t);
+	}
+	/* G-stage: U on every valid leaf whatever the caller asked, never G. */
+	for (unsigned level = 1; tf->stage == 2 && level <= 3; level++) {
+		pte = enc(F, pt_level_size(level) * 3, level, PT_R | PT_G, PT_CACHE_WB, false, 0);
+		assert_u64(pte & (RV_V | RV_U | RV_G), RV_V | RV_U);
 	}
 
 	/* Cache policies: without Svpbmt all WB and PBMT 0; with it, WC is NC
@@ -566,6 +599,30 @@ static void test_aarch64_bits(void **state)
 	assert_u64(PT_AARCH64_MAIR, 0x0444bbffull);
 }
 
+/* AArch64 stage 2: the bits written out, and table descriptors with no
+ * attributes (bits 63:59 are RES0 at stage 2). */
+static void test_aarch64_s2_bits(void **state)
+{
+	const struct pt_format *F = TF(state)->fmt;
+	uint64_t pte;
+	struct pt_prop p;
+
+	assert_u64(F->encode_table(0x40002000ull), 0x40002003ull);
+	/* Guest RAM: RW, not executable, WB 2M block: S2AP 11, MemAttr 0xf. */
+	assert_u64(enc(F, 0x40200000ull, 2, RW, PT_CACHE_WB, false, 0), 0x00400000402007fdull);
+	/* MMIO: RW 4K page, Device-nGnRE, XN. */
+	assert_u64(enc(F, 0x09000000ull, 1, RW, PT_CACHE_UC, false, 0), 0x00400000090007c7ull);
+	/* Executable read-only 1G block: S2AP 01, XN clear. */
+	pte = enc(F, 0x80000000ull, 3, PT_R | PT_X | PT_U | PT_G, PT_CACHE_WB, false, 0);
+	assert_u64(pte, 0x000000008000077dull);
+	assert_int_equal(F->decode(pte, 3, 0, NULL, &p, NULL), PT_DECODE_LEAF);
+	assert_int_equal(p.flags, PT_R | PT_X | PT_A);
+	/* PROT_NONE: valid clear, still a leaf. */
+	pte = enc(F, 0x200000, 2, 0, PT_CACHE_WB, true, 0);
+	assert_u64(pte & A_VALID, 0);
+	assert_int_equal(F->decode(pte, 2, 0, NULL, NULL, NULL), PT_DECODE_LEAF);
+}
+
 /* LA57: five levels, 57-bit halves, the entries of x86-64 (checked in the
  * round trip); a table entry at level 5 is a table. */
 static void test_la57_geometry(void **state)
@@ -578,6 +635,69 @@ static void test_la57_geometry(void **state)
 	assert_int_equal(F->decode(F->encode_table(0x5000), 5, 0, NULL, NULL, NULL),
 			 PT_DECODE_TABLE);
 	assert_u64(F->encode_table(0x5000), pt_format_x86_64.encode_table(0x5000));
+}
+
+/* Free frames after a table's creation, through its root's size. */
+static uint64_t created_root_frames(struct pt_phys *phys, const struct pt_format *F,
+				    struct pt_table **t)
+{
+	uint64_t before = u_free_frames(phys);
+
+	assert_rc(pt_table_create(phys, F, PT_SPACE_USER, t), 0);
+	return before - u_free_frames(phys) - 1; /* minus struct pt_table's frame */
+}
+
+/*
+ * A stage-2 table (design §3): one guest-physical space, a root of
+ * root_entries / 512 pages aligned to its size, whose slots above 511 map
+ * the top of the space; the kernel space refused; a failed root allocation
+ * (fault injection) changes nothing; destroy gives every frame back.
+ */
+static void test_stage2_table(void **state)
+{
+	const struct pt_format *F = TF(state)->fmt;
+	uint64_t root_bytes = (uint64_t)F->root_entries * 8, top = F->user_end - SZ_1G;
+	struct pt_phys *phys;
+	struct pt_table *t;
+	struct pt_table_stats st;
+
+	assert_rc(pt_phys_create(64 << 20, &phys), 0);
+	uint64_t free0 = u_free_frames(phys);
+	assert_rc(pt_table_create(phys, F, PT_SPACE_KERNEL, &t), PT_EINVAL);
+	/* Fragment the pool first: every other frame taken. */
+	uint64_t held[64];
+	for (unsigned i = 0; i < 64; i++)
+		assert_rc(pt_frame_alloc(phys, &held[i]), 0);
+	for (unsigned i = 0; i < 64; i += 2)
+		assert_rc(pt_frame_put(phys, held[i]), 0);
+	pt_phys_fail_nth_alloc(phys, 2); /* the root: after struct pt_table's frame */
+	assert_rc(pt_table_create(phys, F, PT_SPACE_USER, &t), PT_ENOMEM);
+	assert_u64(created_root_frames(phys, F, &t), root_bytes / SZ_4K);
+	assert_u64(pt_table_root(t) & (root_bytes - 1), 0);
+
+	/* The first and the last GiB of the space: root slots 0 and the last. */
+	assert_rc(pt_map(t, 0, 0x200000, SZ_4K, prop(RW, PT_CACHE_WB)), 0);
+	assert_rc(pt_map(t, top, 0, SZ_1G, prop(RW, PT_CACHE_WB)), 0);
+	assert_rc(pt_map(t, F->user_end, 0, SZ_4K, prop(RW, PT_CACHE_WB)), PT_ERANGE);
+	CHECK(t);
+	struct pt_mapping m;
+	assert_rc(pt_query(t, top + 0x5000, &m), 0);
+	assert_u64(m.va, top);
+	assert_u64(m.size, SZ_1G);
+	assert_unmapped(t, top - SZ_1G);
+	uint64_t root_va = (uint64_t)(uintptr_t)pt_phys_to_virt(phys, pt_table_root(t));
+	assert_true(((const uint64_t *)(uintptr_t)root_va)[F->root_entries - 1] != 0);
+	assert_rc(pt_table_stats(t, &st), 0);
+	assert_u64(st.nodes[F->levels], 1);
+	assert_u64(st.mapped_bytes, SZ_1G + SZ_4K);
+	assert_rc(pt_unmap(t, 0, F->user_end, NULL), 0);
+	CHECK(t);
+	pt_table_destroy(t);
+	for (unsigned i = 1; i < 64; i += 2)
+		assert_rc(pt_frame_put(phys, held[i]), 0);
+	pt_phys_barrier(phys);
+	assert_u64(u_free_frames(phys), free0);
+	pt_phys_destroy(phys);
 }
 
 static int run_format(const struct pt_test_format *tf)
@@ -598,9 +718,12 @@ static int run_format(const struct pt_test_format *tf)
 	if (tf->fam == PT_FAM_RISCV)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_riscv_bits, st);
 	if (tf->fam == PT_FAM_AARCH64)
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_aarch64_bits, st);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(
+			tf->stage == 2 ? test_aarch64_s2_bits : test_aarch64_bits, st);
 	if (tf->fmt == &pt_format_x86_64_la57)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_la57_geometry, st);
+	if (tf->stage == 2)
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_stage2_table, st);
 	snprintf(name, sizeof(name), "unit_formats[%s]", tf->id);
 	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
 }

@@ -171,6 +171,12 @@ static int demo_build(struct demo *d, const struct pt_format *f)
 	if (rc)
 		return demo_fail("pt_phys_create", rc);
 	d->free_at_start = pt_phys_free_frames(d->phys);
+	/* A stage 2 has one (guest-physical) space: the process table only. */
+	if (f->stage == 2) {
+		if ((rc = pt_table_create(d->phys, f, PT_SPACE_USER, &d->t[DEMO_PROCESS])))
+			return demo_fail("pt_table_create", rc);
+		return demo_apply_all(d->t[DEMO_PROCESS], &demo_views[DEMO_PROCESS], false);
+	}
 	if ((rc = pt_table_create(d->phys, f, PT_SPACE_USER, &d->t[DEMO_PROCESS])) ||
 	    (rc = pt_table_create(d->phys, f, PT_SPACE_KERNEL, &d->t[DEMO_KERNEL])))
 		return demo_fail("pt_table_create", rc);
@@ -309,7 +315,8 @@ static int demo_teardown(FILE *out, struct demo *d)
 	int rc;
 
 	fputs("== teardown ==\n", out);
-	demo_show_ebusy(out, d->t[DEMO_KERNEL]);
+	if (d->t[DEMO_KERNEL])
+		demo_show_ebusy(out, d->t[DEMO_KERNEL]);
 	rc = demo_destroy_tables(d);
 	after = pt_phys_free_frames(d->phys);
 	fprintf(out, "destroyed the user, process and kernel tables: free frames %"
@@ -330,7 +337,8 @@ static int demo_run(FILE *out, const struct pt_format *f,
 	int rc = demo_build(&d, f), err;
 
 	for (i = 0; !rc && i < DEMO_NTABLES; i++)
-		rc = show(out, &d, i);
+		if (d.t[i]) /* a stage 2 has no kernel and user views */
+			rc = show(out, &d, i);
 	if (!rc && teardown)
 		rc = demo_teardown(out, &d);
 	err = demo_destroy(&d);
@@ -359,7 +367,9 @@ int ptctl_demo_process(FILE *out, const struct pt_format *fmt,
 	struct pt_table *t = NULL;
 	int rc = demo_build(&d, fmt), err;
 
-	if (!rc && (rc = pt_table_create_user(d.t[DEMO_KERNEL], &t)))
+	if (!rc && fmt->stage == 2 && (rc = pt_table_create(d.phys, fmt, PT_SPACE_USER, &t)))
+		demo_fail("pt_table_create", rc);
+	else if (!rc && !t && (rc = pt_table_create_user(d.t[DEMO_KERNEL], &t)))
 		demo_fail("pt_table_create_user", rc);
 	if (!rc)
 		rc = demo_apply_all(t, &demo_views[DEMO_PROCESS], false);

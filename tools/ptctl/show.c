@@ -122,7 +122,7 @@ int ptctl_dump(FILE *out, struct pt_table *t)
 	int rc;
 
 	rc = show_half(&r, t, 0, f->user_end);
-	if (!rc)
+	if (!rc && f->stage != 2) /* a stage 2 has no kernel half */
 		rc = show_half(&r, t, f->kernel_start, 0 - f->kernel_start);
 	if (!rc && !r.lines)
 		fputs("(nothing mapped)\n", out);

@@ -55,6 +55,9 @@ static const struct {
 	{ "riscv_sv39", &pt_format_riscv_sv39 },
 	{ "riscv_sv48", &pt_format_riscv_sv48 },
 	{ "aarch64_4k", &pt_format_aarch64_4k },
+	{ "riscv_sv39x4", &pt_format_riscv_sv39x4 },
+	{ "riscv_sv48x4", &pt_format_riscv_sv48x4 },
+	{ "aarch64_s2_4k", &pt_format_aarch64_s2_4k },
 };
 
 const struct pt_format *ptctl_format_named(const char *name)

@@ -4,66 +4,22 @@
  * arch.h): QEMU -machine virt, one Cortex-A57, EL1, 4 KiB granule, 48-bit
  * regions for TTBR0 (the user table) and TTBR1 (the kernel table).
  *
- * PL011 UART at 0x09000000 (polled), exit through Arm semihosting
- * (semihosting.c), faults caught by the vector table in vectors.S.
+ * The console and the exit are console.c's (a64.h), shared with the stage-2
+ * kernel; faults are caught by the vector table in vectors.S and the probes
+ * are in probes.S.
  */
-#include "arch.h"
+#include "a64.h"
 #include "pl011.h"
-#include "semihosting.h"
 #include "sysreg.h"
-#include "trap_frame.h"
 
-#define RAM_PA 0x40000000ull
-#ifndef ARCH_RAM_SIZE
-#define ARCH_RAM_SIZE (256ull << 20) /* -m 256M */
-#endif
-
-extern char __image_start[], __image_end[];
 
 const struct arch_desc arch = {
 	.name = "aarch64 4K (48-bit, TTBR0 + TTBR1)",
 	.fmt = &pt_format_aarch64_4k,
-	.features = 0, /* Cortex-A57: no FEAT_BBM, no hardware AF/dirty */
-	.image_start = (uint64_t)__image_start,
-	.image_end = (uint64_t)__image_end,
-	.ram_end = RAM_PA + ARCH_RAM_SIZE,
-	.uart_pa = UART_PA,
-	.uart_len = 0x1000,
-	.has_1g = true,
-	.gig_pa = RAM_PA, /* [1 GiB, 2 GiB) holds RAM, the image included */
+	A64_ARCH_DESC_MACHINE,
 	.split_running_code = false,
 	.shared_kernel_root = false,
 };
-
-/* ---- serial and exit ---------------------------------------------------- */
-
-void arch_putc(char c)
-{
-	pl011_putc(UART_PA, c);
-}
-
-static void put_str(const char *s)
-{
-	while (*s)
-		arch_putc(*s++);
-}
-
-static void put_hex(uint64_t v)
-{
-	put_str("0x");
-	for (int shift = 60; shift >= 0; shift -= 4)
-		arch_putc("0123456789abcdef"[(v >> shift) & 0xf]);
-}
-
-_Noreturn void arch_exit(bool pass)
-{
-	semihosting_exit(pass ? 0 : 1);
-	/* Semihosting disabled: say so and stop. */
-	put_str("FAIL arch_exit: semihosting SYS_EXIT returned "
-		"(run QEMU with -semihosting-config enable=on,target=native)\n");
-	for (;;)
-		__asm__ volatile("wfi");
-}
 
 /* ---- traps -------------------------------------------------------------- */
 
@@ -86,17 +42,6 @@ static bool is_page_fault(uint64_t esr)
 
 	return (fsc & 0x3c) == 0x04 || (fsc & 0x3c) == 0x0c;
 }
-
-static const char *const vector_names[16] = {
-	"current EL SP_EL0 sync", "current EL SP_EL0 IRQ",
-	"current EL SP_EL0 FIQ", "current EL SP_EL0 SError",
-	"current EL SP_ELx sync", "current EL SP_ELx IRQ",
-	"current EL SP_ELx FIQ", "current EL SP_ELx SError",
-	"lower EL AArch64 sync", "lower EL AArch64 IRQ",
-	"lower EL AArch64 FIQ", "lower EL AArch64 SError",
-	"lower EL AArch32 sync", "lower EL AArch32 IRQ",
-	"lower EL AArch32 FIQ", "lower EL AArch32 SError",
-};
 
 void arch_trap(struct trap_frame *f, uint64_t vector)
 {
@@ -122,39 +67,12 @@ void arch_trap(struct trap_frame *f, uint64_t vector)
 		}
 	}
 
-	put_str("FAIL unexpected trap: ");
-	put_str(vector < 16 ? vector_names[vector] : "?");
-	put_str("\n  ESR_EL1 ");
-	put_hex(esr);
-	put_str(" (EC ");
-	put_hex(ec);
-	put_str(")\n  ELR_EL1 ");
-	put_hex(f->elr);
-	put_str("\n  FAR_EL1 ");
-	put_hex(far);
-	put_str("\n  SPSR_EL1 ");
-	put_hex(f->spsr);
-	put_str("\n  x30 ");
-	put_hex(f->x[30]);
-	put_str("\n");
-	arch_exit(false);
+	a64_unexpected_trap(f, vector, "EL1", esr, far, NULL);
 }
 
 void arch_trap_init(void)
 {
 	sysreg_write(vbar_el1, (uint64_t)arch_vectors);
-	isb();
-}
-
-/* ---- code --------------------------------------------------------------- */
-
-void arch_put_return(void *code)
-{
-	*(volatile uint32_t *)code = 0xd65f03c0; /* ret */
-	__asm__ volatile("dc cvau, %0" : : "r"(code) : "memory");
-	dsb(ish);
-	__asm__ volatile("ic ivau, %0" : : "r"(code) : "memory");
-	dsb(ish);
 	isb();
 }
 
@@ -211,40 +129,23 @@ void arch_activate(const struct pt_table *user, const struct pt_table *kernel)
 	}
 }
 
-/* Past this many pages in one call, one vmalle1is is cheaper. */
-#define INVALIDATE_ALL_PAGES 512
+/* One page: VA[55:12] in bits 43:0, ASID 0; all levels when page-table
+ * nodes were removed, else the last level only. */
+static void tlbi_va(uint64_t page, bool nodes_removed)
+{
+	uint64_t arg = page & ((1ull << 44) - 1);
+
+	if (nodes_removed)
+		__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+	else
+		__asm__ volatile("tlbi vale1is, %0" : : "r"(arg) : "memory");
+}
 
 void arch_invalidate(const struct pt_flush_info *info)
 {
-	uint64_t pages = 0;
-	bool all = info->all;
-
-	for (size_t i = 0; i < info->nr_ranges && !all; i++) {
-		pages += (info->ranges[i].len + 4095) >> 12;
-		if (pages > INVALIDATE_ALL_PAGES)
-			all = true;
-	}
-
 	dsb(ishst); /* the PTE writes reach the walker before the invalidation */
-	if (all) {
+	if (!a64_flush_pages(info, tlbi_va))
 		__asm__ volatile("tlbi vmalle1is" : : : "memory");
-	} else {
-		for (size_t i = 0; i < info->nr_ranges; i++) {
-			/* va + len may be exactly 2^64: count pages, not bytes. */
-			uint64_t page = info->ranges[i].va >> 12;
-			uint64_t n = (info->ranges[i].len + 4095) >> 12;
-
-			for (uint64_t k = 0; k < n; k++) {
-				/* VA[55:12] in bits 43:0, ASID 0. */
-				uint64_t arg = (page + k) & ((1ull << 44) - 1);
-
-				if (info->nodes_removed)
-					__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
-				else
-					__asm__ volatile("tlbi vale1is, %0" : : "r"(arg) : "memory");
-			}
-		}
-	}
 	dsb(ish);
 	isb();
 }

@@ -4,8 +4,9 @@
  *
  * QEMU loads the ELF at its link address and jumps to _start with the MMU
  * off, at EL1 (or EL2 with -machine virtualization=on, EL3 with secure=on).
- * We drop to EL1 if needed, clean the data caches, set the stack, clear the
- * bss and call kernel_main().  The MMU stays off until arch_activate(), so
+ * We drop to EL1 if needed (the stage-2 kernel, built with -DPTKIT_QEMU_EL2,
+ * stays at EL2 and needs it), clean the data caches, set the stack, clear
+ * the bss and call kernel_main().  The MMU stays off until arch_activate(), so
  * every data access until then is Device-nGnRnE: the C code is compiled
  * with -mstrict-align.
  */
@@ -13,6 +14,7 @@
 #define SCTLR_EL1_RES1 0x30d00800 /* bits 29, 28, 23, 22, 20, 11 (ARMv8.0) */
 #define SPSR_EL1H_DAIF 0x3c5      /* EL1 with SP_EL1, D, A, I, F masked */
 #define HCR_EL2_RW (1 << 31)      /* EL1 is AArch64 */
+#define SCTLR_EL2_RES1 0x30c50830 /* bits 29, 28, 23, 22, 18, 16, 11, 5, 4 */
 
 	.section .text.boot, "ax"
 	.global _start
@@ -21,14 +23,27 @@ _start:
 	msr	daifset, #0xf
 	mrs	x9, CurrentEL
 	ubfx	x9, x9, #2, #2
+#ifndef PTKIT_QEMU_EL2
 	cmp	x9, #1
 	b.eq	at_el1
+#endif
 	cmp	x9, #2
 	b.eq	from_el2
-	/* EL3 (secure=on): not supported, fail loudly on the UART. */
+	/* EL3 (secure=on), or EL1 for the stage-2 kernel (no
+	 * virtualization=on): not supported, fail loudly on the UART. */
 	b	wrong_el
 
 from_el2:
+#ifdef PTKIT_QEMU_EL2
+	/* The stage-2 kernel is the hypervisor: it stays at EL2, with its own
+	 * MMU and caches off (stage2.c sets up the guest's EL1). */
+	ldr	x9, =SCTLR_EL2_RES1
+	msr	sctlr_el2, x9
+	mov	x9, #0x33ff           /* CPTR_EL2: RES1 bits, no FP/SIMD trap */
+	msr	cptr_el2, x9
+	msr	hstr_el2, xzr
+	b	at_el1
+#endif
 	mov	x9, #HCR_EL2_RW
 	msr	hcr_el2, x9
 	mrs	x9, cnthctl_el2
@@ -49,7 +64,8 @@ from_el2:
 	eret
 
 at_el1:
-	/* MMU, caches and alignment checks off; little-endian. */
+	/* MMU, caches and alignment checks off; little-endian.  (At EL2, in
+	 * the stage-2 kernel, these EL1 registers are the guest's.) */
 	ldr	x9, =SCTLR_EL1_RES1
 	msr	sctlr_el1, x9
 	/* FP/SIMD not trapped (the code is built -mgeneral-regs-only anyway). */
@@ -136,4 +152,8 @@ dcache_clean_inval_all:
 
 	.section .rodata
 wrong_el_msg:
+#ifdef PTKIT_QEMU_EL2
+	.asciz "FAIL boot: the stage-2 kernel needs EL2 (QEMU -machine virt,virtualization=on)\n"
+#else
 	.asciz "FAIL boot: started at an exception level other than EL1 or EL2\n"
+#endif

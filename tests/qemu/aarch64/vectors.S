@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * vectors.S - the EL1 exception vector table and the probes.
+ * vectors.S - the exception vector table of the EL1 kernels, and (built
+ * with -DPTKIT_QEMU_EL2) of the stage-2 kernel's hypervisor at EL2.
  *
- * Every vector saves x0-x30, ELR_EL1 and SPSR_EL1 in a struct trap_frame on
+ * Every vector saves x0-x30, ELR_ELx and SPSR_ELx in a struct trap_frame on
  * the current stack and calls arch_trap(frame, vector index); the handler
- * may change the frame (ELR, x0) before it is restored and we eret.  A
+ * may change the frame (ELR, SPSR, x0) before it is restored and we eret.  A
  * kernel that builds such a frame itself (the example kernel, entering
  * user mode) leaves through arch_trap_return with sp at the frame.
  *
- * The probes are one access each at a known label: a fault there resumes at
- * the matching fixup (the table arch_extable below), which returns 1.
+ * The probes of the EL1 kernels are in probes.S, the stage-2 kernel's in
+ * stage2.S.
  */
+
+#ifdef PTKIT_QEMU_EL2
+#define ELR_ELX elr_el2
+#define SPSR_ELX spsr_el2
+#else
+#define ELR_ELX elr_el1
+#define SPSR_ELX spsr_el1
+#endif
 
 #define FRAME_SIZE 272 /* x0-x30, elr, spsr, 8 bytes padding: 16-aligned */
 
@@ -43,8 +52,8 @@ trap_common:
 	stp	x26, x27, [sp, #208]
 	stp	x28, x29, [sp, #224]
 	str	x30, [sp, #240]
-	mrs	x2, elr_el1
-	mrs	x3, spsr_el1
+	mrs	x2, ELR_ELX
+	mrs	x3, SPSR_ELX
 	str	x2, [sp, #248]
 	str	x3, [sp, #256]
 	mov	x1, x0
@@ -54,8 +63,8 @@ trap_common:
 arch_trap_return:
 	ldr	x2, [sp, #248]
 	ldr	x3, [sp, #256]
-	msr	elr_el1, x2
-	msr	spsr_el1, x3
+	msr	ELR_ELX, x2
+	msr	SPSR_ELX, x3
 	ldp	x0, x1, [sp, #0]
 	ldp	x2, x3, [sp, #16]
 	ldp	x4, x5, [sp, #32]
@@ -75,56 +84,3 @@ arch_trap_return:
 	add	sp, sp, #FRAME_SIZE
 	eret
 	.size trap_common, . - trap_common
-
-/* int arch_probe_read(uint64_t va, uint64_t *out) */
-	.global arch_probe_read, arch_probe_read_insn
-	.type arch_probe_read, %function
-arch_probe_read:
-arch_probe_read_insn:
-	ldr	x2, [x0]
-	str	x2, [x1]
-	mov	w0, #0
-	ret
-probe_read_fixup:
-	mov	w0, #1
-	ret
-	.size arch_probe_read, . - arch_probe_read
-
-/* int arch_probe_write(uint64_t va, uint64_t val) */
-	.global arch_probe_write, arch_probe_write_insn
-	.type arch_probe_write, %function
-arch_probe_write:
-arch_probe_write_insn:
-	str	x1, [x0]
-	mov	w0, #0
-	ret
-probe_write_fixup:
-	mov	w0, #1
-	ret
-	.size arch_probe_write, . - arch_probe_write
-
-/*
- * int arch_probe_exec(uint64_t va): calls the `ret` at va with x0 = 0.  If
- * the fetch faults (ELR == va), the handler sets x0 = 1 and resumes at x30,
- * which is arch_probe_exec_ret.
- */
-	.global arch_probe_exec, arch_probe_exec_ret
-	.type arch_probe_exec, %function
-arch_probe_exec:
-	stp	x29, x30, [sp, #-16]!
-	mov	x29, sp
-	mov	x16, x0
-	mov	x0, #0
-	blr	x16
-arch_probe_exec_ret:
-	ldp	x29, x30, [sp], #16
-	ret
-	.size arch_probe_exec, . - arch_probe_exec
-
-	.section .rodata
-	.balign 8
-	.global arch_extable, arch_extable_end
-arch_extable:
-	.quad	arch_probe_read_insn, probe_read_fixup
-	.quad	arch_probe_write_insn, probe_write_fixup
-arch_extable_end:

@@ -10,9 +10,8 @@
  * under the very code that is running.  Arch-neutral: it uses only the hooks
  * of arch.h and the public ptkit API.
  *
- * Every check prints exactly one line, "PASS name", "FAIL name: why" or
- * "SKIP name: why"; then "RESULT pass=N fail=M skip=K", and the kernel exits
- * with success iff M == 0 and N > 0 (tests/qemu/run_qemu.sh checks both).
+ * Every check prints exactly one line (check.h); then the RESULT line, and
+ * the kernel exits with success iff no check failed and one passed.
  *
  * Physical layout, carved after the image (all 2 MiB aligned):
  *
@@ -30,18 +29,10 @@
  * Test virtual addresses (TV_*) lie in [64 GiB, 256 GiB): inside the user
  * half of every format (Sv39's is 256 GiB).
  */
-#include <stdarg.h>
-
 #include "arch.h"
+#include "check.h"
 #include "kprintf.h"
 
-#define SZ_4K UINT64_C(0x1000)
-#define SZ_2M UINT64_C(0x200000)
-#define SZ_1G UINT64_C(0x40000000)
-
-#define SCRATCH_LEN (3 * SZ_2M)
-#define POOL_MAX (UINT64_C(16) << 20)
-#define POOL_MIN (UINT64_C(4) << 20)
 
 #define TV_BASE UINT64_C(0x1000000000)              /* 64 GiB */
 #define TV_HUGE2M (TV_BASE)                  /* a 2 MiB leaf */
@@ -58,155 +49,12 @@
 #define TV_GIG UINT64_C(0x2000000000)               /* 128 GiB, 1 GiB aligned */
 #define TV_FAR_HOLE UINT64_C(0x3000000000)          /* 192 GiB: no node below the root */
 
-/* ---- results ------------------------------------------------------------ */
-
-enum { ST_PASS, ST_FAIL, ST_SKIP };
-static int state;
-static char why[256];
-static unsigned n_pass, n_fail, n_skip;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (state != ST_PASS)
-		return; /* keep the first reason */
-	state = ST_FAIL;
-	va_start(ap, fmt);
-	kvsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	state = ST_SKIP;
-	va_start(ap, fmt);
-	kvsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-static void run(const char *name, void (*check)(void))
-{
-	state = ST_PASS;
-	why[0] = '\0';
-	check();
-	switch (state) {
-	case ST_PASS:
-		n_pass++;
-		kprintf("PASS %s\n", name);
-		break;
-	case ST_FAIL:
-		n_fail++;
-		kprintf("FAIL %s: %s\n", name, why);
-		break;
-	default:
-		n_skip++;
-		kprintf("SKIP %s: %s\n", name, why);
-		break;
-	}
-}
-
-/* A ptkit call that must succeed: on error, records why and yields false. */
-#define OK(call) ok_((call), #call)
-static bool ok_(int err, const char *what)
-{
-	if (err)
-		fail("%s: %s", what, pt_strerror(err));
-	return err == 0;
-}
-
-static bool read_ok(uint64_t va, uint64_t *val, const char *what)
-{
-	if (arch_probe_read(va, val)) {
-		fail("read of %s (va %#lx) faulted", what, va);
-		return false;
-	}
-	return true;
-}
-
-/* Reads va and compares. */
-static bool read_is(uint64_t va, uint64_t want, const char *what)
-{
-	uint64_t got;
-
-	if (!read_ok(va, &got, what))
-		return false;
-	if (got != want) {
-		fail("read of %s (va %#lx) gave %#lx, expected %#lx", what, va, got, want);
-		return false;
-	}
-	return true;
-}
-
-static bool write_ok(uint64_t va, uint64_t val, const char *what)
-{
-	if (arch_probe_write(va, val)) {
-		fail("write to %s (va %#lx) faulted", what, va);
-		return false;
-	}
-	return true;
-}
-
-static bool read_faults(uint64_t va, const char *what)
-{
-	uint64_t got;
-
-	if (!arch_probe_read(va, &got)) {
-		fail("read of %s (va %#lx) did not fault (it read %#lx)", what, va, got);
-		return false;
-	}
-	return true;
-}
-
-static bool write_faults(uint64_t va, uint64_t val, const char *what)
-{
-	if (!arch_probe_write(va, val)) {
-		fail("write to %s (va %#lx) did not fault", what, va);
-		return false;
-	}
-	return true;
-}
-
-/* pt_query that must find a leaf of `size` (0: any size). */
-static bool query_is(struct pt_table *t, uint64_t va, uint64_t size,
-		     struct pt_mapping *m, const char *what)
-{
-	int err = pt_query(t, va, m);
-
-	if (err) {
-		fail("pt_query(%s, %#lx): %s", what, va, pt_strerror(err));
-		return false;
-	}
-	if (size && m->size != size) {
-		fail("pt_query(%s, %#lx): a leaf of %#lx bytes, expected %#lx", what, va,
-		     m->size, size);
-		return false;
-	}
-	return true;
-}
-
 /* ---- the address space ---------------------------------------------------- */
 
 static struct pt_phys phys;
 static struct pt_table *kern, *user;
 static uint64_t img_lo, img_hi, scratch_pa, pool_pa, pool_len, ks;
 static uint64_t free_after_init;
-
-/* Invalidation: counted, and suppressible by the stale_tlb check. */
-static volatile bool inval_suppressed;
-static volatile uint64_t inval_calls;
-
-static void test_invalidate(void *arg, const struct pt_flush_info *info)
-{
-	(void)arg;
-	inval_calls++;
-	if (!inval_suppressed)
-		arch_invalidate(info);
-}
 
 #ifdef PTKIT_QEMU_KALLOC
 /*
@@ -331,27 +179,21 @@ static bool frames_ok(void)
 }
 #endif
 
-/* Frames the checks allocate: our references, dropped before teardown. */
-static uint64_t test_frames[16];
-static unsigned nr_test_frames;
-
-static bool alloc_frame(uint64_t *pa)
-{
-	if (nr_test_frames == sizeof(test_frames) / sizeof(test_frames[0])) {
-		fail("test_frames[] is full");
-		return false;
-	}
-	if (!OK(pt_frame_alloc(&phys, pa)))
-		return false;
-	test_frames[nr_test_frames++] = *pa;
-	return true;
-}
-
 static const struct pt_prop PROP_RWX = { PT_R | PT_W | PT_X, PT_CACHE_WB };
 static const struct pt_prop PROP_RW = { PT_R | PT_W, PT_CACHE_WB };
-static const struct pt_prop PROP_RX = { PT_R | PT_X, PT_CACHE_WB };
 static const struct pt_prop PROP_R = { PT_R, PT_CACHE_WB };
 static const struct pt_prop PROP_DEV = { PT_R | PT_W, PT_CACHE_UC };
+
+/* The identity map reaches every frame the checks use. */
+bool frame_write(uint64_t pa, uint64_t val, const char *what)
+{
+	return write_ok(pa, val, what);
+}
+
+bool frame_read_is(uint64_t pa, uint64_t want, const char *what)
+{
+	return read_is(pa, want, what);
+}
 
 static uint64_t scratch_page(unsigned i) /* the single test pages */
 {
@@ -425,7 +267,7 @@ static void check_alias(void)
 {
 	uint64_t f;
 
-	if (!alloc_frame(&f))
+	if (!alloc_frame(&phys, &f))
 		return;
 	uint64_t alias = ks + f;
 	if (!write_ok(f, UINT64_C(0x1111222233334444), "the identity page") ||
@@ -438,24 +280,13 @@ static void check_alias(void)
 /* 2. A read-only alias: reads work, writes fault and change nothing. */
 static void check_readonly(void)
 {
-	uint64_t alias = ks + RO_PAGE;
-	struct pt_mapping m;
-
-	if (!query_is(kern, alias, SZ_4K, &m, "kernel") ||
-	    !write_ok(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page") ||
-	    !read_is(alias, UINT64_C(0x0bad0bad12345678), "the read-only alias") ||
-	    !write_faults(alias, UINT64_C(0xdeadbeef), "the read-only alias") ||
-	    !read_is(RO_PAGE, UINT64_C(0x0bad0bad12345678), "the identity page (after the faulting write)"))
-		return;
-	if (m.prop.flags & PT_W)
-		fail("pt_query of the read-only alias shows PT_W (flags %#x)", m.prop.flags);
+	readonly_page(kern, ks + RO_PAGE, RO_PAGE);
 }
 
 /* 3. Unmapped pages fault: inside a present leaf table, below a present
  * node at level 2, with no node at all, and in the kernel half. */
 static void check_hole(void)
 {
-	struct pt_mapping m;
 	uint64_t f;
 	struct {
 		struct pt_table *t;
@@ -468,116 +299,28 @@ static void check_hole(void)
 		{ kern, ks + pool_pa + pool_len + SZ_2M, "a kernel-half hole" },
 	};
 
-	if (!alloc_frame(&f) || !OK(pt_map(user, TV_NEAR, f, SZ_4K, PROP_RW)) ||
+	if (!alloc_frame(&phys, &f) || !OK(pt_map(user, TV_NEAR, f, SZ_4K, PROP_RW)) ||
 	    !write_ok(TV_NEAR, 42, "the hole's neighbour"))
 		return;
-	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
-		int err = pt_query(holes[i].t, holes[i].va, &m);
-		if (err != PT_ENOENT) {
-			fail("pt_query(%s, %#lx) = %s, expected PT_ENOENT", holes[i].what,
-			     holes[i].va, err ? pt_strerror(err) : "0");
+	for (unsigned i = 0; i < sizeof(holes) / sizeof(holes[0]); i++)
+		if (!hole_faults(holes[i].t, holes[i].va, holes[i].what))
 			return;
-		}
-		if (!read_faults(holes[i].va, holes[i].what))
-			return;
-	}
 }
 
 /* 4. Execute rights: one frame holding a return instruction, called through
- * an alias with PT_X (works) and one without (the fetch faults). */
+ * an alias with PT_X (works), one without and the pool's identity map (the
+ * fetch faults). */
 static void check_nx(void)
 {
 	uint64_t f;
 
-	if (!alloc_frame(&f))
+	if (!alloc_frame(&phys, &f) || !exec_rights(f, TV_EXEC, TV_NOEXEC))
 		return;
-	arch_put_return((void *)(uintptr_t)f);
-	if (!OK(pt_map_frames(user, TV_EXEC, &f, 1, PROP_RX)) ||
-	    !OK(pt_map(user, TV_NOEXEC, f, SZ_4K, PROP_RW)))
-		return;
-	if (arch_probe_exec(TV_EXEC)) {
-		fail("calling through the PT_X alias (va %#lx) faulted", TV_EXEC);
-		return;
-	}
-	if (!arch_probe_exec(TV_NOEXEC)) {
-		fail("calling through an alias without PT_X (va %#lx) did not fault", TV_NOEXEC);
-		return;
-	}
 	if (!arch_probe_exec(f))
 		fail("calling through the pool's identity map (RW, no PT_X, va %#lx) did not fault", f);
 }
 
-/* 5. The TLB: a control run without invalidation shows that QEMU keeps the
- * stale translation (so the next checks prove something), then the same
- * change with ptkit's invalidation is seen at once. */
-static uint64_t stale_a, stale_b;
-static bool stale_ready;
-
-static void check_stale_tlb(void)
-{
-	const uint64_t a = UINT64_C(0xaaaa00000000aaaa), b = UINT64_C(0xbbbb00000000bbbb);
-
-	if (!alloc_frame(&stale_a) || !alloc_frame(&stale_b) ||
-	    !write_ok(stale_a, a, "frame A (identity)") ||
-	    !write_ok(stale_b, b, "frame B (identity)") ||
-	    !OK(pt_map(user, TV_STALE, stale_a, SZ_4K, PROP_RW)) ||
-	    !read_is(TV_STALE, a, "V -> A"))
-		return;
-	stale_ready = true;
-
-	uint64_t calls = inval_calls;
-	inval_suppressed = true;
-	int err1 = pt_unmap(user, TV_STALE, SZ_4K, NULL);
-	int err2 = err1 ? 0 : pt_map(user, TV_STALE, stale_b, SZ_4K, PROP_RW);
-	inval_suppressed = false;
-	if (!OK(err1) || !OK(err2))
-		return;
-	if (inval_calls == calls) {
-		fail("ptkit asked for no invalidation when it unmapped a page in use");
-		return;
-	}
-	uint64_t got;
-	if (!read_ok(TV_STALE, &got, "V after a remap without invalidation"))
-		return;
-	if (got == b)
-		fail("V read frame B's value right after a remap whose invalidation was "
-		     "suppressed: QEMU's TLB did not keep the old translation, so the "
-		     "remap/protect checks cannot tell a missing invalidation");
-	else if (got != a)
-		fail("V read %#lx, neither A's %#lx nor B's %#lx", got, a, b);
-}
-
-static void check_remap(void)
-{
-	const uint64_t b = UINT64_C(0xbbbb00000000bbbb);
-
-	if (!stale_ready) {
-		fail("stale_tlb did not set V up");
-		return;
-	}
-	/* The table already says V -> B; the TLB may still say V -> A. */
-	if (!OK(pt_unmap(user, TV_STALE, SZ_4K, NULL)) ||
-	    !OK(pt_map(user, TV_STALE, stale_b, SZ_4K, PROP_RW)))
-		return;
-	read_is(TV_STALE, b, "V -> B after ptkit's unmap and map");
-}
-
-static void check_protect(void)
-{
-	if (!stale_ready) {
-		fail("stale_tlb did not set V up");
-		return;
-	}
-	/* The write leaves a writable translation in the TLB. */
-	if (!write_ok(TV_STALE, 0x1234, "V (read-write)") ||
-	    !OK(pt_protect(user, TV_STALE, SZ_4K, 0, PT_W, NULL)) ||
-	    !write_faults(TV_STALE, 0x5678, "V after pt_protect(-W)") ||
-	    !read_is(TV_STALE, 0x1234, "V (read-only)") ||
-	    !OK(pt_protect(user, TV_STALE, SZ_4K, PT_W, 0, NULL)) ||
-	    !write_ok(TV_STALE, 0x9abc, "V after pt_protect(+W)") ||
-	    !read_is(stale_b, 0x9abc, "frame B (identity)"))
-		return;
-}
+/* 5. The TLB (stale_tlb, remap, protect): space_checks.c. */
 
 /* 6. The hardware dirty bit, where the format stores one. */
 static void check_dirty(void)
@@ -600,7 +343,7 @@ static void check_dirty(void)
 		skip("%s has no dirty bit", arch.fmt->name);
 		return;
 	}
-	if (!alloc_frame(&f) || !OK(pt_map(user, TV_DIRTY, f, SZ_4K, PROP_RW)) ||
+	if (!alloc_frame(&phys, &f) || !OK(pt_map(user, TV_DIRTY, f, SZ_4K, PROP_RW)) ||
 	    !query_is(user, TV_DIRTY, SZ_4K, &m, "user"))
 		return;
 	if (m.prop.flags & PT_D) {
@@ -638,60 +381,7 @@ static void check_dirty(void)
 		read_is(TV_DIRTY, UINT64_C(0xd1d1d1d1), "the dirty page after pt_protect");
 }
 
-static uint64_t pattern(uint64_t page, uint64_t word)
-{
-	return UINT64_C(0x9e3779b97f4a7c15) * (page * 512 + word + 1);
-}
-
-/* 7. A 2 MiB leaf reads what was written at its pa through the identity map. */
-static void check_huge_2m(void)
-{
-	struct pt_mapping m;
-
-	for (uint64_t i = 0; i < 512; i++)
-		if (!write_ok(scratch_pa + i * SZ_4K + 8 * (i % 512), pattern(i, 7),
-			      "the scratch area (identity)"))
-			return;
-	if (!OK(pt_map(user, TV_HUGE2M, scratch_pa, SZ_2M, PROP_R)) ||
-	    !query_is(user, TV_HUGE2M + 0x12345, SZ_2M, &m, "user"))
-		return;
-	if (m.va != TV_HUGE2M || m.pa != scratch_pa) {
-		fail("pt_query: leaf va %#lx pa %#lx, expected %#lx -> %#lx", m.va, m.pa,
-		     TV_HUGE2M, scratch_pa);
-		return;
-	}
-	for (uint64_t i = 0; i < 512; i++)
-		if (!read_is(TV_HUGE2M + i * SZ_4K + 8 * (i % 512), pattern(i, 7),
-			     "the 2 MiB leaf"))
-			return;
-}
-
-/* 8. A 1 GiB leaf over the image reads a global the program just wrote. */
-static volatile uint64_t gig_marker = UINT64_C(0x1617181920212223);
-
-static void check_huge_1g(void)
-{
-	struct pt_mapping m;
-	uint64_t marker_pa = (uintptr_t)&gig_marker;
-
-	if (!arch.has_1g || arch.fmt->max_leaf_level < 3) {
-		skip("%s: no 1 GiB leaves here", arch.name);
-		return;
-	}
-	if (marker_pa - arch.gig_pa >= SZ_1G) {
-		fail("arch.gig_pa %#lx does not hold the image (a global at %#lx)",
-		     arch.gig_pa, marker_pa);
-		return;
-	}
-	gig_marker = UINT64_C(0x1600d1600d000000) ^ inval_calls;
-	uint64_t va = TV_GIG + (marker_pa - arch.gig_pa);
-	if (!OK(pt_map(user, TV_GIG, arch.gig_pa, SZ_1G, PROP_R)) ||
-	    !query_is(user, va, SZ_1G, &m, "user") ||
-	    !read_is(va, gig_marker, "a global through the 1 GiB leaf") ||
-	    !OK(pt_unmap(user, TV_GIG, SZ_1G, NULL)))
-		return;
-	read_faults(va, "the 1 GiB leaf's range after pt_unmap");
-}
+/* 7. and 8. A 2 MiB and a 1 GiB leaf (huge_2m, huge_1g): space_checks.c. */
 
 /* 9. Splitting a 2 MiB data leaf to protect one 4 KiB page of it. */
 static bool split_verify(uint64_t base)
@@ -728,24 +418,8 @@ static void check_split_data(void)
 		for (uint64_t j = 1; j < 512; j++)
 			w[j] = pattern(i, j);
 	}
-	if (!OK(pt_protect(user, ro, SZ_4K, 0, PT_W, NULL)) ||
-	    !query_is(user, ro, SZ_4K, &m, "user"))
-		return;
-	if (m.prop.flags & PT_W) {
-		fail("the protected page still has PT_W");
-		return;
-	}
-	if (!query_is(user, TV_SPLIT, SZ_4K, &m, "user") || !(m.prop.flags & PT_W) ||
-	    !query_is(user, TV_SPLIT + SZ_2M - SZ_4K, SZ_4K, &m, "user") ||
-	    !(m.prop.flags & PT_W)) {
-		fail("the split leaf's other pages are not 4 KiB and writable");
-		return;
-	}
-	if (!split_verify(TV_SPLIT) ||
-	    !write_faults(ro, 0x77, "the read-only page of the split leaf") ||
-	    !write_ok(ro - SZ_4K, pattern(6, 0), "its left neighbour") ||
-	    !write_ok(ro + SZ_4K, pattern(8, 0), "its right neighbour") ||
-	    !split_verify(TV_SPLIT))
+	if (!split_protect_page(TV_SPLIT, ro) || !split_verify(TV_SPLIT) ||
+	    !split_neighbours(ro, 7) || !split_verify(TV_SPLIT))
 		return;
 	/* The identity view of the same frames agrees. */
 	read_is(pa + 7 * SZ_4K + 8, pattern(7, 1), "the split leaf's frame (identity)");
@@ -815,9 +489,8 @@ static void check_check(void)
 	uint64_t cost = before - free_frames();
 	arch_activate(u2, k2);
 	/* From here on nothing allocates: every frame given back stays free. */
-	for (unsigned i = 0; i < nr_test_frames; i++)
-		if (!OK(pt_frame_put(&phys, test_frames[i])))
-			return;
+	if (!put_test_frames(&phys))
+		return;
 	if (!OK(pt_table_destroy(user)) || !OK(pt_table_destroy(kern)))
 		return;
 	user = kern = NULL;
@@ -830,30 +503,13 @@ static void check_check(void)
 	}
 	if (!frames_ok())
 		return;
-	for (unsigned i = 0; i < nr_test_frames; i++) {
-		if (pt_frame_refcount(&phys, test_frames[i]) != PT_REFCOUNT_UNUSED) {
-			fail("test frame %#lx is still in use after the teardown", test_frames[i]);
-			return;
-		}
-	}
+	if (!test_frames_unused(&phys))
+		return;
 	if ((err = pt_check(u2, msg, sizeof(msg))) || (err = pt_check(k2, msg, sizeof(msg))))
 		fail("pt_check(second tables): %s: %s", pt_strerror(err), msg);
 }
 
 /* ---- main ----------------------------------------------------------------- */
-
-static _Noreturn void finish(void)
-{
-	kprintf("RESULT pass=%u fail=%u skip=%u\n", n_pass, n_fail, n_skip);
-	arch_exit(n_fail == 0 && n_pass > 0);
-}
-
-static _Noreturn void setup_failed(const char *what)
-{
-	kprintf("FAIL setup: %s\n", what);
-	n_fail++;
-	finish();
-}
 
 void kernel_main(void)
 {
@@ -864,23 +520,10 @@ void kernel_main(void)
 		arch.fmt->name, arch.fmt->levels);
 
 	ks = arch.fmt->kernel_start;
-	img_lo = arch.image_start & ~(SZ_2M - 1);
-	img_hi = (arch.image_end + SZ_2M - 1) & ~(SZ_2M - 1);
-	scratch_pa = img_hi;
-	pool_pa = scratch_pa + SCRATCH_LEN;
-	if (pool_pa + POOL_MIN > arch.ram_end)
-		setup_failed("not enough RAM after the image");
-	pool_len = arch.ram_end - pool_pa;
-	if (pool_len > POOL_MAX)
-		pool_len = POOL_MAX;
-	pool_len &= ~(SZ_2M - 1);
-	kprintf("image [%#lx, %#lx) mapped as [%#lx, %#lx), scratch [%#lx, %#lx), "
-		"pool [%#lx, %#lx), RAM ends at %#lx\n",
-		arch.image_start, arch.image_end, img_lo, img_hi, scratch_pa,
-		scratch_pa + SCRATCH_LEN, pool_pa, pool_pa + pool_len, arch.ram_end);
+	carve_ram(&img_lo, &img_hi, &scratch_pa, &pool_pa, &pool_len);
 
 	struct pt_platform platform = {
-		.invalidate = test_invalidate,
+		.invalidate = check_invalidate,
 		.features = arch.features,
 	};
 	frames_setup(&platform);
@@ -900,6 +543,10 @@ void kernel_main(void)
 		free_after_init - free_frames(), free_after_init);
 	arch_activate(user, kern);
 	kprintf("running on ptkit's tables\n");
+	space = (struct check_space){
+		.phys = &phys, .table = user, .stale_va = TV_STALE,
+		.huge2m_va = TV_HUGE2M, .huge2m_pa = scratch_pa, .gig_va = TV_GIG,
+	};
 
 	run("alias", check_alias);
 	run("readonly", check_readonly);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * boot.S - entry, trap vector and probes of the riscv64 QEMU test kernel.
+ * boot.S - entry and trap vector of the riscv64 QEMU test kernels (the
+ * probes are in probes.S for stage 1, in gstage.S for the G-stage kernel).
  *
  * OpenSBI (fw_dynamic) enters _start in S-mode at 0x80200000, MMU off,
  * a0 = hartid, a1 = device tree.  One hart runs the tests (QEMU -smp 1; any
@@ -62,9 +63,10 @@ boot_lottery:
 
 /*
  * The trap vector (stvec, direct mode).  Every trap comes from S-mode, on the
- * kernel stack: save all registers in a struct rv_frame below sp, let
- * rv_trap (arch.c) look at it and possibly change sepc or registers, restore,
- * sret.
+ * kernel stack, or (G-stage kernel) from a guest stub in VS-mode, which
+ * leaves sp as the hypervisor set it: save all registers in a struct
+ * rv_frame below sp, let rv_trap (arch.c, gstage.c) look at it and possibly
+ * change sepc or registers, restore, sret.
  */
 #define FRAME_SIZE (36 * 8)
 #define REG(n) ((n) * 8)
@@ -157,58 +159,3 @@ rv_trap_entry:
 	ld	x31, REG(31)(sp)
 	addi	sp, sp, FRAME_SIZE
 	sret
-
-/*
- * Probes: one access each, at a known label.  A page fault whose sepc is the
- * access resumes at the fixup (rv_trap), which returns 1; the access had no
- * effect.  Compressed instructions are avoided so that every label is where
- * the trap handler expects it.
- */
-	.option	push
-	.option	norvc
-
-/* int arch_probe_read(uint64_t va, uint64_t *out) */
-	.globl	arch_probe_read, rv_probe_read_insn, rv_probe_read_fixup
-arch_probe_read:
-rv_probe_read_insn:
-	ld	t0, 0(a0)
-	sd	t0, 0(a1)
-	li	a0, 0
-	ret
-rv_probe_read_fixup:
-	li	a0, 1
-	ret
-
-/* int arch_probe_write(uint64_t va, uint64_t val) */
-	.globl	arch_probe_write, rv_probe_write_insn, rv_probe_write_fixup
-arch_probe_write:
-rv_probe_write_insn:
-	sd	a1, 0(a0)
-	li	a0, 0
-	ret
-rv_probe_write_fixup:
-	li	a0, 1
-	ret
-
-/*
- * int arch_probe_exec(uint64_t va): calls va.  If the fetch at va faults
- * (scause 12, sepc == va, ra == rv_probe_exec_ret), rv_trap resumes at
- * rv_probe_exec_fixup instead.
- */
-	.globl	arch_probe_exec, rv_probe_exec_ret, rv_probe_exec_fixup
-arch_probe_exec:
-	addi	sp, sp, -16
-	sd	ra, 8(sp)
-	jalr	ra, 0(a0)
-rv_probe_exec_ret:
-	ld	ra, 8(sp)
-	addi	sp, sp, 16
-	li	a0, 0
-	ret
-rv_probe_exec_fixup:
-	ld	ra, 8(sp)
-	addi	sp, sp, 16
-	li	a0, 1
-	ret
-
-	.option	pop

@@ -2,18 +2,16 @@
 /*
  * arch.c - the x86-64 layer of the QEMU test kernel (tests/qemu/common/arch.h).
  *
- * COM1 polled, isa-debug-exit for the result, an IDT whose page-fault
- * handler serves the probes of boot.S (every other trap prints the
- * registers and fails the run), CR3 loads and INVLPG.
+ * The IDT's page-fault handler serves the probes of probes.S (every other
+ * trap prints the registers and fails the run: x86.c, shared with the NPT
+ * kernel, as are the console and the exit), CR3 loads and INVLPG.
  *
  * Built twice: 4-level paging (pt_format_x86_64) and, with
  * -DPTKIT_QEMU_LA57, 5-level paging (pt_format_x86_64_la57; boot.S then
  * sets CR4.LA57).
  */
-#include "arch.h"
-#include "idt.h"
 #include "kprintf.h"
-#include "x86_io.h"
+#include "x86.h"
 
 #ifdef PTKIT_QEMU_LA57
 #define FORMAT (&pt_format_x86_64_la57)
@@ -23,79 +21,16 @@
 #define NAME "x86-64, 4-level paging"
 #endif
 
-#ifndef PTKIT_QEMU_RAM_MB
-#define PTKIT_QEMU_RAM_MB 256 /* QEMU's -m (tests/qemu/x86_64/CMakeLists.txt) */
-#endif
-
-extern char __image_start[], __image_end[];
 
 const struct arch_desc arch = {
 	.name = NAME,
 	.fmt = FORMAT,
-	.features = 0, /* the PAT stays as at reset */
-	.image_start = (uint64_t)(uintptr_t)__image_start,
-	.image_end = (uint64_t)(uintptr_t)__image_end,
-	.ram_end = (uint64_t)PTKIT_QEMU_RAM_MB << 20,
-	.uart_pa = 0, /* port I/O: nothing to map */
-	.uart_len = 0,
-	.has_1g = true, /* -cpu ...,+pdpe1gb; checked in arch_trap_init */
-	.gig_pa = 0,
+	X86_ARCH_DESC_MACHINE,
 	.split_running_code = true,
 	.shared_kernel_root = true,
 };
 
-/* ---- control registers ----------------------------------------------------- */
-
-static inline uint64_t read_cr2(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint64_t read_cr3(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr3(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
-
-/* ---- console and exit ------------------------------------------------------- */
-
-/* isa-debug-exit: QEMU exits with status (value << 1) | 1, so 1 is a pass
- * and 3 a failure (run_qemu.sh --pass-status 1). */
-_Noreturn void arch_exit(bool pass)
-{
-	outl(DEBUG_EXIT_PORT, pass ? 0 : 1);
-	for (;;)
-		__asm__ volatile("cli; hlt");
-}
-
 /* ---- traps ------------------------------------------------------------------ */
-
-struct x86_trap_frame {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
-};
 
 struct x86_probe {
 	uint64_t insn, fixup;
@@ -106,20 +41,11 @@ extern char x86_probe_exec_ret[], x86_probe_exec_fixup[];
 int x86_probe_read(uint64_t va, uint64_t *out);
 int x86_probe_write(uint64_t va, uint64_t val);
 int x86_probe_exec(uint64_t va);
-void x86_trap(struct x86_trap_frame *f);
-
-static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 #define PF_P (1u << 0)
 #define PF_W (1u << 1)
 #define PF_RSVD (1u << 3)
 #define PF_I (1u << 4)
-
-static const char *const vector_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD (ptkit assertion?)", "#NM",
-	"#DF", "-", "#TS", "#NP", "#SS", "#GP", "#PF", "-", "#MF", "#AC", "#MC",
-	"#XM", "#VE", "#CP",
-};
 
 void x86_trap(struct x86_trap_frame *f)
 {
@@ -143,32 +69,14 @@ void x86_trap(struct x86_trap_frame *f)
 			return;
 		}
 	}
-	kprintf("\nFAIL trap: unexpected vector %lu %s, error code %#lx, rip %#lx, cr2 %#lx, "
-		"rsp %#lx, cr3 %#lx\n",
-		f->vector, f->vector < 32 && vector_names[f->vector] ? vector_names[f->vector] : "",
-		f->error, f->rip, cr2, f->rsp, read_cr3());
-	kprintf("rax %#lx rbx %#lx rcx %#lx rdx %#lx rsi %#lx rdi %#lx rbp %#lx\n", f->rax,
-		f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp);
-	kprintf("RESULT pass=0 fail=1 skip=0 (aborted)\n");
-	arch_exit(false);
-}
-
-static void set_gate(unsigned vec, uint64_t handler)
-{
-	idt[vec] = idt_gate(handler);
+	x86_unexpected_trap(f);
 }
 
 void arch_trap_init(void)
 {
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 	uint32_t r[4];
 
-	for (unsigned v = 0; v < 256; v++)
-		set_gate(v, v < 32 ? x86_trap_stubs[v] : x86_trap_stub_other);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	x86_idt_init();
 
 	/* What the run relies on; without it the checks would fail obscurely. */
 	cpuid(0x80000001, 0, r);
@@ -198,14 +106,6 @@ int arch_probe_write(uint64_t va, uint64_t val)
 int arch_probe_exec(uint64_t va)
 {
 	return x86_probe_exec(va);
-}
-
-void arch_put_return(void *code)
-{
-	uint32_t r[4];
-
-	*(volatile uint8_t *)code = 0xc3; /* ret */
-	cpuid(0, 0, r); /* serializing, as the SDM asks before running new code */
 }
 
 /* ---- the MMU ---------------------------------------------------------------- */
