@@ -1248,6 +1248,9 @@ static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
 	case PT_FAM_AARCH64:
 		*fu2 = PT_FEAT_AARCH64_BBM2;
 		break;
+	case PT_FAM_EPT:
+		*fu2 = *fk = PT_FEAT_X86_EPT_AD;
+		break;
 	}
 }
 
