@@ -75,10 +75,13 @@ struct pt_format {
  *   aarch64_s2_4k VMSAv8-64 stage 2, 40-bit IPA, start level 1, 8 KiB root
  *                 of two concatenated tables (VTCR_EL2 T0SZ 24, SL0 1,
  *                 TG0 0, SH0 3, IRGN0/ORGN0 1; src/formats/aarch64.h)
+ *   x86_ept       Intel EPT, 48-bit, 4 levels; x86_ept5: 57-bit, 5 levels
+ *                 (EPTP and A/D in src/formats/x86_ept.h)
  */
 extern const struct pt_format pt_format_x86_64, pt_format_x86_64_la57,
 	pt_format_riscv_sv39, pt_format_riscv_sv48, pt_format_aarch64_4k,
-	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4, pt_format_aarch64_s2_4k;
+	pt_format_riscv_sv39x4, pt_format_riscv_sv48x4, pt_format_aarch64_s2_4k,
+	pt_format_x86_ept, pt_format_x86_ept5;
 
 /* MAIR_EL1 for pt_format_aarch64_4k: attribute index = enum pt_cache
  * (0xff WB, 0xbb WT, 0x44 Normal non-cacheable for WC, 0x04 Device-nGnRE). */

@@ -120,6 +120,7 @@ struct pt_mapping {
 #define PT_FEAT_RISCV_SVVPTC (1u << 2)
 #define PT_FEAT_AARCH64_BBM2 (1u << 3)
 #define PT_FEAT_RISCV_SVADU  (1u << 4) /* the harts set A and D themselves */
+#define PT_FEAT_X86_EPT_AD   (1u << 5) /* the EPTP enables EPT A/D bits (bit 6) */
 
 #define PT_PAGE_SIZE 4096u
 #define PT_PAGE_SHIFT 12

@@ -14,7 +14,8 @@
 static const struct pt_format *const formats[] = {
 	&pt_format_x86_64, &pt_format_x86_64_la57, &pt_format_riscv_sv39,
 	&pt_format_riscv_sv48, &pt_format_aarch64_4k, &pt_format_riscv_sv39x4,
-	&pt_format_riscv_sv48x4, &pt_format_aarch64_s2_4k,
+	&pt_format_riscv_sv48x4, &pt_format_aarch64_s2_4k, &pt_format_x86_ept,
+	&pt_format_x86_ept5,
 };
 
 #define FAIL(fmt, what, err)                                                     \

@@ -20,7 +20,7 @@
 
 #include <ptkit/ptkit.h>
 
-enum pt_test_family { PT_FAM_X86, PT_FAM_RISCV, PT_FAM_AARCH64 };
+enum pt_test_family { PT_FAM_X86, PT_FAM_RISCV, PT_FAM_AARCH64, PT_FAM_EPT };
 
 #define PT_TEST_MAX_FEATSETS 4
 
@@ -68,6 +68,12 @@ static const struct pt_test_format pt_test_formats[] = {
 	{"aarch64_s2_4k", &pt_format_aarch64_s2_4k, PT_FAM_AARCH64, "aarch64-s2-4k", 3, 40, 3,
 	 1ull << 40, UINT64_MAX, 1ull << 48, false,
 	 {0}, 1, 2, 1024},
+	{"x86_ept", &pt_format_x86_ept, PT_FAM_EPT, "x86-ept", 4, 48, 4,
+	 1ull << 48, UINT64_MAX, 1ull << 52, false,
+	 {0, PT_FEAT_X86_EPT_AD}, 2, 2, 512},
+	{"x86_ept5", &pt_format_x86_ept5, PT_FAM_EPT, "x86-ept5", 5, 57, 4,
+	 1ull << 57, UINT64_MAX, 1ull << 52, false,
+	 {0, PT_FEAT_X86_EPT_AD}, 2, 2, 512},
 };
 
 #define PT_TEST_NR_FORMATS (sizeof(pt_test_formats) / sizeof(pt_test_formats[0]))
@@ -93,6 +99,8 @@ static inline uint32_t pt_rules_known_flags(enum pt_test_family fam)
 	switch (fam) {
 	case PT_FAM_X86:
 		return hw | PT_SW0 | PT_SW1 | PT_SW2 | PT_SW3; /* bits 52-55 */
+	case PT_FAM_EPT:
+		return hw | PT_SW0 | PT_SW1 | PT_SW2 | PT_SW3; /* bits 53-56 */
 	case PT_FAM_RISCV:
 		return hw | PT_SW0;                            /* one RSW bit */
 	default:
@@ -137,6 +145,12 @@ static inline int pt_rules_normalize(enum pt_test_family fam, struct pt_prop p,
 			p.flags |= PT_R;
 		p.flags = (p.flags | PT_A) & ~PT_D;
 		break;
+	case PT_FAM_EPT:
+		if (p.flags & PT_W) /* W without R is an EPT misconfiguration */
+			p.flags |= PT_R;
+		if (!(features & PT_FEAT_X86_EPT_AD))
+			p.flags &= ~(PT_A | PT_D);
+		break;
 	}
 	*out = p;
 	return 0;
@@ -159,7 +173,7 @@ static inline int pt_rules_normalize_format(const struct pt_test_format *tf, str
 static inline bool pt_rules_valid(enum pt_test_family fam, struct pt_prop n)
 {
 	/* RISC-V: a leaf is V with any of R/W/X (X alone is execute-only). */
-	if (fam == PT_FAM_RISCV)
+	if (fam == PT_FAM_RISCV || fam == PT_FAM_EPT)
 		return (n.flags & (PT_R | PT_W | PT_X)) != 0;
 	return (n.flags & PT_R) != 0;
 }

@@ -2061,6 +2061,7 @@ static uint32_t features_of(unsigned bits)
 		[PT_FAM_X86] = {PT_FEAT_X86_PAT_WC, 0},
 		[PT_FAM_RISCV] = {PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVVPTC},
 		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, 0},
+		[PT_FAM_EPT] = {PT_FEAT_X86_EPT_AD, 0},
 	};
 
 	return (bits & 1 ? feats[tf->fam][0] : 0) | (bits & 2 ? feats[tf->fam][1] : 0);

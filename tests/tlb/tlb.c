@@ -256,6 +256,12 @@ static struct space *space_of_root(struct tlb *tlb, uint64_t root)
 
 /* ---------------------------------------------------------- walking */
 
+/* Entries of a node at `level`: the root may be several pages (stage 2). */
+static unsigned node_entries(const struct space *s, unsigned level)
+{
+	return level == s->fmt->levels ? s->fmt->root_entries : 512;
+}
+
 static bool read_pte(const struct space *s, uint64_t node, uint64_t va, unsigned level,
 		     uint64_t *pte)
 {
@@ -263,7 +269,8 @@ static bool read_pte(const struct space *s, uint64_t node, uint64_t va, unsigned
 
 	if (!ptes || (node & (PT_PAGE_SIZE - 1)))
 		return false;
-	*pte = __atomic_load_n(&ptes[(va >> level_shift(level)) & 511], __ATOMIC_RELAXED);
+	*pte = __atomic_load_n(&ptes[(va >> level_shift(level)) & (node_entries(s, level) - 1)],
+			       __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -539,7 +546,7 @@ static int present_under(const struct space *s, uint64_t node, unsigned level, u
 
 	if (!ptes || (node & (PT_PAGE_SIZE - 1)))
 		return 0;
-	for (unsigned i = 0; i < 512; i++) {
+	for (unsigned i = 0; i < node_entries(s, level); i++) {
 		uint64_t pte = __atomic_load_n(&ptes[i], __ATOMIC_RELAXED), pa = 0;
 		uint64_t at = base + (uint64_t)i * pt_level_size(level);
 		struct pt_prop prop = {0, 0};
@@ -768,6 +775,11 @@ void tlb_invalidate(void *arg, const struct pt_flush_info *info)
 	}
 	if (!(s = space_of_root(tlb, info->root_pa)))
 		return;
+	/* A stage-2 TLB caches guest-physical translations: its invalidations
+	 * must say so, or a hypervisor would issue the stage-1 instruction. */
+	if (info->stage != s->fmt->stage)
+		fail(tlb, "an invalidation of a stage-%u table says stage %u", s->fmt->stage,
+		     info->stage);
 	struct inv inv = { .ranges = info->ranges, .nr = info->nr_ranges,
 			   .all = info->all,
 			   .nodes = info->nodes_removed,

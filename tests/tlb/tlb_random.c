@@ -5,7 +5,10 @@
  *
  * Tables: U (user, own hook), K (kernel, own hook) and UK (a user table made
  * from K: it inherits K's hook and, with shared_kernel_root, shares K's
- * kernel half, so kernel translations are cached in UK's space too).  All three are attached to one
+ * kernel half, so kernel translations are cached in UK's space too).  On a
+ * stage 2 (one guest-physical space) K and UK are tables of that space, K's
+ * windows at its start and its top, and the TLB caches guest-physical
+ * translations: every invalidation must say stage 2 (tlb.c).  All three are attached to one
  * emulated TLB whose only way to forget anything is ptkit's invalidation
  * callback.
  *
@@ -931,7 +934,14 @@ static void op_new_uk(void)
 	trace("new UK");
 	tlb_detach(S.tlb, S.t[T_UK]); /* the host switches away and flushes it */
 	OK(pt_table_destroy(S.t[T_UK]));
-	OK(pt_table_create_user(S.t[T_K], &S.t[T_UK]));
+	if (FMT->stage == 2) { /* no kernel table to make it from */
+		struct pt_table_opts opts = { .live = true, .features = FEATURES,
+					      .invalidate = tlb_invalidate,
+					      .invalidate_arg = S.tlb };
+		OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_USER, &opts, &S.t[T_UK]));
+	} else {
+		OK(pt_table_create_user(S.t[T_K], &S.t[T_UK]));
+	}
 	if (tlb_attach(S.tlb, S.t[T_UK], FMT->shared_kernel_root ? S.t[T_K] : NULL, "UK"))
 		fail("tlb_attach UK");
 	S.uk_recreated++;
@@ -975,8 +985,16 @@ static void setup(enum tlb_psc_mode mode)
 	opts.invalidate = tlb_invalidate;
 	opts.invalidate_arg = S.tlb;
 	OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_USER, &opts, &S.t[T_U]));
-	OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_KERNEL, &opts, &S.t[T_K]));
-	OK(pt_table_create_user(S.t[T_K], &S.t[T_UK])); /* inherits the hook */
+	if (FMT->stage == 2) {
+		/* One guest-physical space: K and UK are tables of it too, K's
+		 * windows at its start and its top (the root's last slots). */
+		OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_USER, &opts, &S.t[T_K]));
+		OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_USER, &opts, &S.t[T_UK]));
+		ks = 0;
+	} else {
+		OK(pt_table_create_opts(S.phys, FMT, PT_SPACE_KERNEL, &opts, &S.t[T_K]));
+		OK(pt_table_create_user(S.t[T_K], &S.t[T_UK])); /* inherits the hook */
+	}
 	if (tlb_attach(S.tlb, S.t[T_U], NULL, "U") || tlb_attach(S.tlb, S.t[T_K], NULL, "K") ||
 	    tlb_attach(S.tlb, S.t[T_UK], shared ? S.t[T_K] : NULL, "UK"))
 		fail("tlb_attach");
@@ -988,8 +1006,9 @@ static void setup(enum tlb_psc_mode mode)
 	add_window("UK.top", T_UK, T_UK, -1, FMT->user_end - 2 * PT_GiB, 2 * PT_GiB, 4);
 	/* The kernel half: seen through UK too where UK shares it. */
 	add_window("K.low", T_K, T_K, shared ? T_UK : -1, ks, 4 * PT_GiB, 5);
-	add_window("K.top", T_K, T_K, shared ? T_UK : -1, 0 - 2 * PT_GiB, 2 * PT_GiB,
-		   6); /* to 2^64 */
+	add_window("K.top", T_K, T_K, shared ? T_UK : -1,
+		   (FMT->stage == 2 ? FMT->user_end : 0) - 2 * PT_GiB, 2 * PT_GiB,
+		   6); /* to 2^64, or the end of a stage 2's space */
 	for (int i = 0; i < NPOOL; i++)
 		OK(pt_frame_alloc(S.phys, &S.pool[i]));
 }
@@ -1133,6 +1152,7 @@ static int parse_features(const char *s, uint32_t *out)
 	static const struct { const char *name; uint32_t bit; } names[] = {
 		{"x86_pat_wc", PT_FEAT_X86_PAT_WC}, {"riscv_svpbmt", PT_FEAT_RISCV_SVPBMT},
 		{"riscv_svvptc", PT_FEAT_RISCV_SVVPTC}, {"aarch64_bbm2", PT_FEAT_AARCH64_BBM2},
+		{"x86_ept_ad", PT_FEAT_X86_EPT_AD},
 	};
 	char *end;
 

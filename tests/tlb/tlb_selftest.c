@@ -439,7 +439,8 @@ static void test_modes(void)
 		OK(pt_map(e.u, b, UNTRACKED_PA, K4, RW));
 		for (int step = 0; step < 3; step++) {
 			/* From the same state each time: empty, then both walked. */
-			info = (struct pt_flush_info){ .root_pa = pt_table_root(e.u), .all = true };
+			info = (struct pt_flush_info){ .root_pa = pt_table_root(e.u), .all = true,
+						       .stage = 1 };
 			tlb_invalidate(e.tlb, &info);
 			touch(&e, e.u, a);
 			touch(&e, e.u, b);
@@ -447,7 +448,7 @@ static void test_modes(void)
 			info = (struct pt_flush_info){ .root_pa = pt_table_root(e.u),
 						       .ranges = &r, .nr_ranges = step < 2,
 						       .all = step == 2,
-						       .nodes_removed = step >= 1 };
+						       .nodes_removed = step >= 1, .stage = 1 };
 			tlb_invalidate(e.tlb, &info);
 			size_t psc = tlb_count(e.tlb, e.u, true, 0);
 			if (psc != want[mode][step])

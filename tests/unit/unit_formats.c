@@ -154,6 +154,18 @@ static uint64_t a64_s2_model(uint64_t pa, unsigned level, struct pt_prop n)
 	       (n.flags & PT_X ? 0 : A_S2_XN);
 }
 
+/* Intel EPT (SDM 3C, EPT entries): R 0, W 1, X 2, memory type 3-5 (UC 0,
+ * WC 1, WT 4, WB 6), IPAT 6, leaf 7 above level 1, A 8, D 9, address
+ * 12-51; ptkit's and the caller's bits 52-56 are the software's. */
+static uint64_t ept_model(uint64_t pa, unsigned level, struct pt_prop n)
+{
+	static const uint64_t type[] = {6, 4, 1, 0}; /* WB WT WC UC */
+
+	return (n.flags & PT_R ? 1 : 0) | (n.flags & PT_W ? 2 : 0) | (n.flags & PT_X ? 4 : 0) |
+	       type[n.cache] << 3 | 1ull << 6 | (level > 1 ? 1ull << 7 : 0) |
+	       (n.flags & PT_A ? 1ull << 8 : 0) | (n.flags & PT_D ? 1ull << 9 : 0) | pa;
+}
+
 /* The family's view of a leaf that normalize accepted. */
 static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 {
@@ -185,6 +197,15 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 		if ((pte & ~A_SW) != (c->tf->stage == 2 ? a64_s2_model(c->pa, c->level, n)
 							: a64_model(c->pa, c->level, n)))
 			rt_fail(c, pte, "valid leaf differs from the AArch64 model");
+		break;
+	case PT_FAM_EPT:
+		if (!valid) {
+			if (pte & 7)
+				rt_fail(c, pte, "PROT_NONE leaf has R, W or X set");
+			return;
+		}
+		if ((pte & ~(0x1full << 52)) != ept_model(c->pa, c->level, n))
+			rt_fail(c, pte, "valid leaf differs from the EPT model");
 		break;
 	case PT_FAM_X86:
 		break; /* unit_format_x86_64 models the SDM bits */
@@ -464,6 +485,7 @@ static void test_software_bits_invisible(void **state)
 	const struct pt_format *F = tf->fmt;
 	uint64_t hw_ignored = tf->fam == PT_FAM_RISCV ? RV_RSW :
 			      tf->fam == PT_FAM_AARCH64 ? A_SW :
+			      tf->fam == PT_FAM_EPT ? 0x1full << 52 : /* EPT: 52-56 */
 			      (7ull << 9) | (0x7full << 52); /* x86: 9-11, 52-58 */
 
 	for (unsigned level = 1; level <= F->max_leaf_level; level++) {
@@ -623,6 +645,33 @@ static void test_aarch64_s2_bits(void **state)
 	assert_int_equal(F->decode(pte, 2, 0, NULL, NULL, NULL), PT_DECODE_LEAF);
 }
 
+/* EPT: no present bit (R|W|X), W alone gets R, memory type with IPAT,
+ * bit 7 on 2M/1G leaves, A/D only under PT_FEAT_X86_EPT_AD. */
+static void test_ept_bits(void **state)
+{
+	const struct pt_format *F = TF(state)->fmt;
+	struct pt_prop p;
+	uint64_t pte;
+
+	assert_u64(F->encode_table(0x5000), 0x5007);
+	/* Guest RAM, RWX WB 1G: R W X, type 6, IPAT, bit 7. */
+	assert_u64(enc(F, 0x40000000ull, 3, RWX, PT_CACHE_WB, false, 0), 0x400000f7ull);
+	/* W alone: normalized to R|W. */
+	pte = enc(F, 0x1000, 1, PT_W, PT_CACHE_UC, false, 0);
+	assert_u64(pte, 0x1043);
+	/* Execute-only 2M, WC. */
+	assert_u64(enc(F, 0x200000, 2, PT_X, PT_CACHE_WC, false, 0), 0x2000cc);
+	/* A and D: dropped without the feature, bits 8 and 9 with it. */
+	assert_int_equal(F->normalize(prop(RW | PT_A | PT_D | PT_U | PT_G, 0), 0, &p), 0);
+	assert_int_equal(p.flags, RW);
+	pte = enc(F, 0x1000, 1, RW | PT_A | PT_D, PT_CACHE_WB, false, PT_FEAT_X86_EPT_AD);
+	assert_u64(pte, 0x1373);
+	/* PROT_NONE: R=W=X=0 (not present to the CPU), still a leaf. */
+	pte = enc(F, 0x200000, 2, 0, PT_CACHE_WB, true, 0);
+	assert_u64(pte & 7, 0);
+	assert_int_equal(F->decode(pte, 2, 0, NULL, NULL, NULL), PT_DECODE_LEAF);
+}
+
 /* LA57: five levels, 57-bit halves, the entries of x86-64 (checked in the
  * round trip); a table entry at level 5 is a table. */
 static void test_la57_geometry(void **state)
@@ -722,6 +771,8 @@ static int run_format(const struct pt_test_format *tf)
 			tf->stage == 2 ? test_aarch64_s2_bits : test_aarch64_bits, st);
 	if (tf->fmt == &pt_format_x86_64_la57)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_la57_geometry, st);
+	if (tf->fam == PT_FAM_EPT)
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_ept_bits, st);
 	if (tf->stage == 2)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test_prestate(test_stage2_table, st);
 	snprintf(name, sizeof(name), "unit_formats[%s]", tf->id);

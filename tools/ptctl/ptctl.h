@@ -32,7 +32,7 @@ void ptctl_usage(FILE *out);
  * name, e.g. "x86-64", works too). */
 #define PTCTL_FORMAT_NAMES                                                   \
 	"x86_64, x86_64_la57, riscv_sv39, riscv_sv48, aarch64_4k, riscv_sv39x4, " \
-	"riscv_sv48x4, aarch64_s2_4k"
+	"riscv_sv48x4, aarch64_s2_4k, x86_ept, x86_ept5"
 
 /* The format called `name`, or NULL. */
 const struct pt_format *ptctl_format_named(const char *name);

@@ -8,7 +8,8 @@
  *                              x86_64, x86_64_la57, riscv_sv39,
  *                              riscv_sv48, aarch64_4k, or a stage 2:
  *                              riscv_sv39x4, riscv_sv48x4,
- *                              aarch64_s2_4k (user only); default x86_64)
+ *                              aarch64_s2_4k, x86_ept, x86_ept5 (user
+ *                              only); default x86_64)
  *   map VA PA LEN PROPS        untracked pt_map
  *   mapf VA NPAGES PROPS       NPAGES fresh frames, pt_map_frames, then the
  *                              caller's references dropped

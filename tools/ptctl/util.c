@@ -58,6 +58,8 @@ static const struct {
 	{ "riscv_sv39x4", &pt_format_riscv_sv39x4 },
 	{ "riscv_sv48x4", &pt_format_riscv_sv48x4 },
 	{ "aarch64_s2_4k", &pt_format_aarch64_s2_4k },
+	{ "x86_ept", &pt_format_x86_ept },
+	{ "x86_ept5", &pt_format_x86_ept5 },
 };
 
 const struct pt_format *ptctl_format_named(const char *name)
