@@ -213,36 +213,40 @@ static inline uint32_t a64_s2_cache(pt_pte_t pte)
 		: attr == 0x5 ? PT_CACHE_WC : PT_CACHE_UC;
 }
 
-/* The stage-2 leaf's attributes and permissions (fmt_pte_leaf's part). */
-static inline pt_pte_t a64_s2_leaf_bits(struct pt_prop p)
+/* A stage-2 leaf: MemAttr, S2AP and XN where stage 1 has AttrIndx, AP,
+ * nG and PXN/UXN; the rest as fmt_pte_leaf. */
+static inline pt_pte_t a64_s2_leaf(uint64_t pa, unsigned level, struct pt_prop p, bool tracked)
 {
 	/* MemAttr per enum pt_cache: WB, WT, WC, UC. */
 	static const uint8_t memattr[PT_CACHE_COUNT] = { 0xf, 0xa, 0x5, 0x1 };
-
-	return ((uint64_t)memattr[p.cache] << A64_ATTR_SHIFT) |
-	       (p.flags & PT_R ? A64_S2AP_R : 0) | (p.flags & PT_W ? A64_S2AP_W : 0) |
-	       (p.flags & PT_X ? 0 : A64_S2_XN);
-}
-
-/* The stage-1 leaf's (AttrIndx, AP, nG, PXN/UXN). */
-static inline pt_pte_t a64_s1_leaf_bits(struct pt_prop p)
-{
-	bool user = p.flags & PT_U, exec = p.flags & PT_X;
-
-	return ((uint64_t)p.cache << A64_ATTR_SHIFT) | (user ? A64_AP_EL0 : 0) |
-	       (p.flags & PT_W ? 0 : A64_AP_RO) | (p.flags & PT_G ? 0 : A64_NG) |
-	       (user ? A64_PXN | (exec ? 0 : A64_UXN) : A64_UXN | (exec ? 0 : A64_PXN));
-}
-
-/* `p` must be normalized and `pa` aligned to the level's page size. */
-static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop p,
-				    bool tracked, uint32_t features)
-{
-	pt_pte_t pte = pa | A64_SH_INNER | A64_AF | (level == 1 ? A64_TABLE : 0) |
-		       (A64_S2 ? a64_s2_leaf_bits(p) : a64_s1_leaf_bits(p)) |
+	pt_pte_t pte = pa | ((uint64_t)memattr[p.cache] << A64_ATTR_SHIFT) | A64_SH_INNER |
+		       A64_AF | (level == 1 ? A64_TABLE : 0) |
+		       (p.flags & PT_R ? A64_S2AP_R : 0) | (p.flags & PT_W ? A64_S2AP_W : 0) |
+		       (p.flags & PT_X ? 0 : A64_S2_XN) |
 		       ((uint64_t)((p.flags >> PT_SW_SHIFT) & 7) << A64_SW_SHIFT) |
 		       (tracked ? A64_TRACKED : 0);
 	return pte | (p.flags & PT_R ? A64_VALID : A64_PROTNONE);
+}
+
+/* `p` must be normalized and `pa` aligned to the level's page size.  (The
+ * stage-1 body stays as Frama-C/WP proves it, tests/wp/fmt_aarch64.c.) */
+static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop p,
+				    bool tracked, uint32_t features)
+{
+#ifdef AARCH64_S2
+	return a64_s2_leaf(pa, level, p, tracked);
+#else
+	bool user = p.flags & PT_U, exec = p.flags & PT_X;
+	pt_pte_t pte = pa | ((uint64_t)p.cache << A64_ATTR_SHIFT) | A64_SH_INNER | A64_AF |
+		       (level == 1 ? A64_TABLE : 0);
+
+	pte |= (user ? A64_AP_EL0 : 0) | (p.flags & PT_W ? 0 : A64_AP_RO) |
+	       (p.flags & PT_G ? 0 : A64_NG) |
+	       (user ? A64_PXN | (exec ? 0 : A64_UXN) : A64_UXN | (exec ? 0 : A64_PXN)) |
+	       ((uint64_t)((p.flags >> PT_SW_SHIFT) & 7) << A64_SW_SHIFT) |
+	       (tracked ? A64_TRACKED : 0);
+	return pte | (p.flags & PT_R ? A64_VALID : A64_PROTNONE);
+#endif
 }
 
 /* What to add to a leaf to get the leaf of the next page of the same kind. */
