@@ -304,6 +304,17 @@ static const struct scenario scenarios[] = {
 	  &pt_format_x86_64_la57, nothing, cursor_mark_fault },
 	{ "pt_cursor_harvest_next clearing, 5 levels", &pt_format_x86_64_la57, fill,
 	  cursor_harvest_all },
+	/* Stage 2: roots of several pages (Sv48x4, AArch64), 5 levels (EPT5). */
+	{ "pt_map 4K, fresh table, EPT 5 levels", &pt_format_x86_ept5, nothing, map_4k_fresh },
+	{ "pt_unmap everything, Sv48x4", &pt_format_riscv_sv48x4, fill, unmap_all },
+	{ "pt_protect splitting, AArch64 stage 2 (BBM)", &pt_format_aarch64_s2_4k, fill,
+	  protect_split },
+	{ "pt_move splitting into a fresh subtree, EPT 5 levels", &pt_format_x86_ept5, fill,
+	  move_split },
+	{ "pt_copy COW, fresh table, EPT 5 levels", &pt_format_x86_ept5, fill_and_child,
+	  copy_cow_all },
+	{ "pt_split 1G to 4K, stash, AArch64 stage 2 (BBM)", &pt_format_aarch64_s2_4k, fill,
+	  split_stash },
 };
 
 int main(void)
