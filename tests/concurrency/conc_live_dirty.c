@@ -44,7 +44,17 @@ static struct pt_phys *phys;
 static struct pt_table *table;
 static uint64_t dirty_bit;                      /* the raw D bit of a leaf */
 static _Atomic bool mmu_stop;
-static _Atomic uint8_t dirtied[REGION_PAGES];   /* set by an MMU thread */
+/*
+ * dirtied[page]: the phase in which an MMU thread set D on it (0: not
+ * since the round began).  The thread reads the phase before its
+ * compare-exchange and records it after: a record of the phase after the
+ * dirty-logging harvests is a D set after their last clear, whereas one
+ * of the harvest phase may have been cleared (and reported) by them, even
+ * if the record itself lands later.
+ */
+enum { PHASE_HARVEST = 1, PHASE_AFTER = 2 };
+static _Atomic uint8_t phase;
+static _Atomic uint8_t dirtied[REGION_PAGES];
 static _Atomic uint64_t mmu_sets;
 static uint64_t seed;
 
@@ -77,6 +87,7 @@ static void *mmu_thread(void *arg)
 	conc_rng_init(&rng, seed, (uintptr_t)arg);
 	while (!atomic_load_explicit(&mmu_stop, memory_order_relaxed)) {
 		uint64_t page = conc_below(&rng, REGION_PAGES);
+		uint8_t in_phase = atomic_load(&phase);
 		urcu_bp_read_lock();
 		uint64_t pte;
 		_Atomic uint64_t *slot = walk(REGION_VA + page * CONC_PAGE, &pte);
@@ -85,7 +96,7 @@ static void *mmu_thread(void *arg)
 			if ((pte & dirty_bit) == 0 &&
 			    atomic_compare_exchange_strong(slot, &pte, pte | dirty_bit)) {
 				atomic_fetch_add_explicit(&mmu_sets, 1, memory_order_relaxed);
-				atomic_store(&dirtied[page], 1);
+				atomic_store(&dirtied[page], in_phase);
 			}
 		}
 		urcu_bp_read_unlock();
@@ -119,10 +130,11 @@ static bool leaf_dirtied(const struct pt_mapping *m, const uint8_t *seen)
 	return false;
 }
 
-static void snapshot(uint8_t *seen, uint64_t first, uint64_t n)
+/* The pages dirtied in `since` or a later phase. */
+static void snapshot(uint8_t *seen, uint64_t first, uint64_t n, uint8_t since)
 {
 	for (uint64_t i = first; i < first + n; i++)
-		seen[i] = atomic_load(&dirtied[i]);
+		seen[i] = atomic_load(&dirtied[i]) >= since;
 }
 
 static uint64_t lost;
@@ -161,7 +173,7 @@ static void harvest_all(void)
 	memset(reported, 0, sizeof(reported));
 	for (int k = 0; k <= 20; k++) {
 		if (k == 20)
-			snapshot(seen, 0, REGION_PAGES);
+			snapshot(seen, 0, REGION_PAGES, PHASE_HARVEST);
 		CONC_RC(pt_harvest(table, REGION_VA, len,
 				   PT_HARVEST_DIRTY | (k < 20 ? PT_HARVEST_CLEAR : 0), bm, NULL), 0);
 		for (size_t w = 0; w < sizeof(bm) / sizeof(bm[0]); w++)
@@ -173,7 +185,7 @@ static void harvest_all(void)
 			fprintf(stderr, "harvest: D of the page at 0x%" PRIx64 " never reported\n",
 				REGION_VA + i * CONC_PAGE);
 	}
-	memset(dirtied, 0, sizeof(dirtied));
+	atomic_store(&phase, PHASE_AFTER);
 }
 
 /* Rewrites every leaf a few times while the MMU threads write. */
@@ -208,7 +220,7 @@ static void take_all(void)
 	CONC_RC(pt_cursor_open(&c, table, REGION_VA, len), 0);
 	while (pt_cursor_find_next(&c, len, &va) == 0) {
 		CONC_RC(pt_cursor_query(&c, &next), 0);
-		snapshot(seen, (next.va - REGION_VA) / CONC_PAGE, next.size / CONC_PAGE);
+		snapshot(seen, (next.va - REGION_VA) / CONC_PAGE, next.size / CONC_PAGE, PHASE_AFTER);
 		CONC_RC(pt_cursor_take_next(&c, next.size, &taken, NULL), 0);
 		CONC_CHECK(!taken.subtree && taken.mapping.va == next.va,
 			   "take_next took something else than the next leaf");
@@ -238,7 +250,8 @@ int main(int argc, char **argv)
 	dirty_bit = leaf_plain ^ leaf_dirty;
 
 	for (uint64_t r = 0; r < rounds; r++) {
-		memset(dirtied, 0, sizeof(dirtied));
+		memset(dirtied, 0, sizeof(dirtied)); /* no MMU thread runs */
+		atomic_store(&phase, PHASE_HARVEST);
 		map_region();
 		atomic_store(&mmu_stop, false);
 		for (uintptr_t i = 0; i < NR_MMU; i++)
@@ -251,7 +264,7 @@ int main(int argc, char **argv)
 				   CONC_PAGE, PT_SW1, 0, NULL), 0);
 		churn(&rng);
 		harvest_all();
-		snapshot(seen, 0, REGION_PAGES);
+		snapshot(seen, 0, REGION_PAGES, PHASE_AFTER);
 		CONC_RC(pt_for_each_mapping(table, REGION_VA, REGION_PAGES * CONC_PAGE,
 					    check_view_leaf, NULL), 0);
 		take_all();
