@@ -3,7 +3,7 @@
 #
 # stack_frames.sh DIR - no function of the core has a stack frame above
 # 512 bytes (design §7): reads the .su files gcc's -fstack-usage wrote
-# under DIR (the ptkit_stack_usage objects), prints the largest frames,
+# under DIR (the library's objects), prints the largest frames,
 # and fails naming every function over the limit.
 set -eu
 dir=${1:?usage: stack_frames.sh DIR}
