@@ -11,6 +11,10 @@
 
 #define pt_likely(x) __builtin_expect(!!(x), 1)
 #define pt_unlikely(x) __builtin_expect(!!(x), 0)
+/* For the page-fault path's few functions whose inlining decides its cost
+ * (its constants fold only inlined; the compiler's size heuristics drop
+ * them as they grow). */
+#define pt_always_inline inline __attribute__((always_inline))
 
 /*
  * Internal invariants (bugs inside ptkit, never caller input).  Debug builds

@@ -72,42 +72,82 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
  * Inlined: a constant stop_shift (the page-fault path) leaves one load
  * and one test per level.
  */
-static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
-					  unsigned *level_out)
+/* Read before a walk (acquire): a walk that starts after a move sees its
+ * stores, and a move during the walk changes it. */
+static inline uint32_t pt_moves_before_walk(const struct pt_tree *t)
+{
+	return atomic_load_explicit(&t->moves, memory_order_acquire);
+}
+
+static inline struct pt_node try_lock_deepest(const struct pt_tree *t, uint64_t va,
+					      int stop_shift, uint32_t moves, unsigned *level_out)
 {
 	struct pt_phys *phys = t->phys;
 	uintptr_t linear_offset = phys->linear_offset;
+	uint64_t pa = t->root_pa;
+	unsigned level = FMT_LEVELS;
 
-	for (;;) {
-		/* Acquire: a walk that starts after a move sees its stores. */
-		uint32_t moves = atomic_load_explicit(&t->moves, memory_order_acquire);
-		pt_rcu_read_lock(phys);
-		uint64_t pa = t->root_pa;
-		unsigned level = FMT_LEVELS;
-		/* Unrolled: each level's shift and leaf test are constants. */
+	/* Unrolled: each level's shift and leaf test are constants. */
 #pragma GCC unroll 8
-		for (; level > 1; level--) {
-			if (pt_level_shift(level) <= stop_shift)
-				break;
-			pt_slot_t *ptes = pt_va_at(linear_offset, pa);
-			pt_pte_t pte = atomic_load_explicit(&ptes[entry_index(va, level)],
-							    memory_order_acquire);
-			if (!entry_is_node(pte, level))
-				break;
-			pa = fmt_pte_table_pa(pte);
-		}
-		struct pt_node n = pt_node_at(phys, pa);
-		pt_node_lock(phys, n);
-		/* A mover bumps `moves` before it unlocks: if it held n, the
-		 * lock orders the bump before this load. */
-		if (pt_likely(!pt_node_stray(n) &&
-			      atomic_load_explicit(&t->moves, memory_order_relaxed) == moves)) {
-			*level_out = level;
-			return n;
-		}
-		pt_node_unlock(n);
-		pt_rcu_read_unlock(phys);
+	for (; level > 1; level--) {
+		if (pt_level_shift(level) <= stop_shift)
+			break;
+		pt_slot_t *ptes = pt_va_at(linear_offset, pa);
+		pt_pte_t pte = atomic_load_explicit(&ptes[entry_index(va, level)],
+						    memory_order_acquire);
+		if (!entry_is_node(pte, level))
+			break;
+		pa = fmt_pte_table_pa(pte);
 	}
+	struct pt_node n = pt_node_at(phys, pa);
+	pt_node_lock(phys, n);
+	/* A mover bumps `moves` before it unlocks: if it held n, the lock
+	 * orders the bump before this load. */
+	if (pt_likely(!pt_node_stray(n) &&
+		      atomic_load_explicit(&t->moves, memory_order_relaxed) == moves)) {
+		*level_out = level;
+		return n;
+	}
+	pt_node_unlock(n);
+	pt_rcu_read_unlock(phys);
+	return (struct pt_node){ 0 };
+}
+
+/* The rare retries, out of line: inlined, their loop would hoist each
+ * level's index out of the first attempt and keep it on the stack. */
+static __attribute__((noinline)) struct pt_node lock_deepest_retry(const struct pt_tree *t,
+								   uint64_t va, int stop_shift,
+								   unsigned *level_out)
+{
+	struct pt_node n;
+
+	do {
+		uint32_t moves = pt_moves_before_walk(t);
+		pt_rcu_read_lock(t->phys);
+		n = try_lock_deepest(t, va, stop_shift, moves, level_out);
+	} while (!n.meta);
+	return n;
+}
+
+/* lock_deepest in the RCU read section the caller has just entered: the
+ * page-fault path enters it where the fewest values are live across it
+ * (the registration check in liburcu-bp's read side may call out). */
+static inline struct pt_node lock_deepest_entered(const struct pt_tree *t, uint64_t va,
+						  int stop_shift, uint32_t moves,
+						  unsigned *level_out)
+{
+	struct pt_node n = try_lock_deepest(t, va, stop_shift, moves, level_out);
+
+	return pt_likely(n.meta) ? n : lock_deepest_retry(t, va, stop_shift, level_out);
+}
+
+static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
+					  unsigned *level_out)
+{
+	uint32_t moves = pt_moves_before_walk(t);
+
+	pt_rcu_read_lock(t->phys);
+	return lock_deepest_entered(t, va, stop_shift, moves, level_out);
 }
 
 /* Opens c on [va, last] from n, which lock_deepest locked for that range:
@@ -400,29 +440,51 @@ static void map_commit(const struct pt_tree *t, struct pt_node n, unsigned level
 }
 
 /*
- * The page-fault path: the entry of va at `level` of the locked node n is
- * the whole range to map, a leaf may be that large there, and the slot is
- * free.  Then there is nothing to prepare or reserve: one store.  False
- * leaves the map to the general walk (a missing node, something in the
- * slot: PT_EEXIST or an empty subtree to replace).
+ * The page-fault path, in two steps.  First the leaf for the entry of va at
+ * `level`, when that entry is the whole range to map and a leaf may be
+ * that large there (else 0: no leaf encodes as an empty slot).  It is
+ * encoded before the walk, so that across the RCU read section and the
+ * lock one value lives in a register instead of pa and the property.
  */
-static inline bool map_entry_in_place(const struct pt_tree *t, struct pt_node n, unsigned level,
-				      uint64_t va, const struct pt_map_src *src)
+static inline pt_pte_t map_whole_entry_leaf(const struct pt_tree *t, unsigned level, uint64_t va,
+					    const struct pt_map_src *src)
 {
+	if (level == 0)
+		return 0;
 	uint64_t size = pt_level_size(level), pa = src_pa(src, va);
+	if (level > 1 && (level > src->max_level || ((va | pa) & (size - 1))))
+		return 0;
+	return fmt_pte_leaf(pa, level, src->prop, pt_src_tracked(src), t->features);
+}
+
+/*
+ * Then, with the node n that holds the entry locked: when the slot is
+ * free, the map is one store.  False leaves the map to the general walk (a
+ * missing node, something in the slot: PT_EEXIST or an empty subtree to
+ * replace).
+ */
+static inline bool store_leaf_in_place(const struct pt_tree *t, struct pt_node n, unsigned level,
+				       uint64_t va, pt_pte_t leaf)
+{
 	unsigned i = entry_index(va, level);
 
-	if (level > 1 && (level > src->max_level || ((va | pa) & (size - 1))))
-		return false;
 	if (!entry_is_none(pt_pte_load(n, i)))
 		return false;
-	bool tracked = pt_src_tracked(src);
+	bool tracked = fmt_pte_tracked(leaf);
 	if (tracked)
-		pt__frame_get_valid(t->phys, pa);
-	entry_store(n, i, fmt_pte_leaf(pa, level, src->prop, tracked, t->features));
+		pt__frame_get_valid(t->phys, fmt_pte_leaf_pa(leaf, level));
+	entry_store(n, i, leaf);
 	n.meta->nr_children++;
 	n.meta->nr_tracked += tracked;
 	return true;
+}
+
+static inline bool map_entry_in_place(const struct pt_tree *t, struct pt_node n, unsigned level,
+				      uint64_t va, const struct pt_map_src *src)
+{
+	pt_pte_t leaf = map_whole_entry_leaf(t, level, va, src);
+
+	return leaf && store_leaf_in_place(t, n, level, va, leaf);
 }
 
 /* Whether [c->va, last] is exactly one whole entry of the locked node. */

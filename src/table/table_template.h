@@ -300,11 +300,14 @@ static inline int map_locking(struct pt_table *t, uint64_t va, uint64_t last, un
 			      int stop_shift, const struct pt_map_src *src)
 {
 	struct pt_tree *tr = &t->tree;
+	pt_pte_t leaf = map_whole_entry_leaf(tr, level, va, src);
 	unsigned at;
-	struct pt_node n = lock_deepest(tr, va, stop_shift, &at);
 
-	if (at != level || fmt_flush_new_mappings(tr->features) ||
-	    !map_entry_in_place(tr, n, level, va, src))
+	uint32_t moves = pt_moves_before_walk(tr);
+	pt_rcu_read_lock(tr->phys);
+	struct pt_node n = lock_deepest_entered(tr, va, stop_shift, moves, &at);
+	if (at != level || !leaf || fmt_flush_new_mappings(tr->features) ||
+	    !store_leaf_in_place(tr, n, level, va, leaf))
 		return map_from(t, va, last, *src, n.pa, at);
 	pt_node_unlock(n);
 	pt_rcu_read_unlock(tr->phys);
@@ -317,7 +320,8 @@ static inline int map_range(struct pt_table *t, uint64_t va, uint64_t last,
 			    const struct pt_map_src *src)
 {
 	if (one_page(va, last))
-		return map_locking(t, va, last, 1, PT_PAGE_SHIFT, src);
+		/* last spelled from va: one value fewer to keep across the walk. */
+		return map_locking(t, va, va + (PT_PAGE_SIZE - 1), 1, PT_PAGE_SHIFT, src);
 	unsigned level = whole_entry_level(va, last);
 	return map_locking(t, va, last, level,
 			   level ? pt_level_shift(level) : range_stop_shift(va, last), src);
@@ -365,7 +369,7 @@ static __attribute__((noinline)) int unmap_from(struct pt_table *t, uint64_t va,
  * and released right after the unlock: one range and at most one frame
  * need no batch (the page-fault path's unmap).
  */
-static inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
+static pt_always_inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
 				int stop_shift, struct pt_flush *flush)
 {
 	struct pt_tree *tr = &t->tree;
