@@ -77,9 +77,10 @@ static const struct pt_test_format pt_test_formats[] = {
 };
 
 #define PT_TEST_NR_FORMATS (sizeof(pt_test_formats) / sizeof(pt_test_formats[0]))
-/* The stage-1 formats come first: harnesses built around a kernel half
- * (the fuzzer's U, K and UK tables) take only these. */
+/* The stage-1 formats come first, then the stage-2 ones: the fuzzer's
+ * format byte numbers each group on its own. */
 #define PT_TEST_NR_STAGE1_FORMATS 5
+#define PT_TEST_NR_STAGE2_FORMATS (PT_TEST_NR_FORMATS - PT_TEST_NR_STAGE1_FORMATS)
 
 /* By id ("riscv_sv39") or by pt_format.name ("riscv-sv39"); NULL if none. */
 static inline const struct pt_test_format *pt_test_format_find(const char *s)
@@ -176,6 +177,18 @@ static inline bool pt_rules_valid(enum pt_test_family fam, struct pt_prop n)
 	if (fam == PT_FAM_RISCV || fam == PT_FAM_EPT)
 		return (n.flags & (PT_R | PT_W | PT_X)) != 0;
 	return (n.flags & PT_R) != 0;
+}
+
+/* pt_harvest (issue #13): what a normalized leaf reports is its A and D,
+ * and on a format without a dirty bit (AArch64, no DBM) D for every
+ * writable leaf. */
+static inline uint32_t pt_rules_harvest_reported(enum pt_test_family fam, struct pt_prop p)
+{
+	uint32_t r = p.flags & (PT_A | PT_D);
+
+	if (fam == PT_FAM_AARCH64 && (p.flags & PT_W))
+		r |= PT_D;
+	return r;
 }
 
 /* design §5: RISC-V without Svvptc may cache invalid entries, so new
