@@ -2094,7 +2094,9 @@ static uint32_t features_of(unsigned bits)
 	static const uint32_t feats[][2] = {
 		[PT_FAM_X86] = {PT_FEAT_X86_PAT_WC, 0},
 		[PT_FAM_RISCV] = {PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVVPTC},
-		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, 0},
+		/* S2FWB means nothing to stage 1: seeds of stage-1 AArch64
+		 * (none sets it) would behave the same. */
+		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, PT_FEAT_AARCH64_S2FWB},
 		[PT_FAM_EPT] = {PT_FEAT_X86_EPT_AD, 0},
 	};
 

@@ -19,7 +19,8 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            riscv_sv39x4, riscv_sv48x4, aarch64_s2_4k, x86_ept, x86_ept5),
            bits 3-4 U's features, bits 5-6 K's (and UK's): bit 0 of each
            field x86 PAT_WC, RISC-V Svpbmt, AArch64 BBM2, EPT A/D
-           (PT_FEAT_X86_EPT_AD); bit 1 RISC-V Svvptc.  Without fcfg:
+           (PT_FEAT_X86_EPT_AD); bit 1 RISC-V Svvptc, AArch64 stage 2
+           FEAT_S2FWB (nothing on stage 1).  Without fcfg:
            x86_64, no features (inputs written before there were formats
            keep their meaning).  A stage 2 has one guest-physical space:
            K and UK are tables of it like U (UK made with K's options,
@@ -91,6 +92,7 @@ X86, LA57, SV39, SV48, A64 = range(5)
 SV39X4, SV48X4, A64S2, EPT, EPT5 = (0x80 | f for f in range(5))
 WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
 EPT_AD = WC_OR_PBMT_OR_BBM2
+S2FWB = SVVPTC
 
 
 def cfg(fmt=None, fu=0, fk=0, base=0):
@@ -692,6 +694,8 @@ SEEDS["75-sv48x4-cursor-vm"] = cursor_vm(SV48X4, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_
 SEEDS["76-a64s2-split"] = splits(A64S2)
 SEEDS["77-ept-ad-copy"] = copy(EPT, EPT_AD, EPT_AD)
 SEEDS["78-a64s2-markers"] = markers(A64S2)
+SEEDS["80-a64s2-fwb-new-maps"] = new_maps(A64S2, S2FWB, S2FWB | WC_OR_PBMT_OR_BBM2)
+SEEDS["81-a64s2-fwb-tour"] = tour(A64S2, 0, S2FWB)
 SEEDS["79-ept-create-enomem"] = cfg(EPT, EPT_AD, EPT_AD, base=0x40) + [0x01, 0x00, 0x01] + \
     op(MAP, flags(K), va(2, 1, 511, 511), pages(1), pa_page(), prop(R | W | A | D)) + \
     op(QUERY, flags(K), va(0, 0, 0, 0, other=True), 0) + \
