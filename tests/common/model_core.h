@@ -291,8 +291,12 @@ static inline void node_add(struct half *h, unsigned level, uint64_t base)
 	s->n++;
 }
 
+static inline void marks_remove(struct half *h, uint64_t va, uint64_t last);
+
 /* Detaches (in the model) every node whose whole range lies in [va, last]:
- * design §5 unmap, and map's "node in the way".  Returns how many. */
+ * design §5 unmap, map's "node in the way", take_next's subtree and the
+ * empty nodes before it.  A detached node takes its markers with it (they
+ * are entries of its leaf tables).  Returns how many. */
 static inline size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
 {
 	size_t removed = 0;
@@ -310,6 +314,8 @@ static inline size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t l
 			j++;
 		if (j == i)
 			continue;
+		for (size_t k = i; k < j; k++)
+			marks_remove(h, s->v[k], s->v[k] + (span - 1));
 		memmove(s->v + i, s->v + j, (s->n - j) * sizeof(*s->v));
 		s->n -= j - i;
 		removed += j - i;
