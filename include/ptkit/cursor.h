@@ -201,11 +201,13 @@ int pt_cursor_map(struct pt_cursor *c, const struct pt_mapping *item);
  *   leaves.
  *
  * Empty nodes lying wholly inside the window before the item are detached
- * and freed on the way, and not reported.  The kernel table's root-slot
- * nodes are never taken whole.  Release works as for pt_unmap(): the
- * caller releases nothing, and tracked frames keep the table's reference
- * until the batch is finished.  On success the current address moves past
- * the item.
+ * and freed on the way, and not reported.  Markers are entries of their
+ * leaf tables, not mappings: a leaf table of markers only is empty here,
+ * and markers go with any node detached (as pt_unmap() removes them).
+ * The kernel table's root-slot nodes are never taken whole.  Release works
+ * as for pt_unmap(): the caller releases nothing, and tracked frames keep
+ * the table's reference until the batch is finished.  On success the
+ * current address moves past the item.
  *
  * Context: Inside the cursor's locks and RCU read section.  Allocates from
  * the table's phys only to split a huge leaf partly covered (reserved

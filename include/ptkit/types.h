@@ -121,6 +121,8 @@ struct pt_mapping {
 #define PT_FEAT_AARCH64_BBM2 (1u << 3)
 #define PT_FEAT_RISCV_SVADU  (1u << 4) /* the harts set A and D themselves */
 #define PT_FEAT_X86_EPT_AD   (1u << 5) /* the EPTP enables EPT A/D bits (bit 6) */
+#define PT_FEAT_AARCH64_S2FWB (1u << 6) /* HCR_EL2.FWB = 1 (FEAT_S2FWB): stage 2
+					  * forces the memory type */
 
 #define PT_PAGE_SIZE 4096u
 #define PT_PAGE_SHIFT 12

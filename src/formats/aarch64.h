@@ -43,7 +43,11 @@
  * VMID in bits 63:48.  The leaf bits that differ from stage 1:
  *
  *  bits 2-5  MemAttr (FWB off): 0xf Normal WB (PT_CACHE_WB), 0xa Normal WT,
- *            0x5 Normal non-cacheable (PT_CACHE_WC), 0x1 Device-nGnRE (UC)
+ *            0x5 Normal non-cacheable (PT_CACHE_WC), 0x1 Device-nGnRE (UC);
+ *            with PT_FEAT_AARCH64_S2FWB (HCR_EL2.FWB = 1, Arm ARM "FEAT_S2FWB"):
+ *            0x6 forces Normal WB over whatever stage 1 says, 0x5 Normal
+ *            non-cacheable, 0x1 Device-nGnRE; there is no write-through to
+ *            force, so PT_CACHE_WT is PT_EINVAL there
  *  bits 6-7  S2AP: bit 6 read, bit 7 write  bit 54  XN (XN[1]: no execution
  *            at EL1 nor EL0; bit 53 stays 0)  bit 11  0 (no nG at stage 2)
  *
@@ -164,6 +168,10 @@ static inline int fmt_prop_normalize(struct pt_prop p, uint32_t features,
 {
 	if ((p.flags & ~(PT_FLAGS_ALL & ~PT_SW3)) || p.cache >= PT_CACHE_COUNT)
 		return PT_EINVAL;
+#ifdef AARCH64_S2
+	if ((features & PT_FEAT_AARCH64_S2FWB) && p.cache == PT_CACHE_WT)
+		return PT_EINVAL; /* FWB forces WB, NC or Device: no write-through */
+#endif
 	if (p.flags & (PT_W | PT_X))
 		p.flags |= PT_R;
 	p.flags = (p.flags | PT_A) & ~(PT_D | (A64_S2 ? PT_U | PT_G : 0));
@@ -204,22 +212,27 @@ static inline bool fmt_pte_is_canonical_table(pt_pte_t pte)
 	return pte == fmt_pte_table(pte & A64_ADDR_MASK);
 }
 
-/* Stage-2 MemAttr back to the cache policy (any other value is none ptkit
- * writes: read as Device). */
+/* Stage-2 MemAttr back to the cache policy: 0x6 is WB forced under FWB,
+ * which ptkit writes only then (any other value is none ptkit writes: read
+ * as Device). */
 static inline uint32_t a64_s2_cache(pt_pte_t pte)
 {
 	uint32_t attr = (uint32_t)((pte & A64_S2_ATTR_MASK) >> A64_ATTR_SHIFT);
-	return attr == 0xf ? PT_CACHE_WB : attr == 0xa ? PT_CACHE_WT
+	return attr == 0xf || attr == 0x6 ? PT_CACHE_WB : attr == 0xa ? PT_CACHE_WT
 		: attr == 0x5 ? PT_CACHE_WC : PT_CACHE_UC;
 }
 
 /* A stage-2 leaf: MemAttr, S2AP and XN where stage 1 has AttrIndx, AP,
  * nG and PXN/UXN; the rest as fmt_pte_leaf. */
-static inline pt_pte_t a64_s2_leaf(uint64_t pa, unsigned level, struct pt_prop p, bool tracked)
+static inline pt_pte_t a64_s2_leaf(uint64_t pa, unsigned level, struct pt_prop p, bool tracked,
+				   uint32_t features)
 {
-	/* MemAttr per enum pt_cache: WB, WT, WC, UC. */
-	static const uint8_t memattr[PT_CACHE_COUNT] = { 0xf, 0xa, 0x5, 0x1 };
-	pt_pte_t pte = pa | ((uint64_t)memattr[p.cache] << A64_ATTR_SHIFT) | A64_SH_INNER |
+	/* MemAttr per enum pt_cache: WB, WT, WC, UC; FWB off, then on (its
+	 * WT is refused by normalize). */
+	static const uint8_t memattr[2][PT_CACHE_COUNT] = { { 0xf, 0xa, 0x5, 0x1 },
+							    { 0x6, 0x0, 0x5, 0x1 } };
+	bool fwb = features & PT_FEAT_AARCH64_S2FWB;
+	pt_pte_t pte = pa | ((uint64_t)memattr[fwb][p.cache] << A64_ATTR_SHIFT) | A64_SH_INNER |
 		       A64_AF | (level == 1 ? A64_TABLE : 0) |
 		       (p.flags & PT_R ? A64_S2AP_R : 0) | (p.flags & PT_W ? A64_S2AP_W : 0) |
 		       (p.flags & PT_X ? 0 : A64_S2_XN) |
@@ -234,7 +247,7 @@ static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop 
 				    bool tracked, uint32_t features)
 {
 #ifdef AARCH64_S2
-	return a64_s2_leaf(pa, level, p, tracked);
+	return a64_s2_leaf(pa, level, p, tracked, features);
 #else
 	bool user = p.flags & PT_U, exec = p.flags & PT_X;
 	pt_pte_t pte = pa | ((uint64_t)p.cache << A64_ATTR_SHIFT) | A64_SH_INNER | A64_AF |

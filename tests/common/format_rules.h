@@ -67,7 +67,7 @@ static const struct pt_test_format pt_test_formats[] = {
 	 {0, PT_FEAT_RISCV_SVPBMT | PT_FEAT_RISCV_SVADU}, 2, 2, 2048},
 	{"aarch64_s2_4k", &pt_format_aarch64_s2_4k, PT_FAM_AARCH64, "aarch64-s2-4k", 3, 40, 3,
 	 1ull << 40, UINT64_MAX, 1ull << 48, false,
-	 {0}, 1, 2, 1024},
+	 {0, PT_FEAT_AARCH64_S2FWB}, 2, 2, 1024},
 	{"x86_ept", &pt_format_x86_ept, PT_FAM_EPT, "x86-ept", 4, 48, 4,
 	 1ull << 48, UINT64_MAX, 1ull << 52, false,
 	 {0, PT_FEAT_X86_EPT_AD}, 2, 2, 512},
@@ -77,9 +77,10 @@ static const struct pt_test_format pt_test_formats[] = {
 };
 
 #define PT_TEST_NR_FORMATS (sizeof(pt_test_formats) / sizeof(pt_test_formats[0]))
-/* The stage-1 formats come first: harnesses built around a kernel half
- * (the fuzzer's U, K and UK tables) take only these. */
+/* The stage-1 formats come first, then the stage-2 ones: the fuzzer's
+ * format byte numbers each group on its own. */
 #define PT_TEST_NR_STAGE1_FORMATS 5
+#define PT_TEST_NR_STAGE2_FORMATS (PT_TEST_NR_FORMATS - PT_TEST_NR_STAGE1_FORMATS)
 
 /* By id ("riscv_sv39") or by pt_format.name ("riscv-sv39"); NULL if none. */
 static inline const struct pt_test_format *pt_test_format_find(const char *s)
@@ -158,11 +159,16 @@ static inline int pt_rules_normalize(enum pt_test_family fam, struct pt_prop p,
 
 /* normalize() of one format: its family's, and on a stage 2 what that
  * stage leaves out: U and G mean nothing there (the RISC-V G-stage walks
- * every access as U-mode, so every leaf has U; AArch64 stage 2 has neither). */
+ * every access as U-mode, so every leaf has U; AArch64 stage 2 has neither).
+ * AArch64 stage 2 with FEAT_S2FWB forces WB, NC or Device: no WT. */
 static inline int pt_rules_normalize_format(const struct pt_test_format *tf, struct pt_prop p,
 					    uint32_t features, struct pt_prop *out)
 {
 	int err = pt_rules_normalize(tf->fam, p, features, out);
+
+	if (!err && tf->stage == 2 && tf->fam == PT_FAM_AARCH64 &&
+	    (features & PT_FEAT_AARCH64_S2FWB) && p.cache == PT_CACHE_WT)
+		return PT_EINVAL;
 
 	if (!err && tf->stage == 2)
 		out->flags &= ~(PT_U | PT_G);
@@ -176,6 +182,18 @@ static inline bool pt_rules_valid(enum pt_test_family fam, struct pt_prop n)
 	if (fam == PT_FAM_RISCV || fam == PT_FAM_EPT)
 		return (n.flags & (PT_R | PT_W | PT_X)) != 0;
 	return (n.flags & PT_R) != 0;
+}
+
+/* pt_harvest (issue #13): what a normalized leaf reports is its A and D,
+ * and on a format without a dirty bit (AArch64, no DBM) D for every
+ * writable leaf. */
+static inline uint32_t pt_rules_harvest_reported(enum pt_test_family fam, struct pt_prop p)
+{
+	uint32_t r = p.flags & (PT_A | PT_D);
+
+	if (fam == PT_FAM_AARCH64 && (p.flags & PT_W))
+		r |= PT_D;
+	return r;
 }
 
 /* design §5: RISC-V without Svvptc may cache invalid entries, so new

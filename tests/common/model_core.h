@@ -291,8 +291,12 @@ static inline void node_add(struct half *h, unsigned level, uint64_t base)
 	s->n++;
 }
 
+static inline void marks_remove(struct half *h, uint64_t va, uint64_t last);
+
 /* Detaches (in the model) every node whose whole range lies in [va, last]:
- * design §5 unmap, and map's "node in the way".  Returns how many. */
+ * design §5 unmap, map's "node in the way", take_next's subtree and the
+ * empty nodes before it.  A detached node takes its markers with it (they
+ * are entries of its leaf tables).  Returns how many. */
 static inline size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t last)
 {
 	size_t removed = 0;
@@ -310,6 +314,8 @@ static inline size_t nodes_remove_inside(struct half *h, uint64_t va, uint64_t l
 			j++;
 		if (j == i)
 			continue;
+		for (size_t k = i; k < j; k++)
+			marks_remove(h, s->v[k], s->v[k] + (span - 1));
 		memmove(s->v + i, s->v + j, (s->n - j) * sizeof(*s->v));
 		s->n -= j - i;
 		removed += j - i;
@@ -686,21 +692,11 @@ static inline void verify_marks(struct pt_table *t, const char *name, const stru
 }
 
 /*
- * pt_harvest (issue #13): what a leaf reports is its A and D, and on a
- * format without a dirty bit (AArch64, no DBM) D for every writable leaf.
- * Bit i of bm (zeroed here, (last - va + 1) / PAGE bits) is page i of the
+ * pt_harvest (issue #13): what a leaf reports is format_rules.h's
+ * pt_rules_harvest_reported.  Bit i of bm (zeroed here, (last - va + 1) / PAGE bits) is page i of the
  * range; with clear, every leaf wholly inside loses the asked bits the
  * format's normalize lets it lack (a change to invalidate).
  */
-static inline uint32_t harvest_reported(struct pt_prop p)
-{
-	uint32_t r = p.flags & (PT_A | PT_D);
-
-	if (tf->fam == PT_FAM_AARCH64 && (p.flags & PT_W))
-		r |= PT_D;
-	return r;
-}
-
 static inline void model_harvest(struct half *h, uint64_t va, uint64_t last,
 				 uint32_t ask, bool clear, uint64_t *bm,
 				 struct effects *e)
@@ -715,7 +711,7 @@ static inline void model_harvest(struct half *h, uint64_t va, uint64_t last,
 		uint64_t hi = leaf_last(l) < last ? leaf_last(l) : last;
 		struct pt_prop p = l->prop;
 
-		if (harvest_reported(l->prop) & ask)
+		if (pt_rules_harvest_reported(tf->fam, l->prop) & ask)
 			for (uint64_t b = (lo - va) / PAGE; b <= (hi - va) / PAGE; b++)
 				bm[b / 64] |= (uint64_t)1 << (b % 64);
 		if (!clear || lo != l->va || hi != leaf_last(l))
@@ -1492,6 +1488,8 @@ static inline bool normalize_disagrees(const uint32_t *features, size_t n, char 
  * kernel table's pinned ones.  A root entry spans 512 GiB with four
  * levels, 256 TiB with five, 1 GiB with Sv39's three: then the boundary is
  * in the middle of the half (the first ones are inside WIN_START already).
+ * A stage 2 has no kernel half: its "kernel" windows are where a table of
+ * it answers PT_ERANGE, just past its space, across its end, and at 2^64.
  * Returns -1, or the index of a window outside its half.
  */
 enum { WIN_START, WIN_TOP, WIN_ROOT };
@@ -1505,12 +1503,19 @@ static inline int model_windows(struct window *user_win, struct window *kern_win
 	user_win[WIN_START] = (struct window){0, 4 * PT_GiB - 1};
 	user_win[WIN_TOP] = (struct window){fmt->user_end - 2 * PT_GiB,
 					    fmt->user_end - 1};
-	kern_win[WIN_START] = (struct window){fmt->kernel_start,
-					      fmt->kernel_start + 2 * PT_GiB - 1};
 	kern_win[WIN_TOP] = (struct window){0 - 4 * PT_GiB, UINT64_MAX};
 	user_win[WIN_ROOT] = (struct window){b - 2 * PT_GiB, b + 2 * PT_GiB - 1};
-	kern_win[WIN_ROOT] = (struct window){fmt->kernel_start + b - 2 * PT_GiB,
-					     fmt->kernel_start + b + 2 * PT_GiB - 1};
+	if (fmt->stage == 2) {
+		kern_win[WIN_START] = (struct window){fmt->user_end,
+						      fmt->user_end + 2 * PT_GiB - 1};
+		kern_win[WIN_ROOT] = (struct window){fmt->user_end - 2 * PT_GiB,
+						     fmt->user_end + 2 * PT_GiB - 1};
+	} else {
+		kern_win[WIN_START] = (struct window){fmt->kernel_start,
+						      fmt->kernel_start + 2 * PT_GiB - 1};
+		kern_win[WIN_ROOT] = (struct window){fmt->kernel_start + b - 2 * PT_GiB,
+						     fmt->kernel_start + b + 2 * PT_GiB - 1};
+	}
 	for (int i = 0; i < NWIN; i++)
 		if (user_win[i].last >= fmt->user_end ||
 		    (fmt->stage != 2 && kern_win[i].start < fmt->kernel_start))

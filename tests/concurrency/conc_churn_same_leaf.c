@@ -11,7 +11,8 @@
  *
  * Single-page map/unmap/protect/query, tracked and untracked, and cursors
  * over neighbours' pages (wide cursors) to hold locks others wait for.
- * The same checks as conc_disjoint after join.
+ * The same checks as conc_disjoint after join; argv[2] names the format, as
+ * there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,11 @@ int main(int argc, char **argv)
 	struct cm_world w;
 
 	if (n < 1 || n > 64) {
-		fprintf(stderr, "usage: conc_churn_same_leaf THREADS (1..64)\n");
+		fprintf(stderr, "usage: conc_churn_same_leaf THREADS (1..64) [FORMAT]\n");
 		return 2;
 	}
-	cm_world_init(&w, "conc_churn_same_leaf", n, win, 2, owner, conc_iters(40000), 1);
+	cm_world_init(&w, "conc_churn_same_leaf", argc > 2 ? argv[2] : NULL, n, win, 2, owner,
+		      conc_iters(40000), 1);
 	cm_world_run(&w);
 	cm_world_finish(&w);
 	printf("conc_churn_same_leaf: %u threads: ok\n", n);

@@ -11,6 +11,9 @@
  *   window 2+t [(2 + t)G, +4M)         a 1G area per thread: only the
  *                                      level-3 node is shared
  *
+ * argv[2], if given, names the format (conc_format: "x86_ept", ...; the
+ * windows lie in the first 8 GiB, inside every format's space).
+ *
  * Each thread maps (untracked, tracked frames, 2M), unmaps, protects and
  * queries, with whole-range calls and cursors, and checks its own pages after
  * every step.  After join: view == merged models, pt_check, exact reference
@@ -40,12 +43,14 @@ int main(int argc, char **argv)
 	struct cm_world w;
 
 	if (n < 1 || n + 2 > CM_MAX_WINDOWS) {
-		fprintf(stderr, "usage: conc_disjoint THREADS (1..%d)\n", CM_MAX_WINDOWS - 2);
+		fprintf(stderr, "usage: conc_disjoint THREADS (1..%d) [FORMAT]\n",
+			CM_MAX_WINDOWS - 2);
 		return 2;
 	}
 	for (unsigned t = 0; t < n; t++)
 		win[2 + t] = (struct cm_window){ (2 + t) * CONC_1G, 1024 };
-	cm_world_init(&w, "conc_disjoint", n, win, n + 2, owner, conc_iters(30000), 1024);
+	cm_world_init(&w, "conc_disjoint", argc > 2 ? argv[2] : NULL, n, win, n + 2, owner,
+		      conc_iters(30000), 1024);
 	cm_world_run(&w);
 	cm_world_finish(&w);
 	printf("conc_disjoint: %u threads: ok\n", n);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_END (UINT64_C(1) << 47)
 #define PHYS_BYTES (256 * (UINT64_C(1) << 20))
 
 enum cm_op {
@@ -22,8 +21,9 @@ static const char *const op_names[OP_COUNT] = {
 	"split",
 };
 
-/* Properties the ops pick from: already normalized for x86-64, so the
- * model can compare them with what the table reports. */
+/* Properties the ops pick from; the model keeps them normalized by the
+ * format's rules (format_rules.h) to compare them with what the table
+ * reports. */
 static const struct pt_prop props[] = {
 	{ PT_R | PT_U, PT_CACHE_WB },
 	{ PT_R | PT_W | PT_U, PT_CACHE_WB },
@@ -91,12 +91,15 @@ static size_t page_of(const struct cm_world *w, uint64_t va)
 	return SIZE_MAX;
 }
 
-static struct pt_prop normalize(struct pt_prop p)
+/* design §1 normalize(), as format_rules.h writes it: every property and
+ * protection here is one the format can hold. */
+static struct pt_prop normalize(const struct cm_world *w, struct pt_prop p)
 {
-	/* x86-64: W or X imply R (design §1). */
-	if (p.flags & (PT_W | PT_X))
-		p.flags |= PT_R;
-	return p;
+	struct pt_prop out;
+
+	CONC_CHECK(pt_rules_normalize_format(w->tf, p, w->features, &out) == 0,
+		   "%s cannot hold flags %#x cache %u", w->tf->id, p.flags, p.cache);
+	return out;
 }
 
 static bool prop_eq(struct pt_prop a, struct pt_prop b)
@@ -202,7 +205,7 @@ static uint64_t my_frame(struct cm_worker *k)
 static void model_set(struct cm_world *w, size_t g, uint64_t pa, struct pt_prop prop,
 		      bool tracked)
 {
-	w->pages[g] = (struct cm_page){ .pa = pa, .prop = prop, .mapped = true,
+	w->pages[g] = (struct cm_page){ .pa = pa, .prop = normalize(w, prop), .mapped = true,
 					.tracked = tracked };
 }
 
@@ -274,7 +277,7 @@ static void apply_protection(struct cm_world *w, const struct run *r, struct set
 		struct cm_page *p = &w->pages[r->g0 + i];
 		if (p->mapped) {
 			p->prop.flags = (p->prop.flags | sc.set) & ~sc.clear;
-			p->prop = normalize(p->prop);
+			p->prop = normalize(w, p->prop);
 		}
 	}
 }
@@ -291,19 +294,27 @@ static void op_protect(struct cm_worker *k, struct run r)
 }
 
 /* Dirty logging beside the neighbours' maps and unmaps: the props here
- * carry neither A nor D and nothing sets them, so every bit is clear, and
- * clearing changes nothing. */
+ * carry neither A nor D and nothing sets them, so a page reports only what
+ * its format's normalize adds (AArch64: A always, D with W: no DBM), which
+ * clearing cannot take away: the model does not change. */
 static void op_harvest(struct cm_worker *k, struct run r)
 {
+	const struct cm_world *w = k->w;
 	size_t words = (r.n + 63) / 64;
 	uint64_t *bm = malloc(words * sizeof(*bm));
 
 	CONC_CHECK(bm, "out of memory");
-	CONC_RC(pt_harvest(k->w->table, r.va, r.n * CONC_PAGE,
+	CONC_RC(pt_harvest(w->table, r.va, r.n * CONC_PAGE,
 			   PT_HARVEST_ACCESSED | PT_HARVEST_DIRTY | PT_HARVEST_CLEAR, bm,
 			   maybe_batch(k)), 0);
-	for (size_t i = 0; i < words; i++)
-		CONC_CHECK(bm[i] == 0, "harvest at %#" PRIx64 ": a bit nothing set", r.va);
+	for (uint64_t i = 0; i < r.n; i++) {
+		const struct cm_page *p = &w->pages[r.g0 + i];
+		bool want = p->mapped && pt_rules_harvest_reported(w->tf->fam, p->prop);
+
+		CONC_CHECK(((bm[i / 64] >> (i % 64)) & 1) == want,
+			   "harvest at %#" PRIx64 ": page %#" PRIx64 " reported %d, want %d",
+			   r.va, r.va + i * CONC_PAGE, !want, want);
+	}
 	free(bm);
 	verify_run(k, &r, "after pt_harvest");
 }
@@ -628,20 +639,26 @@ static void layout(struct cm_world *w, const struct cm_window *win, unsigned nwi
 	}
 }
 
-void cm_world_init(struct cm_world *w, const char *name, unsigned nthreads,
-		   const struct cm_window *win, unsigned nwin, cm_owner_fn owner,
-		   uint64_t iters, unsigned max_run)
+void cm_world_init(struct cm_world *w, const char *name, const char *format,
+		   unsigned nthreads, const struct cm_window *win, unsigned nwin,
+		   cm_owner_fn owner, uint64_t iters, unsigned max_run)
 {
+	struct pt_table_opts opts;
+
 	*w = (struct cm_world){ .name = name, .nthreads = nthreads, .iters = iters,
 				.max_run = max_run, .pool_frames = 16 };
 	conc_set_name(name);
+	w->tf = conc_format(format, &w->features);
+	opts = (struct pt_table_opts){ .features = w->features, .live = format != NULL };
 	w->seed = conc_seed();
 	layout(w, win, nwin, owner);
 	CONC_RC(pt_phys_create(PHYS_BYTES, &w->phys), 0);
 	w->free_start = pt_phys_free_frames(w->phys);
 	conc_frames_alloc(&w->pool, w->phys, w->pool_frames);
 	w->free_before = pt_phys_free_frames(w->phys);
-	CONC_RC(pt_table_create(w->phys, &pt_format_x86_64, PT_SPACE_USER, &w->table), 0);
+	CONC_RC(pt_table_create_opts(w->phys, w->tf->fmt, PT_SPACE_USER, &opts, &w->table), 0);
+	printf("%s: %s, features %#x%s\n", name, w->tf->id, w->features,
+	       opts.live ? ", live" : "");
 }
 
 /* The table's whole user half, page by page, against the merged models. */
@@ -651,7 +668,7 @@ static void expect_view_equals_models(struct cm_world *w)
 	uint64_t seen = 0, want = 0;
 	char buf[160];
 
-	conc_view_collect(w->table, 0, USER_END, &v);
+	conc_view_collect(w->table, 0, w->tf->fmt->user_end, &v);
 	for (size_t i = 0; i < v.nr; i++) {
 		const struct pt_mapping *m = &v.maps[i];
 		for (uint64_t off = 0; off < m->size; off += CONC_PAGE, seen++) {

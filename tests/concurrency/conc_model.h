@@ -10,6 +10,10 @@
  * same leaf tables: it checks that with pt_query after each operation.  Any
  * page of any thread is at least self-consistent (conc_mapping_sane).
  *
+ * A world runs on x86-64, or on a format named by its id (conc_format:
+ * with its richest features, on a live table, as a hypervisor's stage 2
+ * would be: the guest runs while the host changes it).
+ *
  * After the threads join, the table's whole view must equal the merged
  * models, pt_check must pass, every tracked frame's count must be 1 + its
  * mappings, and after destroying the table and an RCU barrier the free count
@@ -41,6 +45,8 @@ struct cm_world {
 	const char *name;
 	struct pt_phys *phys;
 	struct pt_table *table;
+	const struct pt_test_format *tf;
+	uint32_t features;       /* the table's PT_FEAT_* */
 	unsigned nthreads;
 	uint64_t iters;          /* operations per thread */
 	uint64_t seed;
@@ -59,9 +65,10 @@ struct cm_world {
 	uint64_t ops_done[16];   /* per kind, summed after join */
 };
 
-void cm_world_init(struct cm_world *w, const char *name, unsigned nthreads,
-		   const struct cm_window *win, unsigned nwin, cm_owner_fn owner,
-		   uint64_t iters, unsigned max_run);
+/* format: an id of tests/common/format_rules.h, or NULL for x86-64. */
+void cm_world_init(struct cm_world *w, const char *name, const char *format,
+		   unsigned nthreads, const struct cm_window *win, unsigned nwin,
+		   cm_owner_fn owner, uint64_t iters, unsigned max_run);
 /* Runs the threads, then checks view, pt_check and reference counts. */
 void cm_world_run(struct cm_world *w);
 /* Destroys table and phys, checking that nothing leaked. */

@@ -46,6 +46,15 @@ void conc_fail_at(const char *file, int line, const char *fmt, ...)
 	_exit(1);
 }
 
+const struct pt_test_format *conc_format(const char *id, uint32_t *features)
+{
+	const struct pt_test_format *tf = pt_test_format_find(id ? id : "x86_64");
+
+	CONC_CHECK(tf, "unknown format %s (tests/common/format_rules.h lists them)", id);
+	*features = id ? tf->featsets[tf->nr_featsets - 1] : 0;
+	return tf;
+}
+
 uint64_t conc_seed(void)
 {
 	const char *env = getenv("PTKIT_STRESS_SEED");

@@ -17,6 +17,8 @@
 
 #include <ptkit/ptkit.h>
 
+#include "format_rules.h"
+
 #define CONC_PAGE ((uint64_t)PT_PAGE_SIZE)
 #define CONC_2M (UINT64_C(1) << 21)
 #define CONC_1G (UINT64_C(1) << 30)
@@ -41,6 +43,13 @@ _Noreturn void conc_fail_at(const char *file, int line, const char *fmt, ...)
 
 /* The test's name, printed with every failure. */
 void conc_set_name(const char *name);
+
+/* The format a test runs on, by its id in tests/common/format_rules.h
+ * ("x86_ept", "aarch64_s2_4k", ...; NULL: x86_64), and in *features the
+ * richest of its feature sets there (its last: EPT with A/D, ...; NULL
+ * gives none), so a hypervisor's setting is what runs.  An unknown id
+ * fails the test. */
+const struct pt_test_format *conc_format(const char *id, uint32_t *features);
 
 /* PTKIT_STRESS_SEED or the clock; printed so a failing run can be replayed
  * (thread interleavings differ, the operations do not). */

@@ -11,8 +11,12 @@
  * one root per half, as AArch64).  The first input byte picks their
  * max_leaf_level, the `live` option and whether their creation meets an
  * allocation failure first; with its bit 7 set, a second byte picks the
- * format and the PT_FEAT_* features of U and of K (UK inherits K's);
- * without it the format is x86-64 with no features.  Addresses come from
+ * format (a stage-2 one with its bit 7) and the PT_FEAT_* features of U
+ * and of K (UK inherits K's); without it the format is x86-64 with no
+ * features.  A stage 2 has one guest-physical space and no kernel half: K
+ * is one more table of that space and UK is made with K's options (as in
+ * tests/model/model_random.c), and every invalidation must say stage 2.
+ * Every invalidation must carry its table's tag.  Addresses come from
  * a few windows of a few GiB per half (its start, its top: the kernel top
  * makes va + len == 2^64, and across a root entry's boundary), so
  * operations collide.  gen_corpus.py documents the encoding.
@@ -1981,6 +1985,9 @@ static void op_null_args(int t)
 		     pt_table_create_opts(phys, fmt, PT_SPACE_USER, &bad, &x), PT_EINVAL);
 	check_result("pt_table_create(space 7)",
 		     pt_table_create(phys, fmt, (enum pt_space)7, &x), PT_EINVAL);
+	if (fmt->stage == 2) /* one guest-physical space, no kernel half */
+		check_result("pt_table_create(PT_SPACE_KERNEL of a stage 2)",
+			     pt_table_create(phys, fmt, PT_SPACE_KERNEL, &x), PT_EINVAL);
 	check_result("pt_table_destroy(NULL)", pt_table_destroy(NULL), PT_EINVAL);
 	if (cur.open) {
 		check_result("pt_cursor_map(item NULL)", pt_cursor_map(&cur.c, NULL), PT_EINVAL);
@@ -1996,6 +2003,19 @@ static void op_null_args(int t)
 		     PT_EINVAL);
 	if (x)
 		FAIL("a failed create wrote its table");
+}
+
+/* K's options: UK's too on a stage 2 (uk_create). */
+static struct pt_table_opts k_opts;
+
+/* UK: a user table made from K, or on a stage 2, which has no kernel half
+ * to make it from, one more table of the guest-physical space with K's
+ * options (what pt_table_create_user would have copied). */
+static int uk_create(struct pt_table **out)
+{
+	if (fmt->stage == 2)
+		return pt_table_create_opts(phys, fmt, PT_SPACE_USER, &k_opts, out);
+	return pt_table_create_user(T[T_K].t, out);
 }
 
 /* A user table that shares nothing writable goes and comes back: UK is
@@ -2022,7 +2042,7 @@ static void op_recreate_uk(uint8_t flags)
 
 		DESC(" [alloc #%" PRIu64 " fails]", nth);
 		pt_phys_fail_nth_alloc(phys, nth);
-		err = pt_table_create_user(T[T_K].t, &x);
+		err = uk_create(&x);
 		pt_phys_fail_nth_alloc(phys, 0);
 		if (err == PT_ENOMEM && (x || pt_phys_reclaimable_frames(phys) != before))
 			FAIL("creating UK: PT_ENOMEM left %" PRIu64 " frames free, %" PRIu64
@@ -2030,19 +2050,33 @@ static void op_recreate_uk(uint8_t flags)
 			     x ? ", and wrote the table" : "");
 	}
 	if (err == PT_ENOMEM)
-		err = pt_table_create_user(T[T_K].t, &x);
+		err = uk_create(&x);
 	if (err)
-		FAIL("creating UK from K returned %d", err);
+		FAIL("creating UK (from K) returned %d", err);
 	m->t = x;
 	m->root = pt_table_root(x);
 }
 
 /* ------------------------------------------------------------ setup */
 
+/* The address-space tags the tables carry (pt_table_opts.tag): UK has K's,
+ * inherited from it (pt_table_create_user) or, on a stage 2, given with
+ * K's options. */
+#define TAG_U 0x7a01u
+#define TAG_K 0x7a02u
+
 static void fuzz_invalidate(void *arg, const struct pt_flush_info *info)
 {
 	if (info->nr_ranges > PT_FLUSH_MAX_RANGES || (info->all && info->nr_ranges))
 		FAIL("invalidation: %zu ranges, all=%d", info->nr_ranges, info->all);
+	/* A hypervisor picks INVEPT / TLBI IPAS2E1IS / HFENCE.GVMA, and the
+	 * VMID or ASID, from these two fields alone. */
+	if (info->stage != fmt->stage)
+		FAIL("invalidation of a stage-%u table says stage %u", fmt->stage, info->stage);
+	for (int t = 0; t < NT; t++)
+		if (T[t].t && info->root_pa == T[t].root &&
+		    info->tag != (t == T_U ? TAG_U : TAG_K))
+			FAIL("invalidation of %s says tag %#" PRIx64, T[t].name, info->tag);
 	for (size_t i = 0; i < info->nr_ranges; i++) {
 		const struct pt_flush_range *r = &info->ranges[i];
 
@@ -2060,7 +2094,9 @@ static uint32_t features_of(unsigned bits)
 	static const uint32_t feats[][2] = {
 		[PT_FAM_X86] = {PT_FEAT_X86_PAT_WC, 0},
 		[PT_FAM_RISCV] = {PT_FEAT_RISCV_SVPBMT, PT_FEAT_RISCV_SVVPTC},
-		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, 0},
+		/* S2FWB means nothing to stage 1: seeds of stage-1 AArch64
+		 * (none sets it) would behave the same. */
+		[PT_FAM_AARCH64] = {PT_FEAT_AARCH64_BBM2, PT_FEAT_AARCH64_S2FWB},
 		[PT_FAM_EPT] = {PT_FEAT_X86_EPT_AD, 0},
 	};
 
@@ -2120,19 +2156,21 @@ static void tables_create(uint8_t cfg, uint32_t fu, uint32_t fk)
 {
 	struct pt_table_opts ou = {.max_leaf_level = leaf_level_opt(cfg & 3),
 				   .invalidate = fuzz_invalidate, .live = cfg & 0x10,
-				   .features = fu};
-	struct pt_table_opts ok = {.max_leaf_level = leaf_level_opt((cfg >> 2) & 3),
-				   .invalidate = fuzz_invalidate, .live = cfg & 0x20,
-				   .features = fk};
-	unsigned lu = ou.max_leaf_level ? ou.max_leaf_level : fmt->max_leaf_level;
-	unsigned lk = ok.max_leaf_level ? ok.max_leaf_level : fmt->max_leaf_level;
-	bool share = fmt->shared_kernel_root;
+				   .features = fu, .tag = TAG_U};
+	unsigned lu = ou.max_leaf_level ? ou.max_leaf_level : fmt->max_leaf_level, lk;
+	bool share = fmt->shared_kernel_root, s2 = fmt->stage == 2;
 
+	k_opts = (struct pt_table_opts){.max_leaf_level = leaf_level_opt((cfg >> 2) & 3),
+					.invalidate = fuzz_invalidate, .live = cfg & 0x20,
+					.features = fk, .tag = TAG_K};
+	lk = k_opts.max_leaf_level ? k_opts.max_leaf_level : fmt->max_leaf_level;
 	half_init(&h_u, "U.user", false, lu, fu);
-	half_init(&h_k, "K.kernel", true, lk, fk);
+	/* A stage 2 has one space: K is one more table of it, its cases at
+	 * the top of that space as well as at the start (as in model_random). */
+	half_init(&h_k, s2 ? "K.user" : "K.kernel", !s2, lk, fk);
 	half_init(&h_uk, "UK.user", false, lk, fk); /* UK inherits K's settings */
 	mtable_init(T_U, "U", &h_u, NULL, false, fu);
-	mtable_init(T_K, "K", NULL, &h_k, false, fk);
+	mtable_init(T_K, "K", s2 ? &h_k : NULL, s2 ? NULL : &h_k, false, fk);
 	mtable_init(T_UK, "UK", &h_uk, share ? &h_k : NULL, share, fk);
 	T[T_U].cap = lu;
 	T[T_K].cap = T[T_UK].cap = lk;
@@ -2153,9 +2191,9 @@ static void tables_create(uint8_t cfg, uint32_t fu, uint32_t fk)
 				pt_phys_fail_nth_alloc(phys, nth);
 			}
 			err = t == T_U ? pt_table_create_opts(phys, fmt, PT_SPACE_USER, &ou, &T[t].t) :
-			      t == T_K ? pt_table_create_opts(phys, fmt, PT_SPACE_KERNEL, &ok,
-							      &T[t].t) :
-					 pt_table_create_user(T[T_K].t, &T[t].t);
+			      t == T_K ? pt_table_create_opts(phys, fmt, s2 ? PT_SPACE_USER :
+							      PT_SPACE_KERNEL, &k_opts, &T[t].t) :
+					 uk_create(&T[t].t);
 			pt_phys_fail_nth_alloc(phys, 0);
 			if (err == PT_ENOMEM && k + 1 < tries &&
 			    pt_phys_reclaimable_frames(phys) != before)
@@ -2226,13 +2264,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	desc = hist[0];
 	reclaimable0 = pt_phys_reclaimable_frames(phys);
 	{
-		/* cfg bit 7: a second byte picks the format (bits 0-2) and the
-		 * features of U (bits 3-4) and K (bits 5-6). */
+		/* cfg bit 7: a second byte picks the format (bits 0-2, among
+		 * the stage-2 ones with bit 7) and the features of U (bits
+		 * 3-4) and K (bits 5-6). */
 		uint8_t cfg = u8(), fcfg = cfg & 0x80 ? u8() : 0;
 		uint32_t fu, fk;
 		int bad;
 
-		model_format(&pt_test_formats[(fcfg & 7) % PT_TEST_NR_STAGE1_FORMATS]);
+		if (fcfg & 0x80)
+			model_format(&pt_test_formats[PT_TEST_NR_STAGE1_FORMATS +
+						      (fcfg & 7) % PT_TEST_NR_STAGE2_FORMATS]);
+		else
+			model_format(&pt_test_formats[(fcfg & 7) % PT_TEST_NR_STAGE1_FORMATS]);
 		fu = features_of((fcfg >> 3) & 3);
 		fk = features_of((fcfg >> 5) & 3);
 		if ((bad = model_windows(user_win, kern_win)) >= 0)

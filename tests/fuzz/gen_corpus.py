@@ -15,11 +15,16 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            then, after fcfg, three bytes (U, K, UK) pick which (U, UK:
            1 + (b & 1); K: 1 + b); bit 7: fcfg follows
   fcfg   = bits 0-2 the format (% 5: x86_64, x86_64_la57, riscv_sv39,
-           riscv_sv48, aarch64_4k), bits 3-4 U's features, bits 5-6 K's
-           (and UK's): bit 0 of each field x86 PAT_WC, RISC-V Svpbmt,
-           AArch64 BBM2; bit 1 RISC-V Svvptc.  Without fcfg: x86_64, no
-           features (inputs written before there were formats keep their
-           meaning).
+           riscv_sv48, aarch64_4k; with bit 7 the stage-2 ones:
+           riscv_sv39x4, riscv_sv48x4, aarch64_s2_4k, x86_ept, x86_ept5),
+           bits 3-4 U's features, bits 5-6 K's (and UK's): bit 0 of each
+           field x86 PAT_WC, RISC-V Svpbmt, AArch64 BBM2, EPT A/D
+           (PT_FEAT_X86_EPT_AD); bit 1 RISC-V Svvptc, AArch64 stage 2
+           FEAT_S2FWB (nothing on stage 1).  Without fcfg:
+           x86_64, no features (inputs written before there were formats
+           keep their meaning).  A stage 2 has one guest-physical space:
+           K and UK are tables of it like U (UK made with K's options,
+           not from K), and the "other half" of va() is past its end.
   op     = kind flags args...
   kind   % 16: 0,1 map  2 map_frames  3 unmap  4 protect  5 query  6 walk
            7 cursor_open  8 cursor_close  9 find_next  10 jump  11 take_next
@@ -84,7 +89,10 @@ TO_2M, STASH = 1, 2
 H_A, H_D, H_CLEAR = 1, 2, 4
 NEXT, COW, WATCH_DST = 1, 2, 4
 X86, LA57, SV39, SV48, A64 = range(5)
+SV39X4, SV48X4, A64S2, EPT, EPT5 = (0x80 | f for f in range(5))
 WC_OR_PBMT_OR_BBM2, SVVPTC = 1, 2
+EPT_AD = WC_OR_PBMT_OR_BBM2
+S2FWB = SVVPTC
 
 
 def cfg(fmt=None, fu=0, fk=0, base=0):
@@ -671,6 +679,29 @@ SEEDS["62-la57-cursor-vm"] = cursor_vm(LA57)
 SEEDS["63-sv39-cursor-vm"] = cursor_vm(SV39)
 SEEDS["64-sv48-cursor-vm-svvptc"] = cursor_vm(SV48, SVVPTC, SVVPTC)
 SEEDS["65-a64-cursor-vm"] = cursor_vm(A64)
+# Stage 2 (one guest-physical space): the same programs, K's "kernel" cases
+# in the same space (its start, the root boundary, its top).
+SEEDS["66-sv39x4-tour"] = tour(SV39X4, WC_OR_PBMT_OR_BBM2)
+SEEDS["67-sv48x4-roots"] = roots(SV48X4, 0, SVVPTC)
+SEEDS["68-a64s2-bbm"] = bbm(A64S2)
+SEEDS["69-a64s2-roots"] = roots(A64S2, WC_OR_PBMT_OR_BBM2)
+SEEDS["70-ept-tour"] = tour(EPT)
+SEEDS["71-ept-ad-harvest"] = harvest(EPT, EPT_AD, EPT_AD)
+SEEDS["72-ept5-roots"] = roots(EPT5, EPT_AD)
+SEEDS["73-ept5-move"] = move_tour(EPT5)
+SEEDS["74-sv39x4-new-maps"] = new_maps(SV39X4)
+SEEDS["75-sv48x4-cursor-vm"] = cursor_vm(SV48X4, WC_OR_PBMT_OR_BBM2, WC_OR_PBMT_OR_BBM2)
+SEEDS["76-a64s2-split"] = splits(A64S2)
+SEEDS["77-ept-ad-copy"] = copy(EPT, EPT_AD, EPT_AD)
+SEEDS["78-a64s2-markers"] = markers(A64S2)
+SEEDS["80-a64s2-fwb-new-maps"] = new_maps(A64S2, S2FWB, S2FWB | WC_OR_PBMT_OR_BBM2)
+SEEDS["81-a64s2-fwb-tour"] = tour(A64S2, 0, S2FWB)
+SEEDS["79-ept-create-enomem"] = cfg(EPT, EPT_AD, EPT_AD, base=0x40) + [0x01, 0x00, 0x01] + \
+    op(MAP, flags(K), va(2, 1, 511, 511), pages(1), pa_page(), prop(R | W | A | D)) + \
+    op(QUERY, flags(K), va(0, 0, 0, 0, other=True), 0) + \
+    op(RECREATE_UK, flags(UK, inj=1, nth=1)) + \
+    op(MAPF, flags(UK), va(0, 0, 0, 0), 2, 0x11, prop(X)) + \
+    op(NULL_ARGS, flags(K))
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

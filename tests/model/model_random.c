@@ -1283,6 +1283,8 @@ static void table_features(uint32_t *fu, uint32_t *fu2, uint32_t *fk)
 		break;
 	case PT_FAM_AARCH64:
 		*fu2 = PT_FEAT_AARCH64_BBM2;
+		if (tf->stage == 2) /* K and UK: the stage 2's forced write-back */
+			*fk = PT_FEAT_AARCH64_S2FWB;
 		break;
 	case PT_FAM_EPT:
 		*fu2 = *fk = PT_FEAT_X86_EPT_AD;

@@ -1152,7 +1152,7 @@ static int parse_features(const char *s, uint32_t *out)
 	static const struct { const char *name; uint32_t bit; } names[] = {
 		{"x86_pat_wc", PT_FEAT_X86_PAT_WC}, {"riscv_svpbmt", PT_FEAT_RISCV_SVPBMT},
 		{"riscv_svvptc", PT_FEAT_RISCV_SVVPTC}, {"aarch64_bbm2", PT_FEAT_AARCH64_BBM2},
-		{"x86_ept_ad", PT_FEAT_X86_EPT_AD},
+		{"x86_ept_ad", PT_FEAT_X86_EPT_AD}, {"aarch64_s2fwb", PT_FEAT_AARCH64_S2FWB},
 	};
 	char *end;
 

@@ -138,18 +138,21 @@ static uint64_t a64_model(uint64_t pa, unsigned level, struct pt_prop n)
 	return pte;
 }
 
-/* AArch64 stage 2 (Arm ARM D8.3, FWB off): MemAttr 2-5 (WB 0xf, WT 0xa,
- * NC 0x5, Device-nGnRE 0x1), S2AP 6 read 7 write, SH 8-9, AF 10, bit 11
- * 0, OA 12-47, XN bit 54. */
+/* AArch64 stage 2 (Arm ARM D8.3): MemAttr 2-5 (FWB off: WB 0xf, WT 0xa,
+ * NC 0x5, Device-nGnRE 0x1; FEAT_S2FWB on, as Linux's MT_S2_FWB_*: WB
+ * forced 0x6, NC 0x5, Device-nGnRE 0x1, no WT), S2AP 6 read 7 write,
+ * SH 8-9, AF 10, bit 11 0, OA 12-47, XN bit 54. */
 #define A_S2AP_R (1ull << 6)
 #define A_S2AP_W (1ull << 7)
 #define A_S2_XN (1ull << 54)
 
-static uint64_t a64_s2_model(uint64_t pa, unsigned level, struct pt_prop n)
+static uint64_t a64_s2_model(uint64_t pa, unsigned level, struct pt_prop n, uint32_t feat)
 {
 	static const uint64_t memattr[] = {0xf, 0xa, 0x5, 0x1}; /* WB WT WC UC */
+	static const uint64_t fwb[] = {0x6, ~0ull, 0x5, 0x1};   /* no WT */
+	uint64_t attr = feat & PT_FEAT_AARCH64_S2FWB ? fwb[n.cache] : memattr[n.cache];
 
-	return A_VALID | (level == 1 ? A_TYPE : 0) | memattr[n.cache] << 2 | A_SH_INNER | A_AF |
+	return A_VALID | (level == 1 ? A_TYPE : 0) | attr << 2 | A_SH_INNER | A_AF |
 	       pa | (n.flags & PT_R ? A_S2AP_R : 0) | (n.flags & PT_W ? A_S2AP_W : 0) |
 	       (n.flags & PT_X ? 0 : A_S2_XN);
 }
@@ -194,7 +197,7 @@ static void hw_check(const struct rt_case *c, struct pt_prop n, uint64_t pte)
 				rt_fail(c, pte, "PROT_NONE leaf has the valid bit set");
 			return;
 		}
-		if ((pte & ~A_SW) != (c->tf->stage == 2 ? a64_s2_model(c->pa, c->level, n)
+		if ((pte & ~A_SW) != (c->tf->stage == 2 ? a64_s2_model(c->pa, c->level, n, c->feat)
 							: a64_model(c->pa, c->level, n)))
 			rt_fail(c, pte, "valid leaf differs from the AArch64 model");
 		break;
@@ -643,6 +646,16 @@ static void test_aarch64_s2_bits(void **state)
 	pte = enc(F, 0x200000, 2, 0, PT_CACHE_WB, true, 0);
 	assert_u64(pte & A_VALID, 0);
 	assert_int_equal(F->decode(pte, 2, 0, NULL, NULL, NULL), PT_DECODE_LEAF);
+	/* FEAT_S2FWB: guest RAM forced WB (MemAttr 0x6), read back as WB;
+	 * MMIO as without it; write-through is not there to force. */
+	pte = enc(F, 0x40200000ull, 2, RW, PT_CACHE_WB, false, PT_FEAT_AARCH64_S2FWB);
+	assert_u64(pte, 0x00400000402007d9ull);
+	assert_int_equal(F->decode(pte, 2, PT_FEAT_AARCH64_S2FWB, NULL, &p, NULL), PT_DECODE_LEAF);
+	assert_int_equal(p.cache, PT_CACHE_WB);
+	assert_u64(enc(F, 0x09000000ull, 1, RW, PT_CACHE_UC, false, PT_FEAT_AARCH64_S2FWB),
+		   0x00400000090007c7ull);
+	assert_int_equal(F->normalize((struct pt_prop){PT_R, PT_CACHE_WT}, PT_FEAT_AARCH64_S2FWB,
+				      &p), PT_EINVAL);
 }
 
 /* EPT: no present bit (R|W|X), W alone gets R, memory type with IPAT,

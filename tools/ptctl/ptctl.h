@@ -29,12 +29,13 @@ int ptctl_cmd_dot(int argc, char **argv);
 void ptctl_usage(FILE *out);
 
 /* What --format and replay's `table FORMAT` accept (each format's own
- * name, e.g. "x86-64", works too). */
+ * name, e.g. "x86-64", works too, and the stage-2 formats' short names). */
 #define PTCTL_FORMAT_NAMES                                                   \
 	"x86_64, x86_64_la57, riscv_sv39, riscv_sv48, aarch64_4k, riscv_sv39x4, " \
-	"riscv_sv48x4, aarch64_s2_4k, x86_ept, x86_ept5"
+	"riscv_sv48x4, aarch64_s2_4k, x86_ept, x86_ept5; short: ept, ept5, s2 " \
+	"or aarch64_s2, sv39x4, sv48x4"
 
-/* The format called `name`, or NULL. */
+/* The format called `name` (an id, a short name or pt_format.name), or NULL. */
 const struct pt_format *ptctl_format_named(const char *name);
 
 /*

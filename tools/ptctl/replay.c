@@ -7,9 +7,14 @@
  *   table FORMAT user|kernel   (optional, first command only; FORMAT is
  *                              x86_64, x86_64_la57, riscv_sv39,
  *                              riscv_sv48, aarch64_4k, or a stage 2:
- *                              riscv_sv39x4, riscv_sv48x4,
- *                              aarch64_s2_4k, x86_ept, x86_ept5 (user
- *                              only); default x86_64)
+ *                              riscv_sv39x4 (sv39x4), riscv_sv48x4
+ *                              (sv48x4), aarch64_s2_4k (s2,
+ *                              aarch64_s2), x86_ept (ept), x86_ept5
+ *                              (ept5), user only; or npt, AMD's nested
+ *                              paging: an x86_64 user table whose
+ *                              every leaf the walker reaches as a user
+ *                              access, so map and mapf add u; default
+ *                              x86_64)
  *   map VA PA LEN PROPS        untracked pt_map
  *   mapf VA NPAGES PROPS       NPAGES fresh frames, pt_map_frames, then the
  *                              caller's references dropped
@@ -42,6 +47,7 @@ struct rp_state {
 	struct pt_phys *phys;
 	struct pt_table *table;
 	bool started;            /* a command ran: `table` is too late now */
+	uint32_t leaf_flags;     /* added to every map's PROPS (npt: PT_U) */
 	unsigned long line;
 	char err[160];           /* the current line's parse error */
 };
@@ -128,14 +134,15 @@ static int rp_prop_word(struct rp_state *st, const char *w, struct pt_prop *p)
 	return 0;
 }
 
-/* PROPS: the remaining words, each possibly holding comma-separated parts. */
+/* PROPS: the remaining words, each possibly holding comma-separated parts,
+ * and the flags the table wants on every leaf. */
 static int rp_props(struct rp_state *st, int argc, char **argv,
 		    struct pt_prop *p)
 {
 	char *save, *w;
 	int i;
 
-	*p = (struct pt_prop){ 0, PT_CACHE_WB };
+	*p = (struct pt_prop){ st->leaf_flags, PT_CACHE_WB };
 	for (i = 0; i < argc; i++)
 		for (w = strtok_r(argv[i], ",", &save); w;
 		     w = strtok_r(NULL, ",", &save))
@@ -165,11 +172,15 @@ static struct pt_table *rp_need_table(struct rp_state *st)
 
 static int rp_cmd_table(struct rp_state *st, int argc, char **argv)
 {
-	const struct pt_format *fmt = ptctl_format_named(argv[1]);
+	bool npt = !strcmp(argv[1], "npt");
+	const struct pt_format *fmt = npt ? &pt_format_x86_64 : ptctl_format_named(argv[1]);
 	enum pt_space space;
 
 	if (st->started)
 		return rp_parse_error(st, "'table' must be the first command");
+	if (npt && strcmp(argv[2], "user"))
+		return rp_parse_error(st, "npt is one guest-physical space: 'table npt user'");
+	st->leaf_flags = npt ? PT_U : 0;
 	if (!fmt)
 		return rp_parse_error(st, "unknown format '%s' (%s)", argv[1],
 				      PTCTL_FORMAT_NAMES);

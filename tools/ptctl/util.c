@@ -62,10 +62,25 @@ static const struct {
 	{ "x86_ept5", &pt_format_x86_ept5 },
 };
 
+/* Short names a hypervisor author would type, each for a format above. */
+static const struct {
+	const char *alias, *name;
+} ptctl_format_aliases[] = {
+	{ "ept", "x86_ept" },
+	{ "ept5", "x86_ept5" },
+	{ "s2", "aarch64_s2_4k" },
+	{ "aarch64_s2", "aarch64_s2_4k" },
+	{ "sv39x4", "riscv_sv39x4" },
+	{ "sv48x4", "riscv_sv48x4" },
+};
+
 const struct pt_format *ptctl_format_named(const char *name)
 {
 	size_t i;
 
+	for (i = 0; i < sizeof(ptctl_format_aliases) / sizeof(ptctl_format_aliases[0]); i++)
+		if (!strcmp(name, ptctl_format_aliases[i].alias))
+			name = ptctl_format_aliases[i].name;
 	for (i = 0; i < sizeof(ptctl_formats) / sizeof(ptctl_formats[0]); i++)
 		if (!strcmp(name, ptctl_formats[i].name) ||
 		    !strcmp(name, ptctl_formats[i].fmt->name))
