@@ -55,15 +55,24 @@ static inline struct pt_node lazy_node_at(const struct copy *w, const struct laz
 	return pt_node_at(w->dst->phys, d->pa);
 }
 
+static struct pt_node lazy_node_get(struct copy *w, struct lazy_node *d);
+
+/* Makes d (and its parents): holding the pieces of a huge marker in its
+ * slot, if any.  Out of line: lazy_node_get is called per leaf. */
+static __attribute__((noinline)) void lazy_node_make(struct copy *w, struct lazy_node *d)
+{
+	struct pt_node up = lazy_node_get(w, d->up);
+	struct pt_node n = pt_node_new(w->dst->phys, &w->reserve, d->level);
+
+	entry_fill_marker(n, pt_pte_load(up, d->idx));
+	d->pa = n.pa;
+	d->made = d->fresh = true;
+}
+
 static struct pt_node lazy_node_get(struct copy *w, struct lazy_node *d)
 {
-	if (!d->made) {
-		struct pt_node up = lazy_node_get(w, d->up);
-		struct pt_node n = pt_node_new(w->dst->phys, &w->reserve, d->level);
-		entry_fill_marker(n, pt_pte_load(up, d->idx));
-		d->pa = n.pa;
-		d->made = d->fresh = true;
-	}
+	if (!d->made)
+		lazy_node_make(w, d);
 	return lazy_node_at(w, d);
 }
 
@@ -115,14 +124,16 @@ static struct lazy_node lazy_child(const struct copy *w, struct lazy_node *d, un
 static bool node_on_path(const struct pt_tree *t, struct pt_node n, unsigned from,
 			 unsigned level, uint64_t va, struct pt_node *out)
 {
-	for (; from > level && n.ptes; from--) {
+	for (; from > level; from--) {
 		pt_pte_t pte = pt_pte_load(n, entry_index(va, from));
-		if (entry_is_marker(pte))
-			n = marker_node(pte);
-		else if (entry_is_node(pte, from))
+		if (entry_is_node(pte, from)) {
 			n = entry_child_node(t->phys, pte);
-		else
+			continue;
+		}
+		if (!entry_is_marker(pte))
 			return false;
+		n = marker_node(pte);
+		break;
 	}
 	*out = n;
 	return true;
@@ -142,11 +153,19 @@ static bool copy_count(const struct copy *w, struct pt_node s, const struct pt_n
 	struct entry_iter it;
 	bool any = false;
 
+	if (level == 1) { /* a leaf or a marker in any slot: no node below */
+		for (unsigned i = entry_index(va, 1), end = entry_index(last, 1); s.ptes && i <= end;
+		     i++)
+			if (pt_pte_load(s, i))
+				return true;
+		return !s.ptes;
+	}
 	for_each_entry_in(it, va, last, level) {
 		pt_pte_t pte = copy_src_pte(s, it.i);
 		if (pte == 0)
 			continue;
-		if (!entry_is_node(pte, level) && it.whole) { /* a leaf or a marker */
+		/* A leaf (never cut: copy_check_ends), or a whole marker. */
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : it.whole) {
 			any = true;
 			continue;
 		}
@@ -248,8 +267,12 @@ static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_
 	uint16_t copied = 0, tracked = 0;
 	struct pt_node dn = { 0 };
 
+	if (!s.ptes) { /* a cut marker's pieces */
+		entry_mark_run(lazy_node_get(w, d), i0, i1, s.pa);
+		return;
+	}
 	for (unsigned i = i0; i <= i1; i++) {
-		pt_pte_t pte = copy_src_pte(s, i);
+		pt_pte_t pte = pt_pte_load(s, i);
 		if (pte == 0)
 			continue;
 		if (dn.meta == NULL)
@@ -285,7 +308,7 @@ static void copy_commit(struct copy *w, struct pt_node s, struct lazy_node *d, u
 		pt_pte_t pte = copy_src_pte(s, it.i);
 		if (pte == 0)
 			continue;
-		if (!entry_is_node(pte, level) && it.whole) { /* a leaf or a marker */
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : it.whole) {
 			copy_huge_leaf(w, s, d, it.i, it.base, pte);
 			continue;
 		}
