@@ -293,12 +293,13 @@ int pt_cursor_query_marker(struct pt_cursor *c, uint64_t *value);
  * @value: the marker's value, below `2^marker_bits` of the format.
  *
  * The cursor form of pt_mark(): every 4 KiB page of `[cur, cur + len)`
- * holds a marker of @value, replacing the markers there.  On success the
+ * holds a marker of @value, replacing the markers there, at the sizes
+ * pt_mark() uses (a huge marker cut by the range split first).  On success the
  * current address moves past the range; on error nothing changes and the
  * cursor stays.
  *
  * Context: Inside the cursor's locks and RCU read section.  Allocates the
- * missing leaf tables from the table's phys, reserved before anything is
+ * missing nodes from the table's phys, reserved before anything is
  * written (%PT_ENOMEM changes nothing), and locks them before publishing
  * them.  Invalidates nothing: the hardware saw no mapping before and sees
  * none after.
@@ -308,7 +309,7 @@ int pt_cursor_query_marker(struct pt_cursor *c, uint64_t *value);
  * - %PT_EALIGN: @len is not a multiple of 4 KiB.
  * - %PT_ERANGE: the range extends past the cursor's.
  * - %PT_EEXIST: part of the range is mapped.
- * - %PT_ENOMEM: no frame for a leaf table.
+ * - %PT_ENOMEM: no frame for a page-table node.
  */
 int pt_cursor_mark(struct pt_cursor *c, uint64_t len, uint64_t value);
 

@@ -372,20 +372,28 @@ int pt_protect(struct pt_table *table, uint64_t va, uint64_t len,
  *
  * Swap entries, guard pages, ownership annotations: every 4 KiB page of
  * the range gets a marker holding @value, an entry the hardware sees as
- * not present (only bits it ignores there; on x86-64 the frame field of
- * a marker lies above 2^51, so a speculative L1TF access reaches no RAM).
+ * not present (only bits it ignores there, at every level; on x86-64 the
+ * frame field of a marker lies above 2^51, so a speculative L1TF access
+ * reaches no RAM).  Markers come at the largest size that fits, like
+ * mappings: the sizes pt_map() of the range with pa = @va would use (one
+ * entry for an aligned 2 MiB or 1 GiB), except that an entry already
+ * holding a node keeps it and is marked inside (marking frees nothing).
  * Markers over markers replace them; over a mapping the call is
  * %PT_EEXIST.  pt_query() and every walk for mappings see nothing there;
  * pt_query_marker() reads them; pt_map() and pt_map_frames() over them
  * replace them (a swap-in); pt_unmap() removes them; pt_copy() copies
- * them.  Markers are 4 KiB entries (not huge ones) and do not count in a
- * node's `nr_children`, which counts present entries: a huge leaf mapped
- * over a leaf table holding only markers replaces it.
+ * them and pt_move() moves them, at their size where the range holds
+ * them whole.  An operation on part of a huge marker splits it first (a
+ * node from the phys; on %PT_ENOMEM nothing changed), so every page
+ * keeps its value; pt_protect() and pt_split() leave markers as they
+ * are.  Markers do not count in a node's `nr_children`, which counts
+ * present entries: a huge leaf mapped over a node holding only markers
+ * replaces it.
  *
  * Context: As pt_map(): the nodes of the range locked inside an RCU read
- * section for the call; the missing nodes (leaf tables) allocated from
- * the table's phys, reserved first, so %PT_ENOMEM changes nothing.  Calls
- * no invalidation hook.
+ * section for the call; the missing nodes allocated from the table's
+ * phys, reserved first, so %PT_ENOMEM changes nothing.  Calls no
+ * invalidation hook.
  * Return: 0, or the first that applies:
  * - %PT_EINVAL: @table is %NULL, @value is too wide, @len is 0, or the
  *   range wraps.
@@ -473,7 +481,8 @@ void pt_reserve_drain(struct pt_table *table, struct pt_reserve *r);
  * huge page, or before pt_copy() of a range that cuts a huge leaf.  Each
  * split leaf's range is invalidated before the call returns (a cached huge
  * entry would hide writes to the pieces' dirty bits); AArch64 breaks before
- * it makes unless %PT_FEAT_AARCH64_BBM2.
+ * it makes unless %PT_FEAT_AARCH64_BBM2.  Markers (pt_mark()), huge or
+ * not, are left as they are: they are not mappings.
  *
  * With @r the call allocates nothing: when @r runs dry it stops with
  * %PT_ENOMEM, what it split stays split (the view is still unchanged),

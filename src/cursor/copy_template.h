@@ -12,6 +12,13 @@
  * the source), so the prepare pass can count exactly the nodes the commit
  * takes.  A destination slot that must take a huge leaf but holds an empty
  * subtree gives it up, as pt_map does.
+ *
+ * Huge markers: one wholly in the range is copied at its size, as a leaf
+ * is; of one the range cuts (at its ends), only the pages in range are
+ * copied, walked as a node of its pieces that is not made (the source
+ * stays as it is: struct pt_node with no slots, marker_node()).  A
+ * destination node made under a huge marker holds its pieces
+ * (entry_fill_marker), so what the source does not cover stays marked.
  */
 #ifndef PTKIT_SRC_COPY_TEMPLATE_H
 #define PTKIT_SRC_COPY_TEMPLATE_H
@@ -48,14 +55,44 @@ static inline struct pt_node lazy_node_at(const struct copy *w, const struct laz
 	return pt_node_at(w->dst->phys, d->pa);
 }
 
+static struct pt_node lazy_node_get(struct copy *w, struct lazy_node *d);
+
+/* Makes d (and its parents): holding the pieces of a huge marker in its
+ * slot, if any.  Out of line: lazy_node_get is called per leaf. */
+static __attribute__((noinline)) void lazy_node_make(struct copy *w, struct lazy_node *d)
+{
+	struct pt_node up = lazy_node_get(w, d->up);
+	struct pt_node n = pt_node_new(w->dst->phys, &w->reserve, d->level);
+
+	entry_fill_marker(n, pt_pte_load(up, d->idx));
+	d->pa = n.pa;
+	d->made = d->fresh = true;
+}
+
 static struct pt_node lazy_node_get(struct copy *w, struct lazy_node *d)
 {
-	if (!d->made) {
-		lazy_node_get(w, d->up);
-		d->pa = pt_node_new(w->dst->phys, &w->reserve, d->level).pa;
-		d->made = d->fresh = true;
-	}
+	if (!d->made)
+		lazy_node_make(w, d);
 	return lazy_node_at(w, d);
+}
+
+/* A source "node" that is the pieces of a huge marker (not made: each
+ * slot reads as the marker, copy_src_pte). */
+static inline struct pt_node marker_node(pt_pte_t marker)
+{
+	return (struct pt_node){ .pa = marker };
+}
+
+static inline pt_pte_t copy_src_pte(struct pt_node s, unsigned idx)
+{
+	return s.ptes ? pt_pte_load(s, idx) : s.pa;
+}
+
+/* The source node below an entry that is a node or a cut huge marker. */
+static inline struct pt_node copy_src_child(const struct copy *w, pt_pte_t pte, unsigned level)
+{
+	PT_ASSERT(entry_is_node(pte, level) || entry_is_marker(pte)); /* no cut leaf */
+	return entry_is_node(pte, level) ? entry_child_node(w->src->phys, pte) : marker_node(pte);
 }
 
 /* A fresh node goes into its (made) parent: complete, so one store. */
@@ -81,16 +118,22 @@ static struct lazy_node lazy_child(const struct copy *w, struct lazy_node *d, un
 	return c;
 }
 
-/* The node of `level` on va's path below n (at `from`), or false where the
- * path ends above it (an absent entry, or a leaf). */
+/* The source node of `level` on va's path below n (at `from`): a huge
+ * marker above it stands for it (marker_node); false where the path ends
+ * above it otherwise (an absent entry, or a leaf). */
 static bool node_on_path(const struct pt_tree *t, struct pt_node n, unsigned from,
 			 unsigned level, uint64_t va, struct pt_node *out)
 {
 	for (; from > level; from--) {
 		pt_pte_t pte = pt_pte_load(n, entry_index(va, from));
-		if (!entry_is_node(pte, from))
+		if (entry_is_node(pte, from)) {
+			n = entry_child_node(t->phys, pte);
+			continue;
+		}
+		if (!entry_is_marker(pte))
 			return false;
-		n = entry_child_node(t->phys, pte);
+		n = marker_node(pte);
+		break;
 	}
 	*out = n;
 	return true;
@@ -110,13 +153,19 @@ static bool copy_count(const struct copy *w, struct pt_node s, const struct pt_n
 	struct entry_iter it;
 	bool any = false;
 
+	if (level == 1) { /* a leaf or a marker in any slot: no node below */
+		for (unsigned i = entry_index(va, 1), end = entry_index(last, 1); s.ptes && i <= end;
+		     i++)
+			if (pt_pte_load(s, i))
+				return true;
+		return !s.ptes;
+	}
 	for_each_entry_in(it, va, last, level) {
-		pt_pte_t pte = pt_pte_load(s, it.i);
-		if (!fmt_pte_present(pte)) {
-			any |= fmt_pte_is_marker(pte);
+		pt_pte_t pte = copy_src_pte(s, it.i);
+		if (pte == 0)
 			continue;
-		}
-		if (fmt_pte_is_leaf(pte, level)) {
+		/* A leaf (never cut: copy_check_ends), or a whole marker. */
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : it.whole) {
 			any = true;
 			continue;
 		}
@@ -126,8 +175,8 @@ static bool copy_count(const struct copy *w, struct pt_node s, const struct pt_n
 		if (dhas)
 			dchild = entry_child_node(w->dst->phys, dpte);
 		uint64_t sub = 0;
-		if (copy_count(w, entry_child_node(w->src->phys, pte), dhas ? &dchild : NULL,
-			       level - 1, it.lo, it.hi, &sub)) {
+		if (copy_count(w, copy_src_child(w, pte, level), dhas ? &dchild : NULL, level - 1,
+			       it.lo, it.hi, &sub)) {
 			*need += sub + !dhas;
 			any = true;
 		}
@@ -184,9 +233,10 @@ static pt_pte_t copy_leaf_value(struct copy *w, struct pt_node s, unsigned idx, 
 	return pte;
 }
 
-/* A huge source leaf into slot idx of the destination node d: an empty
- * subtree there is given up first (a table becoming a block).  Out of
- * line, as copy_leaf_table: the walk's recursion keeps small frames. */
+/* A huge source leaf or marker into slot idx of the destination node d: an
+ * empty subtree there is given up first (a table becoming a block; its
+ * markers are replaced).  Out of line, as copy_leaf_table: the walk's
+ * recursion keeps small frames. */
 static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_node s,
 						      struct lazy_node *d, unsigned idx,
 						      uint64_t va, pt_pte_t pte)
@@ -198,6 +248,10 @@ static __attribute__((noinline)) void copy_huge_leaf(struct copy *w, struct pt_n
 		entry_detach_node(w->dst->phys, dn, idx, va, w->dflush, NULL, w->dst->features);
 		if (fmt_resize_needs_break(w->dst->features))
 			pt__invalidate_now(&w->dst->sink, va, pt_level_size(level), true);
+	}
+	if (entry_is_marker(pte)) {
+		entry_mark_run(dn, idx, idx, pte);
+		return;
 	}
 	PT_ASSERT(!fmt_pte_tracked(pte)); /* tracked mappings are base pages */
 	entry_fill_run(dn, idx, idx, copy_leaf_value(w, s, idx, level, va, pte), 0);
@@ -213,6 +267,10 @@ static __attribute__((noinline)) void copy_leaf_table(struct copy *w, struct pt_
 	uint16_t copied = 0, tracked = 0;
 	struct pt_node dn = { 0 };
 
+	if (!s.ptes) { /* a cut marker's pieces */
+		entry_mark_run(lazy_node_get(w, d), i0, i1, s.pa);
+		return;
+	}
 	for (unsigned i = i0; i <= i1; i++) {
 		pt_pte_t pte = pt_pte_load(s, i);
 		if (pte == 0)
@@ -247,15 +305,15 @@ static void copy_commit(struct copy *w, struct pt_node s, struct lazy_node *d, u
 		return;
 	}
 	for_each_entry_in(it, va, last, level) {
-		pt_pte_t pte = pt_pte_load(s, it.i);
-		if (!fmt_pte_present(pte))
+		pt_pte_t pte = copy_src_pte(s, it.i);
+		if (pte == 0)
 			continue;
-		if (fmt_pte_is_leaf(pte, level)) {
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : it.whole) {
 			copy_huge_leaf(w, s, d, it.i, it.base, pte);
 			continue;
 		}
 		struct lazy_node c = lazy_child(w, d, it.i);
-		copy_commit(w, entry_child_node(w->src->phys, pte), &c, it.lo, it.hi);
+		copy_commit(w, copy_src_child(w, pte, level), &c, it.lo, it.hi);
 		lazy_node_publish(w, &c);
 	}
 }

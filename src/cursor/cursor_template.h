@@ -242,9 +242,9 @@ static int find_mapped(const struct pt_tree *t, struct pt_node n, unsigned level
 	return PT_ENOENT;
 }
 
-/* Whether a mapping or a marker (4 KiB, a non-present entry other than 0:
- * not counted in nr_children, so every node is looked at) lies in
- * [va, last] below n. */
+/* Whether a mapping or a marker (a non-present entry other than 0, at any
+ * leaf size: not counted in nr_children, so every node is looked at) lies
+ * in [va, last] below n. */
 static bool find_occupied(const struct pt_tree *t, struct pt_node n, unsigned level, uint64_t va,
 			  uint64_t last)
 {
@@ -252,7 +252,7 @@ static bool find_occupied(const struct pt_tree *t, struct pt_node n, unsigned le
 
 	for_each_entry_in(it, va, last, level) {
 		pt_pte_t pte = pt_pte_load(n, it.i);
-		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : level == 1 && pte)
+		if (fmt_pte_present(pte) ? fmt_pte_is_leaf(pte, level) : pte != 0)
 			return true;
 		if (entry_is_node(pte, level) &&
 		    find_occupied(t, entry_child_node(t->phys, pte), level - 1, it.lo, it.hi))
@@ -591,6 +591,13 @@ static inline bool walk_whole_entries_cannot_fail(const struct walk *w, uint64_t
 static int walk_prepare(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
 			uint64_t last, uint64_t *need, uint64_t *budget);
 
+/* Whether the walk removes markers: a plain unmap does (take_next and
+ * protect pass them by: they are not mappings). */
+static inline bool walk_removes_markers(const struct walk *w, uint64_t budget)
+{
+	return w->action == WALK_UNMAP && budget == UINT64_MAX;
+}
+
 /* Prepare for one entry: split cost, op check, recursion, item count. */
 static int walk_prepare_entry(struct walk *w, struct pt_node n, const struct entry_iter *it,
 			     uint64_t *need, uint64_t *budget)
@@ -598,8 +605,12 @@ static int walk_prepare_entry(struct walk *w, struct pt_node n, const struct ent
 	unsigned level = it->level;
 	pt_pte_t pte = pt_pte_load(n, it->i);
 
-	if (entry_is_none(pte))
+	if (entry_is_none(pte)) {
+		/* A huge marker partly unmapped is split first, as a leaf is. */
+		if (entry_is_marker(pte) && !it->whole && walk_removes_markers(w, *budget))
+			*need += split_cost(level, it->lo, it->hi);
 		return 0;
+	}
 	if (!fmt_pte_is_leaf(pte, level)) {
 		struct pt_node child = entry_child_node(w->t->phys, pte);
 		if (it->whole && w->action == WALK_UNMAP && !slot_pinned(w->t, level)) {
@@ -770,8 +781,11 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 
 	for (unsigned i = i0; i <= i1; i++, va += size) {
 		pt_pte_t pte = pt_pte_load(n, i);
-		if (entry_is_none(pte))
+		if (entry_is_none(pte)) {
+			if (pte) /* a huge marker goes too: nothing to invalidate */
+				entry_store(n, i, 0);
 			continue;
+		}
 		if (!fmt_pte_is_leaf(pte, level)) {
 			entry_detach_node(w->t->phys, n, i, va, w->flush, NULL, w->t->features);
 			continue;
@@ -784,6 +798,20 @@ static void unmap_whole_run(struct walk *w, struct pt_node n, unsigned level, un
 	n.meta->nr_children -= (uint16_t)cleared;
 	if (cleared)
 		pt__flush_add_range(w->flush, base, (uint64_t)(i1 - i0 + 1) * size);
+}
+
+static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
+			uint64_t last);
+
+/* The huge marker of entry it under unmap: cleared when whole, else split
+ * (its node counted by the prepare pass) and its part in range cleared. */
+static void walk_unmap_marker(struct walk *w, struct pt_node n, const struct entry_iter *it)
+{
+	if (it->whole)
+		entry_store(n, it->i, 0);
+	else
+		walk_commit(w, entry_split(w->t, n, it->i, it->base, &w->reserve), it->level - 1,
+			    it->lo, it->hi);
 }
 
 static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64_t va,
@@ -806,8 +834,11 @@ static void walk_commit(struct walk *w, struct pt_node n, unsigned level, uint64
 			continue;
 		}
 		pt_pte_t pte = pt_pte_load(n, it.i);
-		if (entry_is_none(pte))
+		if (entry_is_none(pte)) {
+			if (entry_is_marker(pte) && walk_removes_markers(w, w->budget))
+				walk_unmap_marker(w, n, &it);
 			continue;
+		}
 		if (fmt_pte_is_leaf(pte, level)) {
 			if (it.whole) {
 				walk_leaf(w, n, it.i, level, it.base, pte);
@@ -1109,9 +1140,10 @@ static __attribute__((noinline)) void move_entry_run(struct move *m, struct pt_n
 }
 
 /*
- * Whole huge leaf i of s (mapping from va) at a level whose size does not
- * divide delta: at va + delta it becomes leaves of the largest size that
- * does (same pa, same property), filled one destination node at a time.
+ * Whole huge leaf or huge marker i of s (mapping from va) at a level whose
+ * size does not divide delta: at va + delta it becomes leaves (same pa,
+ * same property) or markers of the largest size that does, filled one
+ * destination node at a time.
  */
 static __attribute__((noinline)) void move_pieces(struct move *m, struct pt_node s, unsigned i, unsigned level,
 			uint64_t va)
@@ -1124,7 +1156,10 @@ static __attribute__((noinline)) void move_pieces(struct move *m, struct pt_node
 	pt_pte_t first = 0;
 	int64_t step = 0;
 
-	if (!m->dry) {
+	if (!m->dry && entry_is_marker(pt_pte_load(s, i))) {
+		first = pt_pte_load(s, i); /* every piece holds the same value */
+		entry_store(s, i, 0);
+	} else if (!m->dry) {
 		pt_pte_t pte = entry_clear(m->t->live, s, i, pt_pte_load(s, i));
 		PT_ASSERT(!fmt_pte_tracked(pte)); /* tracked mappings are base pages */
 		pt__flush_add_range(m->flush, va, size);
@@ -1140,17 +1175,22 @@ static __attribute__((noinline)) void move_pieces(struct move *m, struct pt_node
 		if (!m->dry) {
 			unsigned j0 = entry_index(dst, p), j1 = j0 + (unsigned)(chunk >> shift) - 1;
 			clear_empty_run(m->t, d, p, j0, j1, dst, m->flush);
-			entry_fill_run(d, j0, j1, first + (uint64_t)step * (off >> shift), step);
+			if (entry_is_marker(first))
+				entry_mark_run(d, j0, j1, first);
+			else
+				entry_fill_run(d, j0, j1, first + (uint64_t)step * (off >> shift),
+					       step);
 		}
 		off += chunk;
 	}
 }
 
-/* Huge leaf i of s, partly inside: split (commit) or counted (dry). */
+/* Huge leaf or marker i of s, partly inside: split (commit) or counted
+ * (dry). */
 static struct pt_node move_split(struct move *m, struct pt_node s, unsigned i, uint64_t va)
 {
 	if (!m->dry)
-		return entry_split_huge(m->t, s, i, va, &m->reserve);
+		return entry_split(m->t, s, i, va, &m->reserve);
 	m->need++;
 	return move_unmade();
 }
@@ -1170,9 +1210,9 @@ static void move_walk(struct move *m, struct pt_node s, unsigned level, uint64_t
 			continue;
 		}
 		pt_pte_t pte = move_src_pte(m, s, it.i, level);
-		if (entry_is_none(pte))
+		if (pte == 0)
 			continue;
-		if (fmt_pte_is_leaf(pte, level)) {
+		if (!entry_is_node(pte, level)) { /* a leaf or a marker */
 			if (it.whole)
 				move_pieces(m, s, it.i, level, it.base);
 			else

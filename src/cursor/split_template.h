@@ -10,7 +10,9 @@
  * cache) or, without one, are counted first and reserved, so running out
  * changes nothing.  Each split is entry_split_huge, as for unmap and
  * protect: break-before-make on AArch64, late accessed/dirty bits into
- * every piece on a live table.
+ * every piece on a live table.  Markers are left as they are, huge or not:
+ * they are not mappings, and an operation that changes part of a huge
+ * marker splits it then (a node taken where it may allocate).
  */
 #ifndef PTKIT_SRC_SPLIT_TEMPLATE_H
 #define PTKIT_SRC_SPLIT_TEMPLATE_H

@@ -91,6 +91,10 @@ static pt_pte_t child_into_pte(const struct child *c, uint32_t features)
 
 static inline bool entry_is_none(pt_pte_t pte) { return !fmt_pte_present(pte); }
 
+/* A marker (pt_mark) at any level: only markers are non-present and not 0
+ * (pt_check, rule 7). */
+static inline bool entry_is_marker(pt_pte_t pte) { return pte && !fmt_pte_present(pte); }
+
 /* The format answers in one test what the two below ask. */
 static inline bool entry_is_node(pt_pte_t pte, unsigned level)
 {
@@ -254,18 +258,46 @@ static void entry_protect(const struct pt_tree *t, struct pt_node n, unsigned id
 }
 
 /*
+ * Slots [i0, i1] of a locked node, free or holding markers, get `marker`:
+ * its encoding does not depend on the level, and markers do not count in
+ * nr_children.  Nothing to invalidate: the hardware sees nothing there
+ * before or after.
+ */
+static void entry_mark_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t marker)
+{
+	PT_ASSERT(entry_is_marker(marker));
+	for (unsigned i = i0; i <= i1; i++) {
+		PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
+		entry_store(n, i, marker);
+	}
+}
+
+/* A new (unpublished) node below a slot that held `pte`: a huge marker
+ * there becomes 512 markers of the next size, the same pages marked. */
+static void entry_fill_marker(struct pt_node n, pt_pte_t pte)
+{
+	if (pte)
+		entry_mark_run(n, 0, PT_NR_ENTRIES - 1, pte);
+}
+
+/*
  * The seed's alloc_if_none(): an absent slot of a node above level 1 gets a
- * zeroed child node from the reservation.  The child is returned locked and
+ * child node from the reservation, zeroed, or, where the slot holds a huge
+ * marker, holding that marker in every slot (the marker split one level, so
+ * a change to part of it keeps the rest).  The child is returned locked and
  * *not yet published*: the caller fills it, then entry_publish_new().  It
  * stays locked until the cursor closes.
  */
 static struct pt_node entry_alloc_child(struct pt_phys *phys, struct pt_node n,
 					unsigned idx, struct pt_prealloc *r)
 {
+	pt_pte_t pte = pt_pte_load(n, idx);
+
 	PT_ASSERT(pt_node_level(n) > 1);
-	PT_ASSERT(entry_is_none(pt_pte_load(n, idx)));
-	(void)idx;
-	return pt_node_new(phys, r, pt_node_level(n) - 1);
+	PT_ASSERT(entry_is_none(pte));
+	struct pt_node child = pt_node_new(phys, r, pt_node_level(n) - 1);
+	entry_fill_marker(child, pte);
+	return child;
 }
 
 /* Installs a node made by entry_alloc_child or entry_split_huge. */
@@ -342,6 +374,21 @@ static struct pt_node entry_split_huge(const struct pt_tree *t, struct pt_node n
 	n.meta->nr_nodes++;
 	PT_ASSERT(n.meta->nr_children == nr_before);
 	(void)nr_before;
+	return child;
+}
+
+/*
+ * The huge leaf or the huge marker at idx split into 512 pieces of the next
+ * size (entry_split_huge for a leaf); the child is returned locked, as
+ * there.  A marker's pieces need no break-before-make: nothing was valid.
+ */
+static struct pt_node entry_split(const struct pt_tree *t, struct pt_node n, unsigned idx,
+				  uint64_t va, struct pt_prealloc *r)
+{
+	if (!entry_is_marker(pt_pte_load(n, idx)))
+		return entry_split_huge(t, n, idx, va, r);
+	struct pt_node child = entry_alloc_child(t->phys, n, idx, r);
+	entry_publish_new(n, idx, child, t->features);
 	return child;
 }
 

@@ -38,17 +38,27 @@ static bool check_va_in_space(const struct pt_table *t, uint64_t va)
 	return kernel_half ? (!user || t->kernel) : (user && va < FMT_USER_END);
 }
 
+/* Rule 3 for a leaf or a marker at `level`: a size a leaf may have there. */
+static int check_leaf_level(struct check *ck, struct pt_node n, unsigned level, unsigned i,
+			    uint64_t va)
+{
+	if (level > FMT_MAX_LEAF_LEVEL || level > ck->t->max_leaf_level)
+		return CHECK_FAIL(ck, 3, "leaf or marker above the highest leaf level", n, level, i);
+	if (slot_pinned(&ck->t->tree, level) || (ck->t->kernel && level == FMT_LEVELS &&
+					  va >= FMT_KERNEL_START))
+		return CHECK_FAIL(ck, 3, "leaf or marker in a kernel root slot", n, level, i);
+	return 0;
+}
+
 static int check_leaf(struct check *ck, struct pt_node n, unsigned level, unsigned i,
 		      uint64_t va, pt_pte_t pte)
 {
 	uint64_t size = pt_level_size(level), pa = fmt_pte_leaf_pa(pte, level);
 	struct pt_prop p = fmt_pte_leaf_prop(pte, level, ck->t->tree.features), norm;
+	int err = check_leaf_level(ck, n, level, i, va);
 
-	if (level > FMT_MAX_LEAF_LEVEL || level > ck->t->max_leaf_level)
-		return CHECK_FAIL(ck, 3, "leaf above the highest leaf level", n, level, i);
-	if (slot_pinned(&ck->t->tree, level) || (ck->t->kernel && level == FMT_LEVELS &&
-					  va >= FMT_KERNEL_START))
-		return CHECK_FAIL(ck, 3, "leaf in a kernel root slot", n, level, i);
+	if (err)
+		return err;
 	if ((va | pa) & (size - 1))
 		return CHECK_FAIL(ck, 3, "leaf va or pa not aligned to its size", n, level, i);
 	if (fmt_prop_normalize(p, ck->t->tree.features, &norm) ||
@@ -83,13 +93,13 @@ static int check_entry(struct check *ck, struct pt_node n, unsigned level, unsig
 		return 0;
 	if (!check_va_in_space(ck->t, va))
 		return CHECK_FAIL(ck, 6, "entry outside the table's address space", n, level, i);
-	/* Markers (not present, not in nr_children) sit in leaf tables. */
+	/* Markers (not present, not in nr_children) sit where a leaf may, and
+	 * encode exactly their value. */
 	if (entry_is_none(pte))
-		return level == 1 && fmt_pte_is_marker(pte) &&
-				       pte == fmt_pte_marker(fmt_pte_marker_value(pte))
-			       ? 0
-			       : CHECK_FAIL(ck, 7, "non-present entry is not a 4 KiB marker", n,
-					    level, i);
+		return fmt_pte_is_marker(pte) && pte == fmt_pte_marker(fmt_pte_marker_value(pte))
+			       ? check_leaf_level(ck, n, level, i, va)
+			       : CHECK_FAIL(ck, 7, "non-present entry is not a marker", n, level,
+					    i);
 	if (fmt_pte_is_leaf(pte, level))
 		return check_leaf(ck, n, level, i, va, pte);
 	if (!fmt_pte_is_canonical_table(pte))

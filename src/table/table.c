@@ -297,7 +297,7 @@ int pt_cursor_mark(struct pt_cursor *c, uint64_t len, uint64_t value)
 	uint64_t last = s->va + (len - 1);
 	if (last < s->va || last > s->last)
 		return PT_ERANGE;
-	int err = s->table->fmt->ops->cursor_mark(s, last, value);
+	int err = s->table->fmt->ops->cursor_mark(s, last, value, max_leaf_at(s->table, s->va));
 	if (err == 0)
 		pt_cursor_advance(s, s->va, len);
 	return err;

@@ -77,7 +77,8 @@ struct pt_format_ops {
 	/* The VM operations on [c->va, last] of a locked cursor (vm_template.h),
 	 * validated as the whole-range ones; the cursor does not move. */
 	int (*cursor_query_marker)(struct pt_cursor_state *c, uint64_t *value);
-	int (*cursor_mark)(struct pt_cursor_state *c, uint64_t last, uint64_t value);
+	int (*cursor_mark)(struct pt_cursor_state *c, uint64_t last, uint64_t value,
+			   unsigned max_level);
 	void (*cursor_harvest)(struct pt_cursor_state *c, uint64_t last, uint32_t ask,
 			       bool clear, uint64_t *bitmap, struct pt_flush *flush);
 };

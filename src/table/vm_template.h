@@ -82,7 +82,7 @@ static int table_mark(struct pt_table *t, uint64_t va, uint64_t last, uint64_t v
 	struct pt_flush local; /* nothing goes in: range_open's */
 
 	range_open(t, va, last, &c, &local);
-	return range_close(&c, &local, cursor_mark(&c, last, value));
+	return range_close(&c, &local, cursor_mark(&c, last, value, max_leaf_at(t, va)));
 }
 
 static int table_query_marker(struct pt_table *t, uint64_t va, uint64_t *value)

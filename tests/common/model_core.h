@@ -82,9 +82,12 @@ struct u64vec {
 	size_t n, cap;
 };
 
-/* A 4 KiB marker (pt_mark): its page and value. */
+/* A marked page (pt_mark): its page and value, and the level of the entry
+ * holding it (a huge marker is one entry for many pages; the model keeps
+ * one mark per page, and the level only for the nodes splits make). */
 struct mark {
 	uint64_t va, value;
+	unsigned level;
 };
 
 struct markvec {
@@ -405,8 +408,9 @@ static inline void plan_map_frames(uint64_t va, const uint64_t *frames, size_t n
 	}
 }
 
-/* ---- markers (issue #13): 4 KiB entries, replaced by maps, removed by
- * unmaps, not counted as mappings; the nodes they need are a 4 KiB map's. */
+/* ---- markers (issue #13): entries of any leaf size, replaced by maps,
+ * removed by unmaps, not counted as mappings; the nodes they need are a
+ * map's of the same sizes. */
 
 static inline size_t mark_lower(const struct markvec *mv, uint64_t va)
 {
@@ -451,15 +455,43 @@ static inline const struct mark *mark_at(const struct half *h, uint64_t va)
 	return i < h->marks.n && h->marks.v[i].va == (va & ~(PAGE - 1)) ? &h->marks.v[i] : NULL;
 }
 
-/* Every page of [va, last] gets `value` (any marker there replaced), with
- * the nodes down to the leaf tables. */
-static inline void model_mark(struct half *h, uint64_t va, uint64_t last, uint64_t value)
+/*
+ * Every huge marker that [va, last] covers only partly is split, one level
+ * at a time and only as deep as the range's ends need, as a huge leaf is
+ * (cut_leaf): the pages keep their value, the pieces' node is made.  Only
+ * a marker holding va or last can be partly covered.
+ */
+static inline void marks_make_room(struct half *h, uint64_t va, uint64_t last)
+{
+	const uint64_t ends[2] = {va, last};
+
+	for (int k = 0; k < 2; k++) {
+		size_t i = mark_lower(&h->marks, ends[k] & ~(PAGE - 1));
+
+		while (i < h->marks.n && h->marks.v[i].va == (ends[k] & ~(PAGE - 1)) &&
+		       h->marks.v[i].level > 1) {
+			unsigned l = h->marks.v[i].level;
+			uint64_t size = pt_level_size(l), base = ends[k] & ~(size - 1);
+
+			if (base >= va && base + (size - 1) <= last)
+				break; /* inside: not cut */
+			node_add(h, l - 1, base);
+			for (size_t j = mark_lower(&h->marks, base);
+			     j < h->marks.n && h->marks.v[j].va <= base + (size - 1); j++)
+				h->marks.v[j].level = l - 1;
+		}
+	}
+}
+
+/* The pages [va, va + pages * PAGE) get `value` in entries of `level`
+ * (whatever marked them before is gone). */
+static inline void marks_put(struct half *h, uint64_t va, uint64_t pages, uint64_t value,
+			     unsigned level)
 {
 	struct markvec *mv = &h->marks;
-	uint64_t pages = ((last - va) >> PT_PAGE_SHIFT) + 1;
 	size_t i;
 
-	marks_remove(h, va, last);
+	marks_remove(h, va, va + (pages * PAGE - 1));
 	i = mark_lower(mv, va);
 	if (mv->n + pages > mv->cap) {
 		mv->cap = mv->n + pages + 64;
@@ -469,12 +501,63 @@ static inline void model_mark(struct half *h, uint64_t va, uint64_t last, uint64
 	}
 	memmove(mv->v + i + pages, mv->v + i, (mv->n - i) * sizeof(*mv->v));
 	for (uint64_t k = 0; k < pages; k++)
-		mv->v[i + k] = (struct mark){va + k * PAGE, value};
+		mv->v[i + k] = (struct mark){va + k * PAGE, value, level};
 	mv->n += pages;
-	for (uint64_t b = va & ~(node_span(1) - 1); b <= last && b >= (va & ~(node_span(1) - 1));
-	     b += node_span(1))
-		for (unsigned m = 1; m < levels; m++)
-			node_add(h, m, b & ~(node_span(m) - 1));
+}
+
+/*
+ * pt_mark: every page of [va, last] gets `value` (any marker there
+ * replaced), in the sizes a map of the range with pa = va would take; an
+ * entry that already holds a node keeps it (marking gives none up), so
+ * the pages below it are marked at the size of the entries there.  The
+ * nodes above each marker are made.
+ */
+static inline void model_mark(struct half *h, uint64_t va, uint64_t last, uint64_t value)
+{
+	static struct leafvec plan;
+	const struct pt_prop none = {0, 0};
+
+	marks_make_room(h, va, last);
+	plan_map(h, va, va, last - va + 1, none, SIZE_MAX, &plan);
+	for (size_t k = 0; k < plan.n; k++) {
+		unsigned lvl = level_of(plan.v[k].size);
+
+		for (unsigned m = lvl; m < levels; m++)
+			node_add(h, m, plan.v[k].va & ~(node_span(m) - 1));
+		for (uint64_t off = 0; off < plan.v[k].size;) { /* the chunk may end at 2^64 */
+			uint64_t p = plan.v[k].va + off;
+			unsigned l = lvl;
+
+			while (l > 1 && node_has(h, l - 1, p & ~(node_span(l - 1) - 1)))
+				l--;
+			marks_put(h, p, pt_level_size(l) / PAGE, value, l);
+			off += pt_level_size(l);
+		}
+	}
+}
+
+/*
+ * One marker entry of `level` at va, as pt_copy and pt_move write it: the
+ * markers it covers replaced, a huge marker around it split, an empty
+ * subtree in its slot given up (a table becoming a block), the nodes
+ * above it made.
+ */
+static inline void mark_entry(struct half *h, uint64_t va, unsigned level, uint64_t value,
+			      struct effects *e)
+{
+	uint64_t last = va + (pt_level_size(level) - 1);
+
+	marks_make_room(h, va, last);
+	if (level > 1) {
+		size_t gone = nodes_remove_inside(h, va, last);
+
+		e->nodes_removed += gone;
+		if (gone && pt_rules_resize_needs_break(tf->fam, h->features))
+			req_add(e, REQ_BLOCK, va, last);
+	}
+	marks_put(h, va, pt_level_size(level) / PAGE, value, level);
+	for (unsigned m = level; m < levels; m++)
+		node_add(h, m, va & ~(node_span(m) - 1));
 }
 
 /* Applies a successful map: the leaves, the nodes they need, and the empty
@@ -488,6 +571,7 @@ static inline void model_insert(struct half *h, const struct leafvec *nl,
 		const struct leaf *l = &nl->v[k];
 		unsigned lvl = level_of(l->size);
 
+		marks_make_room(h, l->va, leaf_last(l));
 		marks_remove(h, l->va, leaf_last(l)); /* replaced */
 		if (lvl > 1) {
 			size_t gone = nodes_remove_inside(h, l->va, leaf_last(l));
@@ -573,6 +657,8 @@ static inline void model_cut(struct half *h, uint64_t va, uint64_t last,
 {
 	size_t i = lower_leaf(&h->leaves, va), j = i;
 
+	if (c->unmap)
+		marks_make_room(h, va, last);
 	scratch.n = 0;
 	while (j < h->leaves.n && h->leaves.v[j].va <= last)
 		cut_leaf(h, &h->leaves.v[j++], va, last, c, e);
@@ -621,14 +707,24 @@ static inline void model_copy(struct half *dst, struct half *src, uint64_t va,
 	}
 	if (nl.n)
 		model_insert(dst, &nl, ed);
+	/* A marker at its size, or where the range cuts it, the largest
+	 * pieces inside (the source stays as it is). */
 	for (size_t i = mark_lower(&src->marks, va);
-	     i < src->marks.n && src->marks.v[i].va <= last; i++)
-		model_mark(dst, src->marks.v[i].va, src->marks.v[i].va + (PAGE - 1),
-			   src->marks.v[i].value);
+	     i < src->marks.n && src->marks.v[i].va <= last;) {
+		const struct mark *m = &src->marks.v[i];
+		unsigned l = m->level;
+
+		while (l > 1 && ((m->va & ~(pt_level_size(l) - 1)) < va ||
+				 (m->va | (pt_level_size(l) - 1)) > last))
+			l--;
+		mark_entry(dst, m->va, l, m->value, ed);
+		i += pt_level_size(l) / PAGE;
+	}
 }
 
-/* Markers in [va, last] below a node at `level` mapping from base, read
- * raw (decode_marker), so that one the model lacks shows up too. */
+/* Pages marked in [va, last] below a node at `level` mapping from base,
+ * read raw (decode_marker; a huge marker marks every page of it in range),
+ * so that one the model lacks shows up too. */
 static inline size_t raw_marks(uint64_t node, unsigned level, uint64_t base, uint64_t va,
 			       uint64_t last, uint32_t features)
 {
@@ -642,7 +738,7 @@ static inline size_t raw_marks(uint64_t node, unsigned level, uint64_t base, uin
 		if (hi < va || lo > last)
 			continue;
 		if (fmt->decode_marker(ptes[i], NULL))
-			n++;
+			n += ((hi < last ? hi : last) - (lo > va ? lo : va)) / PAGE + 1;
 		else if (fmt->decode(ptes[i], level, features, &child, NULL, NULL) ==
 			 PT_DECODE_TABLE)
 			n += raw_marks(child, level - 1, lo, va, last, features);
@@ -861,7 +957,9 @@ static inline size_t model_move(struct half *h, uint64_t from, uint64_t to, uint
 	struct cut c = {true, 0, 0, &taken};
 	size_t relocated = 0, mi = mark_lower(&h->marks, from);
 
-	/* Markers move with the range (the cut below removes them there). */
+	/* Markers move with the range (the cut below removes them there), cut
+	 * at its ends first, as unmap cuts them. */
+	marks_make_room(h, from, last);
 	moved.n = 0;
 	for (; mi < h->marks.n && h->marks.v[mi].va <= last; mi++) {
 		if (moved.n == moved.cap) {
@@ -897,9 +995,16 @@ static inline size_t model_move(struct half *h, uint64_t from, uint64_t to, uint
 		*recut += move_pieces_of(&taken.v[i], delta, &pieces);
 	if (pieces.n)
 		model_insert(h, &pieces, e);
-	for (size_t k = 0; k < moved.n; k++)
-		model_mark(h, moved.v[k].va + delta, moved.v[k].va + delta + (PAGE - 1),
-			   moved.v[k].value);
+	/* Each at its size if that divides the distance, else in pieces of
+	 * the largest size that does. */
+	for (size_t k = 0; k < moved.n;) {
+		unsigned l = moved.v[k].level;
+
+		while (delta & (pt_level_size(l) - 1))
+			l--;
+		mark_entry(h, moved.v[k].va + delta, l, moved.v[k].value, e);
+		k += pt_level_size(l) / PAGE;
+	}
 	return relocated;
 }
 

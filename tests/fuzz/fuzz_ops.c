@@ -1322,8 +1322,10 @@ static void op_mark(int t, uint8_t flags)
 	int want, err;
 
 	value &= c == 0xff ? ~0ull : (1ull << fmt->marker_bits) - 1;
-	if (len > 256 * PAGE) /* one model entry per page */
-		len = 256 * PAGE;
+	/* One model entry per page: at most 256 pages, or one 2M entry (a
+	 * huge marker) from a 2M boundary. */
+	if (len > 256 * PAGE)
+		len = va & (2 * PT_MiB - 1) ? 256 * PAGE : 2 * PT_MiB;
 	if (flags & 0x40)
 		bad_range(&va, &len);
 	want = range_err(m, va, len, true, &h);

@@ -40,7 +40,8 @@ them byte by byte.  The encoding (fuzz_ops.c decodes it; keep both in step):
            source); kind 0x8f exactly: pt_harvest of the flags' table,
            then one byte: bits 0-1 what it asks (A 1, D 2, both 3; 0:
            D), bit 2 PT_HARVEST_CLEAR; kind 0xcf exactly: pt_mark on the
-           flags' table (at most 256 pages), then one byte b: the value
+           flags' table (at most 256 pages, or from a 2M boundary one
+           2M entry, a huge marker), then one byte b: the value
            b * 0x0101010101 (0xff: one bit too wide, PT_EINVAL); kind
            0xdf exactly: pt_split of the flags' table, then one byte: bit 0
            down to 2 MiB (else 4 KiB), bit 1 from a stash of bits 2-4 nodes
@@ -556,6 +557,40 @@ def markers(fmt, fu=0, fk=0):
         op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
 
 
+def huge_markers(fmt, fu=0, fk=0):
+    """Huge markers: 2M markers (one entry each), then on part of one a map
+    (under fault injection first), a mark, an unmap, a move by pages (under
+    fault injection first) and a copy into UK of a range cutting one;
+    whole ones copied, moved by 2M and by pages, replaced by a 2M map;
+    pt_split and protect pass them by; a 2M marker in K's half up to 2^64
+    seen through UK and cut by an unmap."""
+    return cfg(fmt, fu, fk) + \
+        op(MARK, flags(U), va(0, 0, 16, 0), mib2(3), 0x11) + \
+        op(MAP, flags(U, inj=1, nth=1), va(0, 0, 16, 5), pages(1), pa_page(), prop()) + \
+        op(MAP, flags(U), va(0, 0, 16, 5), pages(1), pa_page(), prop()) + \
+        op(MARK, flags(U), va(0, 0, 21, 0), mib2(1), 0x22) + \
+        op(MARK, flags(U), va(0, 0, 21, 8), pages(2), 0x33) + \
+        op(MARK, flags(U), va(0, 0, 24, 0), mib2(1), 0x55) + \
+        op(UNMAP, flags(U), va(0, 0, 24, 1), pages(1)) + \
+        op(SPLIT, flags(U), va(0, 0, 16, 0), mib2(12), 0) + \
+        op(PROTECT, flags(U), va(0, 0, 16, 0), mib2(12), setclr(0, W)) + \
+        op(COPY, flags(U), va(0, 0, 21, 8), mib2(1), NEXT | WATCH_DST) + \
+        op(COPY, flags(U), va(0, 0, 24, 0), mib2(1), 1) + \
+        op(MOVE, flags(U), va(0, 0, 21, 0), mib2(1), to_va(0, 0, 64, 3)) + \
+        op(MARK, flags(U), va(0, 0, 32, 0), mib2(1), 0x66) + \
+        op(MOVE, flags(U, inj=1, nth=1), va(0, 0, 32, 1), pages(2), dist(MIB2_UNIT, 8)) + \
+        op(MOVE, flags(U), va(0, 0, 32, 1), pages(2), dist(MIB2_UNIT, 8)) + \
+        op(MARK, flags(U), va(0, 0, 29, 0), mib2(1), 0x77) + \
+        op(MOVE, flags(U), va(0, 0, 29, 0), mib2(1), dist(MIB2_UNIT, 100)) + \
+        op(MARK, flags(U), va(0, 0, 37, 0), mib2(1), 0x88) + \
+        op(MAP, flags(U), va(0, 0, 37, 0), mib2(1), pa_2m(1), prop()) + \
+        op(WALK, flags(U), va(0, 0, 0, 0), TO_END, 0) + \
+        op(MARK, flags(K), va(2, 3, 511, 0), mib2(1), 0x44) + \
+        op(WALK, flags(UK), va(2, 3, 511, 0, kernel=True), mib2(1), 0) + \
+        op(UNMAP, flags(K), va(2, 3, 511, 3), pages(1)) + \
+        op(UNMAP, flags(U), va(0, 0, 0, 0), TO_END)
+
+
 def splits(fmt, fu=0, fk=0):
     """pt_split: a 1G leaf to 2M, then to 4K across two 2M pieces from a
     stash of 1 (runs dry), again from a stash of 3 (goes on), from the phys
@@ -702,6 +737,11 @@ SEEDS["79-ept-create-enomem"] = cfg(EPT, EPT_AD, EPT_AD, base=0x40) + [0x01, 0x0
     op(RECREATE_UK, flags(UK, inj=1, nth=1)) + \
     op(MAPF, flags(UK), va(0, 0, 0, 0), 2, 0x11, prop(X)) + \
     op(NULL_ARGS, flags(K))
+# Markers at every leaf size: a mark from a 2M boundary is one 2M entry.
+SEEDS["82-x86-huge-markers"] = huge_markers(X86)
+SEEDS["83-sv39-huge-markers"] = huge_markers(SV39)
+SEEDS["84-a64-huge-markers"] = huge_markers(A64)
+SEEDS["85-sv48-huge-markers-svvptc"] = huge_markers(SV48, SVVPTC, SVVPTC)
 SEEDS["36-a64-create-enomem"] = cfg(A64, 0, 0, base=0x40) + [0x01, 0x02, 0x01] + \
     op(MAP, flags(K), va(0, 0, 0, 0), pages(1), pa_page(), prop()) + \
     op(QUERY, flags(UK), va(0, 0, 0, 0, kernel=True), 0) + \

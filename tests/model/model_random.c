@@ -315,7 +315,7 @@ static struct {
 	unsigned long full_batches; /* unmaps of > PT_FLUSH_MAX_FRAMES frames */
 	unsigned long enomem, probe_ok;
 	unsigned long copy_cow, copy_leaves;
-	unsigned long harvest_bits, harvest_cleared, marks_made;
+	unsigned long harvest_bits, harvest_cleared, marks_made, marks_huge;
 	unsigned long split_dry, split_leaves;
 	unsigned long moved_nodes, moved_pieces; /* relocated; leaves re-cut */
 } st;
@@ -561,14 +561,19 @@ static void gen_harvest(struct op *op)
 	}
 }
 
-/* Markers over a few pages (the model keeps one entry per page), rarely
- * a value too wide for the format. */
+/* Markers over a few pages (the model keeps one entry per page), a third
+ * of the time one or two whole 2M entries (huge markers), rarely a value
+ * too wide for the format. */
 static void gen_mark(struct op *op)
 {
 	op->kind = OP_MARK;
 	op->va &= ~(PAGE - 1);
 	if (op->len > 1024 * PAGE)
 		op->len = (1 + rnd_below(64)) * PAGE;
+	if (chance(33)) {
+		op->va &= ~(pt_level_size(2) - 1);
+		op->len = (1 + rnd_below(2)) * pt_level_size(2);
+	}
 	op->mark_value = rnd() & ((1ull << fmt->marker_bits) - 1);
 	op->cursor = chance(30);
 	if (chance(3))
@@ -1023,6 +1028,7 @@ static void model_apply(const struct op *op, struct half *h,
 	} else if (op->kind == OP_MARK) {
 		model_mark(h, op->va, op->va + (op->len - 1), op->mark_value);
 		st.marks_made += op->len / PAGE;
+		st.marks_huge += mark_at(h, op->va)->level > 1;
 	} else if (op->kind == OP_HARVEST) {
 		uint32_t ask = (op->harvest_what & PT_HARVEST_ACCESSED ? PT_A : 0) |
 			       (op->harvest_what & PT_HARVEST_DIRTY ? PT_D : 0);
@@ -1406,7 +1412,7 @@ static void check_coverage(unsigned long nops)
 	assert_true(st.enomem > 0 && st.probe_ok > 0);
 	assert_true(st.ok[OP_COPY] > 0 && st.copy_cow > 0 && st.copy_leaves > 0);
 	assert_true(st.ok[OP_HARVEST] > 0 && st.harvest_bits > 0);
-	assert_true(st.ok[OP_MARK] > 0 && st.marks_made > 0);
+	assert_true(st.ok[OP_MARK] > 0 && st.marks_made > 0 && st.marks_huge > 0);
 	assert_true(st.ok[OP_SPLIT] > 0 && st.split_leaves > 0 && st.split_dry > 0);
 	assert_true(st.harvest_cleared > 0 || tf->fam == PT_FAM_AARCH64);
 	for (int e = -PT_EINVAL; e <= -PT_EEXIST; e++)
@@ -1474,11 +1480,12 @@ static void test_model_random(void **state)
 		      st_breaks_req[REQ_UPDATE], st_breaks_mid, st_new_pieces);
 	print_message("copies %lu/%lu ok (%lu copy-on-write), %lu leaves copied;"
 		      " harvests %lu/%lu ok, %lu bits set, %lu leaves cleared;"
-		      " marks %lu/%lu ok (%lu pages); splits %lu/%lu ok (%lu ran dry),"
+		      " marks %lu/%lu ok (%lu pages, %lu starting with a huge marker);"
+		      " splits %lu/%lu ok (%lu ran dry),"
 		      " %lu leaves more\n",
 		      st.ok[OP_COPY], st.ops[OP_COPY], st.copy_cow, st.copy_leaves,
 		      st.ok[OP_HARVEST], st.ops[OP_HARVEST], st.harvest_bits,
-		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made,
+		      st.harvest_cleared, st.ok[OP_MARK], st.ops[OP_MARK], st.marks_made, st.marks_huge,
 		      st.ok[OP_SPLIT], st.ops[OP_SPLIT], st.split_dry, st.split_leaves);
 	check_coverage(nops);
 	teardown();

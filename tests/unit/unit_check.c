@@ -2,7 +2,8 @@
 /*
  * unit_check - pt_check can fail: every test trusts it after every step, so
  * each kind of damage below must be caught, with the rule, the node, the
- * level and the index that the message names (design §4).  And the x86-64
+ * level and the index that the message names (design §4), markers
+ * included.  And the x86-64
  * map path invalidates nothing: a format whose MMU caches no invalid entry
  * must not pay for invalidations a new mapping does not need.
  */
@@ -114,6 +115,27 @@ static void test_node_frame_tag(void **state)
 	assert_rc(pt_frame_put(e->phys, data), 0);
 }
 
+/* Markers: a huge one passes where a leaf of its size may be, one at the
+ * root (above x86-64's highest leaf level) is caught by rule 3, and a
+ * non-present entry that is no marker by rule 7. */
+static void test_markers(void **state)
+{
+	struct pt_table *t = one_page_table(*state);
+	uint64_t root, marker;
+	_Atomic uint64_t *slots = node_on_path(t, 4, &root);
+	unsigned i = idx(VA, 4) + 1;
+
+	assert_rc(pt_format_x86_64.encode_marker(5, &marker), 0);
+	assert_rc(pt_mark(t, 2 * SZ_1G, SZ_1G, 5), 0); /* one 1G marker */
+	CHECK(t);
+	slots[i] = marker; /* 512 GiB */
+	assert_caught(t, 3, "leaf or marker above the highest leaf level", root, 4, i);
+	slots[i] = marker & ~(1ull << 11); /* no marker bit: nothing ptkit writes */
+	assert_caught(t, 7, "non-present entry is not a marker", root, 4, i);
+	slots[i] = 0;
+	CHECK(t);
+}
+
 /* A message that does not fit is cut, never overrun; no buffer, no
  * message. */
 static void test_message_cut_to_the_buffer(void **state)
@@ -159,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table_entry_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_frame_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_cut_to_the_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x86_new_mappings_need_no_invalidation, setup,
 						teardown),

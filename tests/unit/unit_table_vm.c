@@ -556,6 +556,138 @@ static void markers(const struct pt_format *f)
 	fix_fini(&x);
 }
 
+/* Every page of [va, va + len) holds a marker of value v (the first and
+ * the last of every 2M looked at). */
+static void assert_marked(struct pt_table *t, uint64_t va, uint64_t len, uint64_t v)
+{
+	for (uint64_t off = 0; off < len; off += SZ_2M) {
+		uint64_t end = off + SZ_2M < len ? off + SZ_2M : len, got = ~v;
+		assert_rc(pt_query_marker(t, va + off, &got), 0);
+		assert_u64(got, v);
+		assert_rc(pt_query_marker(t, va + end - SZ_4K, &got), 0);
+		assert_u64(got, v);
+	}
+}
+
+/* Leaf tables (level-1 nodes) and level-2 nodes of t. */
+static uint64_t low_nodes(struct pt_table *t)
+{
+	struct pt_table_stats st;
+
+	assert_rc(pt_table_stats(t, &st), 0);
+	return st.nodes[1] + st.nodes[2];
+}
+
+/* One operation on part of a huge marker fails at every allocation and
+ * changes nothing (the markers included), then succeeds. */
+#define ENOMEM_EVERY_ALLOC(x, t, call)                                          	for (uint64_t n_ = 1;; n_++) {                                           		struct u_view before_;                                           		u_view_take(t, &before_);                                        		pt_phys_fail_nth_alloc((x)->e->phys, n_);                        		int rc_ = (call);                                                		pt_phys_fail_nth_alloc((x)->e->phys, 0);                         		u_view_free(&before_);                                           		if (rc_ == 0)                                                    			break;                                                   		assert_rc(rc_, PT_ENOMEM);                                       		CHECK(t);                                                        		assert_marked(t, 8 * SZ_1G, SZ_2M, 5);                           	}
+
+/*
+ * Huge markers: pt_mark makes one entry for an aligned 2M (and 1G) range,
+ * as a map would, no leaf table below it; every operation on part of one
+ * (map, unmap, mark, move, copy) splits it first, keeping the rest marked,
+ * and on PT_ENOMEM changes nothing; whole ones are replaced, removed,
+ * moved and copied at their size; pt_split and protect leave them alone.
+ */
+static void huge_markers(const struct pt_format *f)
+{
+	uint64_t v, base = 8 * SZ_1G, nodes;
+	struct fix x;
+
+	fix_init(&x, f);
+	struct pt_table *t = x.src;
+	/* One 2M marker: no leaf table under it. */
+	assert_ok_checked(t, pt_mark(t, base + 500 * SZ_2M, SZ_4K, 1)); /* the path's nodes */
+	nodes = low_nodes(t);
+	assert_ok_checked(t, pt_mark(t, base, SZ_2M, 5));
+	assert_u64(low_nodes(t), nodes);
+	assert_marked(t, base, SZ_2M, 5);
+	assert_rc(pt_query_marker(t, base + SZ_2M, &v), PT_ENOENT);
+	/* pt_split and protect leave it as it is. */
+	assert_ok_checked(t, pt_split(t, base, SZ_2M, 1, NULL));
+	assert_ok_checked(t, pt_protect(t, base, SZ_4K, 0, PT_W, NULL));
+	assert_u64(low_nodes(t), nodes);
+	/* A map of one page inside: split, the rest still marked; failing
+	 * allocations first. */
+	ENOMEM_EVERY_ALLOC(&x, t, pt_map(t, base + SZ_4K, 0x7000, SZ_4K, prop(RW, 0)));
+	CHECK(t);
+	assert_u64(low_nodes(t), nodes + 1);
+	assert_rc(pt_query_marker(t, base + SZ_4K, &v), PT_EEXIST);
+	assert_marked(t, base, SZ_4K, 5);
+	assert_marked(t, base + 2 * SZ_4K, SZ_2M - 2 * SZ_4K, 5);
+	/* A mark over markers replaces them, at their size where whole. */
+	assert_ok_checked(t, pt_mark(t, base + SZ_2M, 2 * SZ_2M, 6));
+	assert_ok_checked(t, pt_mark(t, base + SZ_2M + SZ_4K, SZ_4K, 7));
+	assert_marked(t, base + SZ_2M + SZ_4K, SZ_4K, 7);
+	assert_marked(t, base + SZ_2M + 2 * SZ_4K, SZ_2M - 2 * SZ_4K, 6);
+	assert_marked(t, base + 2 * SZ_2M, SZ_2M, 6);
+	assert_ok_checked(t, pt_mark(t, base + 2 * SZ_2M, SZ_2M, 8));
+	assert_marked(t, base + 2 * SZ_2M, SZ_2M, 8);
+	/* Unmap: part of one split, the rest stays; a whole one goes. */
+	assert_ok_checked(t, pt_unmap(t, base + 2 * SZ_2M + SZ_4K, SZ_4K, NULL));
+	assert_rc(pt_query_marker(t, base + 2 * SZ_2M + SZ_4K, &v), PT_ENOENT);
+	assert_marked(t, base + 2 * SZ_2M, SZ_4K, 8);
+	assert_marked(t, base + 2 * SZ_2M + 2 * SZ_4K, SZ_2M - 2 * SZ_4K, 8);
+	assert_ok_checked(t, pt_mark(t, base + 3 * SZ_2M, SZ_2M, 9));
+	assert_ok_checked(t, pt_unmap(t, base + 3 * SZ_2M, SZ_2M, NULL));
+	assert_rc(pt_query_marker(t, base + 3 * SZ_2M, &v), PT_ENOENT);
+	/* A whole 2M map replaces one. */
+	assert_ok_checked(t, pt_mark(t, base + 3 * SZ_2M, SZ_2M, 9));
+	assert_ok_checked(t, pt_map(t, base + 3 * SZ_2M, SZ_2M, SZ_2M, prop(RW, 0)));
+	assert_rc(pt_query_marker(t, base + 3 * SZ_2M + SZ_4K, &v), PT_EEXIST);
+	/* Copy: a whole one at its size (no leaf table in dst), a cut one
+	 * only where the range covers it, dst's huge marker split around. */
+	nodes = low_nodes(x.dst);
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, base + SZ_2M, SZ_2M, 0, NULL));
+	assert_marked(x.dst, base + SZ_2M, SZ_4K, 6);
+	assert_marked(x.dst, base + SZ_2M + SZ_4K, SZ_4K, 7);
+	assert_ok_checked(x.dst, pt_mark(x.dst, base, SZ_2M, 10));
+	assert_ok_checked(x.dst, pt_unmap(x.dst, base + SZ_2M, SZ_2M, NULL));
+	nodes = low_nodes(x.dst);
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, base + SZ_2M, SZ_2M, 0, NULL));
+	assert_u64(low_nodes(x.dst), nodes + 1); /* 6 and 7: a leaf table */
+	assert_ok_checked(x.dst, pt_unmap(x.dst, base + SZ_2M, SZ_2M, NULL));
+	nodes = low_nodes(x.dst);
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, base + 2 * SZ_2M + 2 * SZ_4K, SZ_4K, 0, NULL));
+	assert_marked(x.dst, base + 2 * SZ_2M + 2 * SZ_4K, SZ_4K, 8);
+	assert_rc(pt_query_marker(x.dst, base + 2 * SZ_2M + 3 * SZ_4K, &v), PT_ENOENT);
+	assert_ok_checked(x.dst, pt_unmap(x.dst, base + 2 * SZ_2M, SZ_2M, NULL));
+	assert_ok_checked(t, pt_mark(t, base + 5 * SZ_2M, SZ_2M, 11));
+	nodes = low_nodes(x.dst);
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, base + 5 * SZ_2M, SZ_2M, 0, NULL));
+	assert_u64(low_nodes(x.dst), nodes);
+	assert_marked(x.dst, base + 5 * SZ_2M, SZ_2M, 11);
+	assert_ok_checked(x.dst, pt_copy(x.dst, t, base + SZ_4K, SZ_4K, 0, NULL));
+	assert_marked(x.dst, base, SZ_4K, 10); /* dst's marker split around it */
+	assert_marked(x.dst, base + 2 * SZ_4K, SZ_2M - 2 * SZ_4K, 10);
+	assert_rc(pt_query_marker(x.dst, base + SZ_4K, &v), PT_EEXIST);
+	/* Move: by 2M at its size, by 4K in pieces, part of one split. */
+	nodes = low_nodes(t);
+	assert_ok_checked(t, pt_move(t, base + 5 * SZ_2M, base + 7 * SZ_2M, SZ_2M, NULL));
+	assert_u64(low_nodes(t), nodes);
+	assert_marked(t, base + 7 * SZ_2M, SZ_2M, 11);
+	assert_rc(pt_query_marker(t, base + 5 * SZ_2M, &v), PT_ENOENT);
+	assert_ok_checked(t, pt_move(t, base + 7 * SZ_2M, base + 9 * SZ_2M + SZ_4K, SZ_2M, NULL));
+	assert_marked(t, base + 9 * SZ_2M + SZ_4K, SZ_2M, 11);
+	assert_ok_checked(t, pt_mark(t, base + 12 * SZ_2M, SZ_2M, 12));
+	assert_ok_checked(t, pt_move(t, base + 12 * SZ_2M + SZ_4K, base + 14 * SZ_2M, SZ_4K, NULL));
+	assert_marked(t, base + 14 * SZ_2M, SZ_4K, 12);
+	assert_marked(t, base + 12 * SZ_2M, SZ_4K, 12);
+	assert_rc(pt_query_marker(t, base + 12 * SZ_2M + SZ_4K, &v), PT_ENOENT);
+	assert_marked(t, base + 12 * SZ_2M + 2 * SZ_4K, SZ_2M - 2 * SZ_4K, 12);
+	/* 1G, where the format has 1G leaves: one entry. */
+	if (f->max_leaf_level >= 3) {
+		nodes = low_nodes(t);
+		assert_ok_checked(t, pt_mark(t, 2 * base, SZ_1G, 13));
+		assert_u64(low_nodes(t), nodes);
+		assert_marked(t, 2 * base, SZ_1G, 13);
+		assert_ok_checked(t, pt_unmap(t, 2 * base + SZ_1G - SZ_4K, SZ_4K, NULL));
+		assert_u64(low_nodes(t), nodes + 2); /* one level-2 node, one leaf table */
+		assert_marked(t, 2 * base, SZ_1G - SZ_4K, 13);
+	}
+	fix_fini(&x);
+}
+
 /* ---- split ---- */
 
 /* Every 4 KiB page of [va, va + len) maps as `whole` (one leaf) said. */
@@ -673,6 +805,7 @@ U_PER_FORMAT(harvest)
 U_PER_FORMAT(harvest_errors)
 U_PER_FORMAT(marker_encoding)
 U_PER_FORMAT(markers)
+U_PER_FORMAT(huge_markers)
 U_PER_FORMAT(split)
 
 int main(void)
@@ -687,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_harvest_errors),
 		cmocka_unit_test(test_marker_encoding),
 		cmocka_unit_test(test_markers),
+		cmocka_unit_test(test_huge_markers),
 		cmocka_unit_test(test_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
