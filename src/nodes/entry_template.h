@@ -307,6 +307,8 @@ static void entry_publish_split(const struct pt_tree *t, struct pt_node n, unsig
 {
 	pt_pte_t table = fmt_pte_table(child.pa);
 
+	if (t->live)
+		PT_TEST_HOOK(pt__hook_split_cas, &n.ptes[idx], FMT_HW_BITS);
 	if (fmt_resize_needs_break(t->features)) {
 		entry_or_all(child, entry_break(t, n, idx, va, false) & ~old & FMT_HW_BITS);
 		entry_publish(n, idx, table);
