@@ -37,7 +37,7 @@ void pt__assert_fail(const char *expr, const char *file, int line);
 extern void (*pt__hook_split_cas)(_Atomic uint64_t *slot, uint64_t hw);
 #define PT_TEST_HOOK(hook, ...) do { if (hook) hook(__VA_ARGS__); } while (0)
 #else
-#define PT_TEST_HOOK(hook, ...) do { } while (0)
+#define PT_TEST_HOOK(hook, ...) ((void)0)
 #endif
 
 /*
