@@ -58,6 +58,27 @@ static void test_phys_create_errors(void **state)
 	pt_phys_destroy(p);
 }
 
+/* pt_phys_init's range errors, in the documented order; every one is found
+ * before the range is touched, and leaves the storage as it was. */
+static void test_phys_init_errors(void **state)
+{
+	struct pt_phys s, before;
+
+	(void)state;
+	memset(&s, 0x5a, sizeof s);
+	before = s;
+	assert_rc(pt_phys_init(NULL, 0, 4 * SZ_4K, 0, NULL), PT_EINVAL);
+	assert_rc(pt_phys_init(&s, 0, 0, 0, NULL), PT_EINVAL);
+	assert_rc(pt_phys_init(&s, 0x800, 4 * SZ_4K, 0, NULL), PT_EALIGN);
+	assert_rc(pt_phys_init(&s, 0, 4 * SZ_4K + 0x800, 0, NULL), PT_EALIGN);
+	/* Wrapping past 2^64, and ending exactly at it. */
+	assert_rc(pt_phys_init(&s, 0 - 2 * SZ_4K, 4 * SZ_4K, 0, NULL), PT_ERANGE);
+	assert_rc(pt_phys_init(&s, 0 - 4 * SZ_4K, 4 * SZ_4K, 0, NULL), PT_ERANGE);
+	/* One frame: no room for its metadata and a frame. */
+	assert_rc(pt_phys_init(&s, 0, SZ_4K, 0, NULL), PT_ENOMEM);
+	assert_memory_equal(&s, &before, sizeof s);
+}
+
 static void test_alloc_null_args(void **state)
 {
 	uint64_t pa;
@@ -295,6 +316,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_phys_create_errors),
+		cmocka_unit_test(test_phys_init_errors),
 		cmocka_unit_test_setup_teardown(test_alloc_null_args, setup, u_teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_zeroed_refcount_one, setup, u_teardown),
 		cmocka_unit_test_setup_teardown(test_lifo_reuse, setup, u_teardown),
