@@ -29,6 +29,22 @@ void pt__assert_fail(const char *expr, const char *file, int line);
 #endif
 
 /*
+ * Test hooks: places where a unit test plays the hardware at an instant no
+ * race can be forced to hit.  Only hosted debug builds (PT_TEST_HOOKS, set
+ * with PTKIT_DEBUG_ASSERTS) have them; elsewhere a hook is no code at all.
+ *
+ * pt__hook_split_cas: a live split read the huge leaf at *slot and is about
+ * to replace it by its pieces; the hook may set hardware bits (`hw`: the
+ * format's accessed/dirty bits) in *slot as an MMU would.
+ */
+#ifdef PT_TEST_HOOKS
+extern void (*pt__hook_split_cas)(_Atomic uint64_t *slot, uint64_t hw);
+#define PT_TEST_HOOK(hook, ...) do { if (hook) hook(__VA_ARGS__); } while (0)
+#else
+#define PT_TEST_HOOK(hook, ...) ((void)0)
+#endif
+
+/*
  * A spin lock: acquire on lock, release on unlock, so everything written
  * under it is seen by the next holder.  Waits yield after a while: hosts are
  * oversubscribed.

@@ -189,6 +189,14 @@ static pt_pte_t entry_break(const struct pt_tree *t, struct pt_node n, unsigned 
  * every piece (the pieces are not visible yet). */
 static void entry_or_all(struct pt_node n, pt_pte_t bits)
 {
+	/* ACSL: for the WP proof of the entry layer (tests/wp/entry.c). */
+	/*@ loop invariant 0 <= i <= PT_NR_ENTRIES;
+	    loop invariant \forall integer j; 0 <= j < i ==>
+	                     n.ptes[j] == (\at(n.ptes[j], LoopEntry) | bits);
+	    loop invariant \forall integer j; i <= j < PT_NR_ENTRIES ==>
+	                     n.ptes[j] == \at(n.ptes[j], LoopEntry);
+	    loop assigns i, n.ptes[0 .. PT_NR_ENTRIES - 1];
+	    loop variant PT_NR_ENTRIES - i; */
 	for (unsigned i = 0; bits && i < PT_NR_ENTRIES; i++)
 		entry_store(n, i, pt_pte_load(n, i) | bits);
 }
@@ -206,6 +214,16 @@ static void entry_swap_keeping_hw(struct pt_node n, unsigned idx, pt_pte_t old, 
 {
 	pt_pte_t seen = old;
 
+	/* ACSL (tests/wp/entry.c): `new` and the pieces gain hardware bits
+	 * only. */
+	/*@ loop invariant \forall integer k; 0 <= k < 64 && !bit_test(FMT_HW_BITS, k) ==>
+	                     (bit_test(new, k) <==> bit_test(\at(new, LoopEntry), k));
+	    loop invariant pieces != \null ==> \forall integer j, k;
+	                     0 <= j < PT_NR_ENTRIES && 0 <= k < 64 && !bit_test(FMT_HW_BITS, k) ==>
+	                     (bit_test(pieces->ptes[j], k) <==>
+	                      bit_test(\at(pieces->ptes[j], LoopEntry), k));
+	    loop assigns seen, old, new, n.ptes[idx],
+	                 pieces->ptes[0 .. (pieces == \null ? -1 : PT_NR_ENTRIES - 1)]; */
 	while (!atomic_compare_exchange_weak_explicit(&n.ptes[idx], &seen, new,
 						      memory_order_release, memory_order_relaxed)) {
 		PT_ASSERT(entry_same_but_hw(seen, old));
@@ -319,6 +337,11 @@ static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t 
 {
 	pt_pte_t pte = first;
 
+	/*@ loop invariant i0 <= i <= i1 + 1;
+	    loop invariant pte == (i == i0 ? first : (uint64_t)(n.ptes[i - 1] + (uint64_t)step));
+	    loop invariant i0 < i ==> n.ptes[i0] == first;
+	    loop assigns i, pte, n.ptes[i0 .. i1];
+	    loop variant i1 + 1 - i; */
 	for (unsigned i = i0; i <= i1; i++) {
 		PT_ASSERT(entry_is_none(pt_pte_load(n, i)));
 		entry_store(n, i, pte);
@@ -339,6 +362,8 @@ static void entry_publish_split(const struct pt_tree *t, struct pt_node n, unsig
 {
 	pt_pte_t table = fmt_pte_table(child.pa);
 
+	if (t->live)
+		PT_TEST_HOOK(pt__hook_split_cas, &n.ptes[idx], FMT_HW_BITS);
 	if (fmt_resize_needs_break(t->features)) {
 		entry_or_all(child, entry_break(t, n, idx, va, false) & ~old & FMT_HW_BITS);
 		entry_publish(n, idx, table);

@@ -19,6 +19,10 @@ void pt__assert_fail(const char *expr, const char *file, int line)
 	abort();
 }
 
+#ifdef PT_TEST_HOOKS
+void (*pt__hook_split_cas)(_Atomic uint64_t *slot, uint64_t hw);
+#endif
+
 /* NULL: the engine inlines liburcu-bp's read side (rcu.h). */
 void (*const pt__default_rcu_read_lock)(void) = NULL;
 void (*const pt__default_rcu_read_unlock)(void) = NULL;

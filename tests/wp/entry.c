@@ -22,7 +22,8 @@
  * the entry layer needs (fmt_x86_64.c proves their round trips).
  *
  * run_wp.sh proves this file in parts (see fmt_x86_64.c); the lemma groups
- * are WP_LEAF_BITS (bits of a leaf) and WP_COUNT (counts of slots).  The
+ * are WP_LEAF_BITS (bits of a leaf), WP_COUNT (counts of slots) and WP_HW
+ * (the hardware-set bits are none of a slot's kind bits).  The
  * count lemmas and the goals that use them go to cvc4: z3 does not find
  * the instances their induction steps need.
  *
@@ -36,12 +37,17 @@
  * WP-PART: WP_LEAF_BITS : child_into_pte
  * WP-PART: WP_COUNT : entry_replace : -wp-prover qed,script,cvc4
  * WP-PART: WP_COUNT : entry_clear entry_publish_new : -wp-prover qed,script,cvc4
+ * WP-PART: : fmt_update_needs_break fmt_resize_needs_break entry_or_all entry_break
+ * WP-PART: : entry_swap_keeping_hw entry_rewrite_leaf
+ * WP-PART: WP_LEAF_BITS WP_HW : entry_protect
+ * WP-PART: : entry_fill_run
+ * WP-PART: WP_LEAF_BITS WP_HW : entry_publish_split
  */
 #include "wp_atomic.h"
+#include "wp_bits.h" /* before the sources: their loop annotations use bit_test */
 
 #include "formats/x86_64.h"
 #include "nodes/entry_template.h"
-#include "wp_bits.h"
 
 /* ---- what a PTE is (x86-64; the bodies of fmt_pte_*, bit by bit) ---- */
 
@@ -150,6 +156,7 @@ static inline uint64_t fmt_pte_table_pa(pt_pte_t pte);
 /*@ requires 1 <= level <= FMT_MAX_LEAF_LEVEL;
     assigns \nothing;
     ensures !bit_test(\result, 9);
+    ensures aligned: WP_Z4(\result, 0) && WP_Z4(\result, 4) && WP_Z4(\result, 8);
 */
 static inline uint64_t x86_addr_mask(unsigned level);
 
@@ -183,8 +190,20 @@ static inline pt_pte_t fmt_pte_leaf(uint64_t pa, unsigned level, struct pt_prop 
 
 /*@ requires 1 <= level <= FMT_MAX_LEAF_LEVEL;
     assigns \nothing;
+    ensures aligned: WP_Z4(\result, 0) && WP_Z4(\result, 4) && WP_Z4(\result, 8);
 */
 static inline uint64_t fmt_pte_leaf_pa(pt_pte_t pte, unsigned level);
+
+/* x86-64 never breaks before make. */
+/*@ assigns \nothing;
+    ensures !\result;
+*/
+static inline bool fmt_update_needs_break(pt_pte_t old, pt_pte_t new);
+
+/*@ assigns \nothing;
+    ensures !\result;
+*/
+static inline bool fmt_resize_needs_break(uint32_t features);
 
 /*@ requires 1 <= level <= FMT_MAX_LEAF_LEVEL;
     assigns \nothing;
@@ -383,3 +402,153 @@ static inline pt_pte_t entry_clear(bool live, struct pt_node n, unsigned idx, pt
 */
 static void entry_publish_new(struct pt_node n, unsigned idx, struct pt_node child,
 			      uint32_t features);
+
+/* ---- the seed's protect ---- */
+
+/* The invalidation of break-before-make writes nothing of the node (it
+ * delivers to the table's flush sink).  A prototype: this contract is
+ * assumed, as the atomic stubs' are. */
+/*@ assigns \nothing; */
+void pt__invalidate_now(const struct pt_flush_sink *sink, uint64_t va, uint64_t len,
+			bool nodes_removed);
+
+/* Break-before-make's break: the slot becomes absent, its old value is
+ * returned (x86-64 never calls it: fmt_*_needs_break are false). */
+/*@ requires \valid_read(t) && \valid_read(n.meta) && \valid(n.ptes + idx);
+    requires 1 <= n.meta->level <= 6;
+    assigns n.ptes[idx];
+    ensures n.ptes[idx] == 0 && \result == \old(n.ptes[idx]);
+*/
+static pt_pte_t entry_break(const struct pt_tree *t, struct pt_node n, unsigned idx,
+			    uint64_t va, bool nodes_removed);
+
+/* a and b differ at most in the bits the hardware sets (A and D): every
+ * bit that makes a slot's kind (present, leaf, tracked) and its address and
+ * properties are the same.  A macro, not a predicate: the provers
+ * instantiate the quantifier at the bits they need only when it is inline. */
+#define WP_HW_APART(a, b)                                                     \
+	(\forall integer k; 0 <= k < 64 && !bit_test(WP_ATOMIC_HW_BITS, k) ==>  \
+		(bit_test(a, k) <==> bit_test(b, k)))
+
+#ifdef WP_HW
+/*@ // The bits that make a slot's kind (present: 0, 10; leaf: 7; tracked:
+    // 9) are not hardware bits: a value apart from another by hardware bits
+    // only, or with some of them added, is of the same kind.
+    WP_CONST_BITS(hw, WP_ATOMIC_HW_BITS)
+    // (One lemma per bit: z3 instantiates the quantifier once per goal.)
+    lemma hw_apart_0: \forall integer a, b; WP_HW_APART(a, b) ==>
+      (bit_test(a, 0) <==> bit_test(b, 0));
+    lemma hw_apart_7: \forall integer a, b; WP_HW_APART(a, b) ==>
+      (bit_test(a, 7) <==> bit_test(b, 7));
+    lemma hw_apart_9: \forall integer a, b; WP_HW_APART(a, b) ==>
+      (bit_test(a, 9) <==> bit_test(b, 9));
+    lemma hw_apart_10: \forall integer a, b; WP_HW_APART(a, b) ==>
+      (bit_test(a, 10) <==> bit_test(b, 10));
+    lemma hw_or_kind: \forall integer l, y;
+      (bit_test(l | (0x60 & y), 0) <==> bit_test(l, 0)) &&
+      (bit_test(l | (0x60 & y), 7) <==> bit_test(l, 7)) &&
+      (bit_test(l | (0x60 & y), 9) <==> bit_test(l, 9)) &&
+      (bit_test(l | (0x60 & y), 10) <==> bit_test(l, 10));
+*/
+#endif
+
+/* The hardware's bits during a split go into every piece. */
+/*@ requires \valid(n.ptes + (0 .. PT_NR_ENTRIES - 1));
+    requires hw: \forall integer k; 0 <= k < 64 && !bit_test(WP_ATOMIC_HW_BITS, k) ==>
+               !bit_test(bits, k);
+    assigns n.ptes[0 .. PT_NR_ENTRIES - 1];
+    ensures ored: \forall integer j; 0 <= j < PT_NR_ENTRIES ==>
+              n.ptes[j] == (\old(n.ptes[j]) | bits);
+    ensures kind: \forall integer j; 0 <= j < PT_NR_ENTRIES ==>
+              WP_HW_APART(n.ptes[j], \old(n.ptes[j]));
+*/
+static void entry_or_all(struct pt_node n, pt_pte_t bits);
+
+/* A live table's rewrite: the slot ends as `new`, plus what the hardware set
+ * (a leaf) or with what it set copied into the pieces (a split). */
+/*@ requires \valid(n.ptes + idx);
+    requires pieces != \null ==>
+               \valid_read(pieces) && \valid(pieces->ptes + (0 .. PT_NR_ENTRIES - 1)) &&
+               \separated(pieces, n.ptes + idx) &&
+               \separated(pieces->ptes + (0 .. PT_NR_ENTRIES - 1), n.ptes + idx);
+    assigns n.ptes[idx], pieces->ptes[0 .. (pieces == \null ? -1 : PT_NR_ENTRIES - 1)];
+    ensures hw: WP_HW_APART(n.ptes[idx], new);
+    ensures pieces: pieces != \null ==> \forall integer j; 0 <= j < PT_NR_ENTRIES ==>
+              WP_HW_APART(pieces->ptes[j], \old(pieces->ptes[j]));
+*/
+static void entry_swap_keeping_hw(struct pt_node n, unsigned idx, pt_pte_t old, pt_pte_t new,
+				  const struct pt_node *pieces);
+
+/*@ requires \valid_read(t) && \valid(n.ptes + idx) && \separated(t, n.ptes + idx);
+    assigns n.ptes[idx];
+    ensures hw: WP_HW_APART(n.ptes[idx], new);
+*/
+static void entry_rewrite_leaf(const struct pt_tree *t, struct pt_node n, unsigned idx,
+			       uint64_t va, pt_pte_t old, pt_pte_t new);
+
+/*
+ * seed: protect(prop) of a present leaf: only its properties change (the
+ * slot stays a present leaf, tracked as before), so it counts as before in
+ * each of the node's counters; nr_children (and every other counter of the
+ * node), the other slots, every reference count and usage tag unchanged.
+ * That its address is unchanged is fmt_x86_64.c's round trip (the address
+ * bits are not hardware bits) and stays a run-time assertion here.
+ */
+/*@ requires wp_node(n);
+    requires \valid_read(t) && \separated(t, n.meta, n.ptes + (0 .. PT_NR_ENTRIES - 1));
+    requires idx < PT_NR_ENTRIES;
+    requires 1 <= n.meta->level <= FMT_MAX_LEAF_LEVEL;
+    requires leaf: WP_PRESENT(n.ptes[idx]) && WP_LEAF(n.ptes[idx], n.meta->level);
+    requires prop.cache < PT_CACHE_COUNT;
+    assigns n.ptes[idx];
+    ensures leaf: WP_PRESENT(n.ptes[idx]) && WP_LEAF(n.ptes[idx], n.meta->level) &&
+              !WP_TABLE(n.ptes[idx], n.meta->level);
+    ensures tracked: WP_TRACKED(n.ptes[idx]) <==> WP_TRACKED(\old(n.ptes[idx]));
+    ensures counts: \forall integer k; 0 <= k <= 2 ==>
+              wp_one(n.ptes[idx], n.meta->level, k) == wp_one(\old(n.ptes[idx]), n.meta->level, k);
+    ensures children: n.meta->nr_children == \old(n.meta->nr_children);
+    ensures frames: wp_frames_kept{Pre, Post}(n);
+*/
+static void entry_protect(const struct pt_tree *t, struct pt_node n, unsigned idx,
+			  uint64_t va, pt_pte_t seen_hw, struct pt_prop prop);
+
+/* ---- the seed's split_if_mapped_huge (what WP follows of it) ---- */
+
+/* The new child's leaves: slot i0 is `first`, the run's slots are the only
+ * ones written, nr_children grows by the run's length.  (That each next slot
+ * is the one before plus the step is not proved: the provers do not follow
+ * the array update through the 32-bit loop counter; unit tests and pt_check
+ * see every piece.) */
+/*@ requires \valid(n.ptes + (0 .. PT_NR_ENTRIES - 1)) && \valid(n.meta) &&
+             \separated(n.ptes + (0 .. PT_NR_ENTRIES - 1), n.meta);
+    requires i0 <= i1 < PT_NR_ENTRIES;
+    requires n.meta->nr_children + (i1 - i0 + 1) <= PT_NR_ENTRIES;
+    assigns n.ptes[i0 .. i1], n.meta->nr_children;
+    ensures children: n.meta->nr_children == \old(n.meta->nr_children) + (i1 - i0 + 1);
+    ensures first: n.ptes[i0] == first;
+*/
+static void entry_fill_run(struct pt_node n, unsigned i0, unsigned i1, pt_pte_t first,
+			   int64_t step);
+
+/* The split's publication: the parent's slot becomes a table entry for the
+ * child (nothing else of the parent changes: nr_children stays, as the
+ * seed's split_if_mapped_huge says); the pieces gain hardware bits only. */
+/*@ requires wp_node(n);
+    requires idx < PT_NR_ENTRIES;
+    requires \valid_read(t) && \separated(t, n.meta, n.ptes + (0 .. PT_NR_ENTRIES - 1));
+    requires \valid(child.ptes + (0 .. PT_NR_ENTRIES - 1)) &&
+             \separated(child.ptes + (0 .. PT_NR_ENTRIES - 1), n.meta,
+                        n.ptes + (0 .. PT_NR_ENTRIES - 1), t);
+    requires (child.pa & 0xfff) == 0;
+    assigns n.ptes[idx], child.ptes[0 .. PT_NR_ENTRIES - 1];
+    ensures table: bit_test(n.ptes[idx], 0) && !bit_test(n.ptes[idx], 7);
+    ensures pieces: \forall integer j; 0 <= j < PT_NR_ENTRIES ==>
+              WP_HW_APART(child.ptes[j], \old(child.ptes[j]));
+    ensures children: n.meta->nr_children == \old(n.meta->nr_children);
+    ensures frames: \forall struct pt_frame_meta *m;
+              \separated(m, n.ptes + (0 .. PT_NR_ENTRIES - 1),
+                         child.ptes + (0 .. PT_NR_ENTRIES - 1)) ==>
+              m->refcount == \old(m->refcount) && m->usage == \old(m->usage);
+*/
+static void entry_publish_split(const struct pt_tree *t, struct pt_node n, unsigned idx,
+				uint64_t va, pt_pte_t old, struct pt_node child);
