@@ -15,12 +15,15 @@
  * WP-PART: WP_WRAP : page_aligned range_check pa_check max_leaf_at
  * WP-PART: WP_MOD : pt_min_u64 pt_max_u64 entry_iter_set src_pa src_leaf_here
  * WP-PART: WP_MOD WP_NODE_ALIGNED : wp_leaf_level
+ * WP-ELSEWHERE: entry.c : entry_or_all entry_swap_keeping_hw entry_fill_run
  */
 #include <stdatomic.h>
 
 int __builtin_clzll(unsigned long long);
 int __builtin_ctzll(unsigned long long);
 
+/* bit_test, which the entry layer's loop annotations use (as entry.c). */
+#include <__fc_integer.h>
 #include "table/table.c"
 #include "formats/x86_64.h"
 #define FMT_SYMBOL pt_format_x86_64

@@ -18,7 +18,9 @@
 # its "WP-OPTIONS:" line, and the provers of its "WP-PROVERS:" line,
 # qed,script,z3 if it has none): one for
 # all its lemmas, then one per part with only the lemma groups that part
-# needs, plus a check that no function with a contract was left out.
+# needs, plus a check that no function with a contract was left out (but
+# those of its "WP-ELSEWHERE: OTHER.c : FUNCTIONS" lines, which OTHER.c
+# proves).
 # Proof scripts of WP's own tactics (tests/wp/scripts/) are replayed from a
 # temporary session; nothing is written to the source tree.
 #
@@ -126,7 +128,11 @@ for f in "$@"; do
 		continue
 	fi
 	alldefs=$(echo "$parts" | cut -d: -f1 | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ')
-	allfcts=$(echo "$parts" | cut -d: -f2 | tr ' ' '\n' | grep . | sort -u | tr '\n' ',' | sed 's/,$//')
+	# "WP-ELSEWHERE: FILE.c : FUNCTIONS": functions this TU compiles whose
+	# annotations FILE.c proves: left out of this TU's check.
+	elsewhere=$(sed -n 's/^ \* WP-ELSEWHERE: *[^:]*://p' "$f")
+	allfcts=$(printf '%s\n%s\n' "$(echo "$parts" | cut -d: -f2)" "$elsewhere" |
+		tr ' ' '\n' | grep . | sort -u | tr '\n' ',' | sed 's/,$//')
 
 	log="$work/$name.lemmas.log"
 	run_framac "$f" "$sess" "$alldefs" -wp-prop @lemma
