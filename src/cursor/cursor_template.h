@@ -62,16 +62,6 @@ static void lock_descendants(const struct pt_phys *phys, struct pt_node n, unsig
 	}
 }
 
-/*
- * Steps 1 and 2: from the root, lock-free, down through every level whose
- * entry shift is above stop_shift, to the node below the last such entry
- * (or the deepest node there is); locks it, and retries if it was detached
- * meanwhile, or if a move relocated nodes meanwhile (it may have moved
- * this one: a node keeps no record of where it hangs).  Returns it
- * locked, in an RCU read section that lasts until it is unlocked.
- * Inlined: a constant stop_shift (the page-fault path) leaves one load
- * and one test per level.
- */
 /* Read before a walk (acquire): a walk that starts after a move sees its
  * stores, and a move during the walk changes it. */
 static inline uint32_t pt_moves_before_walk(const struct pt_tree *t)
@@ -79,6 +69,9 @@ static inline uint32_t pt_moves_before_walk(const struct pt_tree *t)
 	return atomic_load_explicit(&t->moves, memory_order_acquire);
 }
 
+/* One attempt of lock_deepest in the RCU read section the caller entered
+ * after reading `moves`: the node, locked, or (no meta) the section left
+ * and nothing locked, to start over. */
 static inline struct pt_node try_lock_deepest(const struct pt_tree *t, uint64_t va,
 					      int stop_shift, uint32_t moves, unsigned *level_out)
 {
@@ -141,6 +134,16 @@ static inline struct pt_node lock_deepest_entered(const struct pt_tree *t, uint6
 	return pt_likely(n.meta) ? n : lock_deepest_retry(t, va, stop_shift, level_out);
 }
 
+/*
+ * Steps 1 and 2: from the root, lock-free, down through every level whose
+ * entry shift is above stop_shift, to the node below the last such entry
+ * (or the deepest node there is); locks it, and retries if it was detached
+ * meanwhile, or if a move relocated nodes meanwhile (it may have moved
+ * this one: a node keeps no record of where it hangs).  Returns it
+ * locked, in an RCU read section that lasts until it is unlocked.
+ * Inlined: a constant stop_shift (the page-fault path) leaves one load
+ * and one test per level.
+ */
 static inline struct pt_node lock_deepest(const struct pt_tree *t, uint64_t va, int stop_shift,
 					  unsigned *level_out)
 {

@@ -2,8 +2,8 @@
 /*
  * mark_template.h - markers (issue #13): a caller's value in non-present
  * entries (swap entries, guard pages, ownership annotations), at the
- * largest size that fits, like mappings, and their lookup.  Per format, like cursor_template.h: include a format
- * header first.
+ * largest size that fits, like mappings, and their lookup.  Per format,
+ * like cursor_template.h: include a format header first.
  *
  * A marker is not present (fmt_pte_present is false: every walk that
  * looks for mappings passes it by, and the hardware ignores it) and does

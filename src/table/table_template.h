@@ -369,8 +369,8 @@ static __attribute__((noinline)) int unmap_from(struct pt_table *t, uint64_t va,
  * and released right after the unlock: one range and at most one frame
  * need no batch (the page-fault path's unmap).
  */
-static pt_always_inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last, unsigned level,
-				int stop_shift, struct pt_flush *flush)
+static pt_always_inline int unmap_locking(struct pt_table *t, uint64_t va, uint64_t last,
+					  unsigned level, int stop_shift, struct pt_flush *flush)
 {
 	struct pt_tree *tr = &t->tree;
 	unsigned at;
